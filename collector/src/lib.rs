@@ -1,0 +1,1 @@
+//! The manyi collector library.

@@ -1,0 +1,2 @@
+//! The `manyi` binary.
+fn main() {}

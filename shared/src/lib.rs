@@ -1,0 +1,35 @@
+//! The manyi survey model and the one validation rule book.
+//!
+//! Both the widget (compiled to WebAssembly) and the collector depend on this
+//! crate, so a response the widget accepts is exactly a response the collector
+//! accepts. Nothing here knows about HTTP, databases or the DOM.
+//!
+//! - [`ids`]: validated identifiers (`SurveyId`, `QuestionId`, `ResponseId`, …).
+//! - [`locale`]: supported locales and translated texts.
+//! - [`survey`]: the survey definition and its question kinds.
+//! - [`condition`]: `show_if` conditions over earlier answers.
+//! - [`answer`]: typed answers and their JSON wire shapes.
+//! - [`response`]: the response payload posted by the widget.
+//! - [`rules`]: validation of surveys and of responses against a survey.
+//! - [`visibility`]: which questions are shown for the answers so far.
+//! - [`error`]: validation errors with stable codes.
+
+pub mod answer;
+pub mod condition;
+pub mod error;
+pub mod ids;
+pub mod locale;
+pub mod response;
+pub mod rules;
+pub mod survey;
+pub mod visibility;
+
+pub use answer::AnswerValue;
+pub use condition::{CompareOp, Condition};
+pub use error::{ErrorCode, ValidationError};
+pub use ids::{OptionId, QuestionId, ResponseId, SiteKey, SurveyId};
+pub use locale::{Locale, LocalizedText};
+pub use response::{Context, ResponsePayload, Timing};
+pub use survey::{
+    ChoiceOption, Dimension, DisplayMode, DisplaySettings, Question, QuestionKind, Survey, Theme,
+};

@@ -1,0 +1,273 @@
+//! The survey definition: what a marketer publishes and the widget renders.
+
+use crate::condition::Condition;
+use crate::ids::{OptionId, QuestionId, SurveyId};
+use crate::locale::{Locale, LocalizedText};
+use serde::{Deserialize, Serialize};
+
+/// A published questionnaire, at one version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Survey {
+    /// Stable id used in URLs and the embed call, e.g. `post-payment`.
+    pub id: SurveyId,
+    /// Version, starting at 1; editing a published survey makes a new version.
+    pub version: u32,
+    /// The locale used when the requested one has no text.
+    pub default_locale: Locale,
+    /// Every locale this survey declares; each text must exist in each of them.
+    pub locales: Vec<Locale>,
+    /// Title shown at the top of the widget.
+    pub title: LocalizedText,
+    /// Optional line under the title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<LocalizedText>,
+    /// Shown after a successful submission.
+    pub thank_you: LocalizedText,
+    /// Questions in display order. Conditions may refer only to earlier ones.
+    pub questions: Vec<Question>,
+    /// Colours.
+    #[serde(default)]
+    pub theme: Theme,
+    /// How and where the widget is shown.
+    #[serde(default)]
+    pub display: DisplaySettings,
+}
+
+impl Survey {
+    /// The question with this id, if any.
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id.as_str() == id)
+    }
+
+    /// Position of the question with this id, if any.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.questions.iter().position(|q| q.id.as_str() == id)
+    }
+}
+
+/// Visual theme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    /// Brand colour as `#rrggbb`, used for selected answers and the submit button.
+    pub brand_color: String,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Self { brand_color: "#1f6feb".into() }
+    }
+}
+
+/// How the widget is placed on the host page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisplayMode {
+    /// Bottom sheet on phones and in WeChat, centred modal on desktop.
+    #[default]
+    Auto,
+    /// Inside a host element (`<div data-manyi-survey="ID">`).
+    Inline,
+    /// A sheet sliding up from the bottom edge.
+    BottomSheet,
+    /// A centred dialog.
+    Modal,
+}
+
+/// Display settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisplaySettings {
+    /// Placement mode.
+    pub mode: DisplayMode,
+    /// Whether the customer may close the survey without answering.
+    pub dismissible: bool,
+    /// Show "2 / 5" progress when there is more than one visible question.
+    pub show_progress: bool,
+    /// Completions faster than this are flagged as too fast (data quality).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_seconds: Option<u32>,
+    /// Estimated completion time shown to respondents and marketers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_seconds: Option<u32>,
+}
+
+impl Default for DisplaySettings {
+    fn default() -> Self {
+        Self {
+            mode: DisplayMode::Auto,
+            dismissible: true,
+            show_progress: true,
+            min_seconds: None,
+            estimated_seconds: None,
+        }
+    }
+}
+
+/// SERVQUAL service-quality dimension a question measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// Performing the promised service dependably and accurately.
+    Reliability,
+    /// Willingness to help and provide prompt service.
+    Responsiveness,
+    /// Knowledge and courtesy of staff, ability to inspire trust.
+    Assurance,
+    /// Caring, individualised attention.
+    Empathy,
+    /// Physical facilities, equipment, appearance of staff.
+    Tangibles,
+}
+
+/// One question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    /// Id, unique within the survey; the key in `answers`.
+    pub id: QuestionId,
+    /// The question text.
+    pub text: LocalizedText,
+    /// Optional helper line under the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<LocalizedText>,
+    /// A visible required question must be answered.
+    #[serde(default)]
+    pub required: bool,
+    /// SERVQUAL dimension, for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+    /// Shown only when this condition over earlier answers holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Condition>,
+    /// The kind of question and its kind-specific settings.
+    #[serde(flatten)]
+    pub kind: QuestionKind,
+}
+
+/// The kinds of question, tagged by `"type"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// Likert agreement/satisfaction scale, 1..=points (5 by default; 7 allowed),
+    /// labelled 非常不满意 … 非常满意 unless `labels` overrides them.
+    Likert {
+        /// Number of points: 5 or 7.
+        #[serde(default = "five")]
+        points: u8,
+        /// One label per point, lowest first; default labels when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        labels: Option<Vec<LocalizedText>>,
+    },
+    /// Net Promoter Score, 0..=10 ("How likely are you to recommend …").
+    Nps {
+        /// Label under 0.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        low_label: Option<LocalizedText>,
+        /// Label under 10.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        high_label: Option<LocalizedText>,
+    },
+    /// Customer satisfaction, 1..=5 (5 = very satisfied).
+    Csat {
+        /// One label per point, lowest first; default labels when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        labels: Option<Vec<LocalizedText>>,
+    },
+    /// Customer effort score, 1..=7 where **7 = very easy** and 1 = very difficult.
+    Ces {
+        /// The scale direction, stated in the schema so nobody reads it backwards.
+        #[serde(default)]
+        direction: CesDirection,
+    },
+    /// Pick exactly one option.
+    SingleChoice {
+        /// The options, in display order.
+        options: Vec<ChoiceOption>,
+        /// Offer an "other" option with a free-text field.
+        #[serde(default)]
+        allow_other: bool,
+    },
+    /// Pick one or more options.
+    MultiChoice {
+        /// The options, in display order.
+        options: Vec<ChoiceOption>,
+        /// Offer an "other" option with a free-text field.
+        #[serde(default)]
+        allow_other: bool,
+        /// At most this many selections (all when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_selections: Option<u8>,
+    },
+    /// Free text.
+    Text {
+        /// Maximum length in characters (Unicode scalar values), 1..=5000.
+        #[serde(default = "default_text_max")]
+        max_length: u32,
+        /// Multi-line text area rather than a one-line field.
+        #[serde(default = "yes")]
+        multiline: bool,
+        /// Placeholder inside the empty field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        placeholder: Option<LocalizedText>,
+    },
+}
+
+fn five() -> u8 {
+    5
+}
+fn yes() -> bool {
+    true
+}
+fn default_text_max() -> u32 {
+    1000
+}
+
+/// Direction of the CES scale. Only one is supported; it is spelled out so the
+/// schema itself documents that 7 means "very easy".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum CesDirection {
+    /// 1 = very difficult … 7 = very easy.
+    #[default]
+    #[serde(rename = "7_is_very_easy")]
+    SevenIsVeryEasy,
+}
+
+/// The reserved option id for the free-text "other" choice.
+pub const OTHER_OPTION: &str = "other";
+
+/// One option of a choice question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    /// Id sent in the answer.
+    pub id: OptionId,
+    /// Label shown.
+    pub label: LocalizedText,
+}
+
+impl QuestionKind {
+    /// The inclusive score range for rating kinds, `None` for choice and text.
+    pub fn scale(&self) -> Option<(i64, i64)> {
+        match self {
+            QuestionKind::Likert { points, .. } => Some((1, i64::from(*points))),
+            QuestionKind::Nps { .. } => Some((0, 10)),
+            QuestionKind::Csat { .. } => Some((1, 5)),
+            QuestionKind::Ces { .. } => Some((1, 7)),
+            _ => None,
+        }
+    }
+
+    /// The `type` tag, e.g. `"nps"`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            QuestionKind::Likert { .. } => "likert",
+            QuestionKind::Nps { .. } => "nps",
+            QuestionKind::Csat { .. } => "csat",
+            QuestionKind::Ces { .. } => "ces",
+            QuestionKind::SingleChoice { .. } => "single_choice",
+            QuestionKind::MultiChoice { .. } => "multi_choice",
+            QuestionKind::Text { .. } => "text",
+        }
+    }
+}
