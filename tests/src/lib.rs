@@ -1,1 +1,25 @@
-//! Test-only crate: see `tests/`.
+//! Test harness for manyi's integration and real-browser tests.
+//!
+//! - [`app`]: start the collector in-process on port 0 with a fresh SQLite file.
+//! - [`browser`]: start chromedriver + headless Chromium and reach into the
+//!   widget's shadow root, waiting for conditions instead of sleeping.
+
+pub mod app;
+pub mod browser;
+
+use std::path::PathBuf;
+
+/// The workspace root (the folder holding the root `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives inside the workspace")
+        .to_path_buf()
+}
+
+/// The dist folder built by `cargo xtask dist` (`MANYI_DIST`, else `target/dist`).
+pub fn dist_dir() -> PathBuf {
+    std::env::var_os("MANYI_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/dist"))
+}
