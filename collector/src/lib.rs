@@ -1,1 +1,190 @@
-//! The manyi collector library.
+//! The manyi collector: serves the widget and survey definitions, validates
+//! responses with the shared rule book and stores each exactly once in SQLite.
+//!
+//! # Running it from code (tests)
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use manyi_collector::{Config, spawn};
+//!
+//! let data = tempfile::tempdir()?;
+//! // Port 0 on 127.0.0.1, database in `data`, demo site and survey seeded.
+//! let app = spawn(Config::for_tests(data.path(), "target/dist")).await?;
+//! let health = format!("http://{}/healthz", app.addr);
+//! // … send requests; read `app.db_path` with sqlx to check stored rows …
+//! app.shutdown().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! For in-process tests without a socket, build an [`App`] and call
+//! `tower::ServiceExt::oneshot` on [`App::router`] (or [`router`]).
+//!
+//! # Layout
+//! - [`config`]: command line / environment ([`Config`]).
+//! - [`http`]: routers per resource, the error type, the shared state.
+//! - [`store`]: all SQL (SQLite via sqlx, migrations in `collector/migrations`).
+//! - [`seed`]: the demo site and survey.
+
+pub mod config;
+pub mod http;
+pub mod seed;
+pub mod store;
+
+pub use config::{Cli, Command, Config};
+pub use http::{AppState, router};
+pub use store::Store;
+
+use anyhow::Context as _;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A collector ready to serve: database opened and migrated, demo data
+/// seeded when asked.
+#[derive(Debug)]
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Opens the database (creating the data folder and file when missing),
+    /// runs the migrations (a failure aborts), seeds the demo data when
+    /// `config.seed_demo`, and warns when the widget dist is missing.
+    #[tracing::instrument(skip_all)]
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let options = store::connect_options(config)?;
+        let store = Store::open(options).await?;
+        if config.seed_demo {
+            seed::seed_demo(&store).await?;
+        }
+        http::assets::check_dist(&config.dist);
+        Ok(Self {
+            state: AppState::new(store, config.dist.clone()),
+        })
+    }
+
+    /// The shared state (a cheap clone).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// The HTTP application.
+    pub fn router(&self) -> axum::Router {
+        router(self.state())
+    }
+
+    /// The SQLite database file.
+    pub fn db_path(&self) -> &Path {
+        self.state.store().path()
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then lets in-flight
+    /// requests finish and closes the database.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.state.store().close().await;
+        tracing::info!("collector stopped");
+        Ok(())
+    }
+}
+
+/// A collector running in a background task (see [`spawn`]).
+#[derive(Debug)]
+pub struct RunningApp {
+    /// The address it listens on (with the real port when 0 was asked).
+    pub addr: SocketAddr,
+    /// Its SQLite database file.
+    pub db_path: PathBuf,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningApp {
+    /// `http://ADDR` + `path`, e.g. `app.url("/healthz")`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops accepting connections, waits for in-flight requests and closes
+    /// the database. (Dropping a `RunningApp` also starts a graceful stop,
+    /// without waiting for it.)
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        // The receiver is gone only if the server already stopped; its
+        // result is in the task either way.
+        let _ = self.stop.send(());
+        self.task.await.context("the collector task panicked")?
+    }
+}
+
+/// Builds the [`App`] for `config` and serves it on `listener` (ignoring
+/// `config.addr`) until `shutdown` completes.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    App::build(&config).await?.serve(listener, shutdown).await
+}
+
+/// Binds `config.addr`, builds the [`App`] and serves it in a background
+/// task. Tests pass port 0 ([`Config::for_tests`]) and read the real address
+/// from [`RunningApp::addr`].
+pub async fn spawn(config: Config) -> anyhow::Result<RunningApp> {
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("binding {}", config.addr))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let app = App::build(&config).await?;
+    let db_path = app.db_path().to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.serve(listener, async move {
+        // Err means the sender was dropped: stop then as well.
+        let _ = stopped.await;
+    }));
+    Ok(RunningApp {
+        addr,
+        db_path,
+        stop,
+        task,
+    })
+}
+
+/// Completes on Ctrl-C, or on SIGTERM on Unix (what `docker stop` and
+/// systemd send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, finishing in-flight requests");
+}

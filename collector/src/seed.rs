@@ -1,0 +1,73 @@
+//! `--seed-demo`: the `demo` site and the `post-payment` survey, so that a
+//! fresh collector shows a working survey on `/demo`.
+//!
+//! Idempotent: existing rows are left untouched (a stored survey version is
+//! never overwritten), so it is safe on every start.
+
+use anyhow::Context as _;
+use manyi_shared::{SiteKey, Survey};
+
+use crate::store::Store;
+use crate::store::sites::NewSite;
+use crate::store::surveys::SurveyStatus;
+
+/// The demo site's key, as in `data-site="demo"`.
+pub const DEMO_SITE: &str = "demo";
+
+/// The demo survey definition (version 1).
+pub const DEMO_SURVEY_JSON: &str = include_str!("../seed/post-payment.json");
+
+/// The demo survey, parsed.
+pub fn demo_survey() -> anyhow::Result<Survey> {
+    serde_json::from_str(DEMO_SURVEY_JSON)
+        .context("collector/seed/post-payment.json is not a valid survey")
+}
+
+/// Creates the demo site (any origin, no signature) and publishes the demo
+/// survey, each only when absent.
+#[tracing::instrument(skip_all)]
+pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
+    let site = SiteKey::parse(DEMO_SITE).context("demo site key")?;
+    let survey = demo_survey()?;
+    let created_site = store
+        .insert_site_if_absent(&NewSite {
+            key: &site,
+            name: "Demo shop",
+            allowed_origins: &["*"],
+            require_signature: false,
+        })
+        .await
+        .context("creating the demo site")?;
+    let created_survey = store
+        .insert_survey_if_absent(&site, &survey, SurveyStatus::Published)
+        .await
+        .context("publishing the demo survey")?;
+    tracing::info!(
+        site = DEMO_SITE,
+        survey = %survey.id,
+        version = survey.version,
+        created_site,
+        created_survey,
+        "demo data seeded"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_survey_parses() {
+        let survey = demo_survey().expect("parses");
+        assert_eq!(survey.id.as_str(), "post-payment");
+        assert_eq!(survey.version, 1);
+    }
+
+    /// Fails (panics) while the shared rule book is still a stub.
+    #[test]
+    fn demo_survey_passes_the_rule_book() {
+        let survey = demo_survey().expect("parses");
+        assert_eq!(manyi_shared::rules::validate_survey(&survey), vec![]);
+    }
+}

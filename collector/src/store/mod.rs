@@ -1,0 +1,173 @@
+//! The store: every SQL statement of the collector lives under this module.
+//!
+//! SQLite in WAL mode, with two pools over the same file:
+//! - `reader`: a few connections for lookups (WAL lets readers run alongside
+//!   the writer);
+//! - `writer`: exactly one connection. SQLite allows one writer at a time;
+//!   funnelling every write through one connection means writers queue in the
+//!   pool instead of failing with "database is locked", and it is the seam
+//!   where group commit will go later.
+//!
+//! Each resource adds its queries in its own file as `impl Store` blocks
+//! ([`sites`], [`surveys`], [`responses`]).
+
+pub mod responses;
+pub mod sites;
+pub mod surveys;
+
+use anyhow::Context as _;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
+use crate::Config;
+
+/// How long a connection waits for a lock held by another process (or by
+/// the other pool) before failing with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read connections. Each SQLite connection is one thread in sqlx; the
+/// machines have 2 cores, so a handful is plenty.
+const READ_CONNECTIONS: u32 = 4;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (I/O, lock timeout, constraint other than the
+    /// expected ones, …).
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A value could not be encoded for storage.
+    #[error("encoding a stored value: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// Stored data does not have the shape the code expects (e.g. a survey
+    /// definition that no longer deserialises).
+    #[error("inconsistent stored data: {0}")]
+    Inconsistent(String),
+}
+
+/// Handle to the database. Cheap to clone (the pools are reference-counted).
+#[derive(Debug, Clone)]
+pub struct Store {
+    reader: SqlitePool,
+    writer: SqlitePool,
+    path: PathBuf,
+}
+
+/// The SQLite connection settings for `config`: `<data-dir>/manyi.db` or
+/// `--database-url`, with the pragmas the collector relies on.
+pub fn connect_options(config: &Config) -> anyhow::Result<SqliteConnectOptions> {
+    let base = match &config.database_url {
+        Some(url) => SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("invalid --database-url {url:?}"))?,
+        None => SqliteConnectOptions::new().filename(config.default_db_path()),
+    };
+    Ok(base
+        .create_if_missing(true)
+        // sqlx sets no journal mode; rollback-journal mode would block
+        // readers during every write.
+        .journal_mode(SqliteJournalMode::Wal)
+        // In WAL mode NORMAL is safe against corruption and loses at most the
+        // last transactions on power loss (not on a process crash), for
+        // roughly twice the commit rate of FULL.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true))
+}
+
+impl Store {
+    /// Opens (creating when missing) the database and applies pending
+    /// migrations. A migration failure is an error: the collector must not
+    /// run against a schema it does not know.
+    #[tracing::instrument(skip_all, fields(path = %options.get_filename().display()))]
+    pub async fn open(options: SqliteConnectOptions) -> anyhow::Result<Self> {
+        let path = options.get_filename().to_owned();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the data folder {}", dir.display()))?;
+        }
+        // The writer opens the file first so that create_if_missing and the
+        // switch to WAL happen once, before any reader connects.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        sqlx::migrate!()
+            .run(&writer)
+            .await
+            .with_context(|| format!("migrating the database {}", path.display()))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        Ok(Self {
+            reader,
+            writer,
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks that the database answers (`SELECT 1`).
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    /// Closes both pools, waiting for connections in use; the last
+    /// connection to close checkpoints the WAL into the main file.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Fixed-width RFC 3339 UTC with milliseconds: text order is time order.
+const TIMESTAMP: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// The current time as stored in `*_at` columns, e.g. `2026-11-23T08:00:41.123Z`.
+pub fn now_timestamp() -> String {
+    format_timestamp(OffsetDateTime::now_utc())
+}
+
+/// Formats a time as stored in `*_at` columns (converted to UTC).
+pub fn format_timestamp(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(TIMESTAMP)
+        // Formatting only fails for years outside 0..=9999 or a writer error;
+        // neither can happen for a clock reading written to a String.
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn timestamps_are_fixed_width_utc() {
+        assert_eq!(
+            format_timestamp(datetime!(2026-11-23 08:00:41.5 UTC)),
+            "2026-11-23T08:00:41.500Z"
+        );
+        assert_eq!(
+            format_timestamp(datetime!(2026-11-23 16:00:00 +8)),
+            "2026-11-23T08:00:00.000Z"
+        );
+        assert_eq!(now_timestamp().len(), "2026-11-23T08:00:41.500Z".len());
+    }
+}

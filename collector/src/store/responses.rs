@@ -1,0 +1,264 @@
+//! Responses: storing a validated response exactly once.
+//!
+//! Deduplication is done by the database's constraints, never by a lookup
+//! before the insert (two concurrent submissions would both see "absent"):
+//! `INSERT … ON CONFLICT DO NOTHING`, and only when nothing was inserted, a
+//! lookup to tell which constraint fired and what it means:
+//! - same `response_id`, same payload hash → an idempotent retry;
+//! - same `response_id`, other hash → the id was reused for another body;
+//! - same `(survey_id, order_id)` → that order was already answered.
+
+use manyi_shared::{AnswerValue, QuestionId, ResponsePayload};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+use super::{Store, StoreError, now_timestamp};
+
+/// A validated response, ready to store: the payload as received and the
+/// typed answers [`manyi_shared::rules::validate_response`] returned for it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewResponse<'a> {
+    /// The payload as received (ids, context, timing).
+    pub payload: &'a ResponsePayload,
+    /// The validated answers of visible questions.
+    pub answers: &'a BTreeMap<QuestionId, AnswerValue>,
+}
+
+/// What storing a response did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Stored now, at `received_at`.
+    Created {
+        /// The collector's receive time, as stored.
+        received_at: String,
+    },
+    /// This exact response was stored before (a retry); nothing changed.
+    Duplicate {
+        /// The receive time of the first acceptance.
+        received_at: String,
+    },
+    /// The `response_id` is taken by a response with a different body.
+    ResponseIdConflict,
+    /// Another response already answered this survey for this order.
+    AlreadyAnswered,
+}
+
+/// The stored columns whose values define "the same response", in a fixed
+/// order. Serialising a struct (not a map) keeps the byte layout independent
+/// of serde_json's map ordering features, so hashes stay stable across builds.
+/// The signature is left out on purpose: it authenticates the response but is
+/// not part of it, and is not stored.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    response_id: String,
+    site: &'a str,
+    survey_id: &'a str,
+    survey_version: u32,
+    order_id: Option<&'a str>,
+    customer: Option<&'a str>,
+    channel: Option<&'a str>,
+    segment: Option<&'a str>,
+    locale: Option<&'a str>,
+    page: Option<&'a str>,
+    answers: &'a serde_json::Value,
+    shown_at: Option<&'a str>,
+    submitted_at: Option<&'a str>,
+}
+
+impl NewResponse<'_> {
+    /// The answers column: typed answers re-serialised in their wire shape,
+    /// keyed by question id (sorted, as the map is).
+    pub fn answers_json(&self) -> serde_json::Value {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .answers
+            .iter()
+            .map(|(id, a)| (id.as_str().to_owned(), a.to_json()))
+            .collect();
+        serde_json::Value::Object(map)
+    }
+
+    /// SHA-256 (lower-case hex) of the canonical form of what is stored.
+    pub fn payload_hash(&self) -> Result<String, StoreError> {
+        self.hash_with(&self.answers_json())
+    }
+
+    fn hash_with(&self, answers: &serde_json::Value) -> Result<String, StoreError> {
+        let p = self.payload;
+        let canonical = Canonical {
+            response_id: p.response_id.to_string(),
+            site: p.site.as_str(),
+            survey_id: p.survey_id.as_str(),
+            survey_version: p.survey_version,
+            order_id: p.context.order_id.as_deref(),
+            customer: p.context.customer.as_deref(),
+            channel: p.context.channel.as_deref(),
+            segment: p.context.segment.as_deref(),
+            locale: p.context.locale.as_deref(),
+            page: p.context.page.as_deref(),
+            answers,
+            shown_at: p.timing.shown_at.as_deref(),
+            submitted_at: p.timing.submitted_at.as_deref(),
+        };
+        let bytes = serde_json::to_vec(&canonical)?;
+        Ok(hex::encode(Sha256::digest(&bytes)))
+    }
+}
+
+impl Store {
+    /// Stores a response once. Returns only after the insert is committed
+    /// (each statement here runs in its own autocommit transaction).
+    #[tracing::instrument(
+        level = "debug",
+        skip(self, new),
+        fields(response_id = %new.payload.response_id, survey_id = %new.payload.survey_id)
+    )]
+    pub async fn insert_response(
+        &self,
+        new: &NewResponse<'_>,
+    ) -> Result<InsertOutcome, StoreError> {
+        let p = new.payload;
+        let answers = new.answers_json();
+        let hash = new.hash_with(&answers)?;
+        let response_id = p.response_id.to_string();
+        let received_at = now_timestamp();
+
+        // No conflict target: DO NOTHING covers both the primary key and the
+        // UNIQUE (survey_id, order_id); which one fired is worked out below.
+        // Foreign-key failures are not conflicts and still error.
+        let done = sqlx::query(
+            "INSERT INTO responses (
+                 response_id, site_key, survey_id, survey_version,
+                 order_id, customer, channel, segment, locale, page,
+                 answers, payload_hash, shown_at, submitted_at, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&response_id)
+        .bind(p.site.as_str())
+        .bind(p.survey_id.as_str())
+        .bind(p.survey_version)
+        .bind(p.context.order_id.as_deref())
+        .bind(p.context.customer.as_deref())
+        .bind(p.context.channel.as_deref())
+        .bind(p.context.segment.as_deref())
+        .bind(p.context.locale.as_deref())
+        .bind(p.context.page.as_deref())
+        .bind(answers.to_string())
+        .bind(&hash)
+        .bind(p.timing.shown_at.as_deref())
+        .bind(p.timing.submitted_at.as_deref())
+        .bind(&received_at)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(InsertOutcome::Created { received_at });
+        }
+
+        // Nothing inserted: a conflicting row is committed (rows are never
+        // deleted), so these lookups find it. The response_id comes first:
+        // a retry of an accepted response also conflicts on its order.
+        let same_id: Option<(String, String)> =
+            sqlx::query_as("SELECT payload_hash, received_at FROM responses WHERE response_id = ?")
+                .bind(&response_id)
+                .fetch_optional(&self.reader)
+                .await?;
+        if let Some((stored_hash, received_at)) = same_id {
+            return Ok(if stored_hash == hash {
+                InsertOutcome::Duplicate { received_at }
+            } else {
+                InsertOutcome::ResponseIdConflict
+            });
+        }
+        if let Some(order_id) = p.context.order_id.as_deref() {
+            let answered: Option<(i64,)> =
+                sqlx::query_as("SELECT 1 FROM responses WHERE survey_id = ? AND order_id = ?")
+                    .bind(p.survey_id.as_str())
+                    .bind(order_id)
+                    .fetch_optional(&self.reader)
+                    .await?;
+            if answered.is_some() {
+                return Ok(InsertOutcome::AlreadyAnswered);
+            }
+        }
+        Err(StoreError::Inconsistent(format!(
+            "insert of response {response_id} conflicted, but no conflicting row was found"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(json: serde_json::Value) -> ResponsePayload {
+        serde_json::from_value(json).expect("valid payload")
+    }
+
+    fn base() -> serde_json::Value {
+        serde_json::json!({
+            "response_id": "0b9f6b1e-8a3c-4d2e-9f10-1234567890ab",
+            "site": "demo", "survey_id": "post-payment", "survey_version": 1,
+            "answers": {},
+            "context": { "order_id": "A1001" },
+        })
+    }
+
+    fn hash(p: &ResponsePayload, answers: &BTreeMap<QuestionId, AnswerValue>) -> String {
+        NewResponse {
+            payload: p,
+            answers,
+        }
+        .payload_hash()
+        .expect("hashes")
+    }
+
+    fn nps(n: i64) -> BTreeMap<QuestionId, AnswerValue> {
+        BTreeMap::from([(QuestionId::parse("nps").expect("id"), AnswerValue::Score(n))])
+    }
+
+    #[test]
+    fn hash_is_stable_hex_sha256() {
+        let p = payload(base());
+        let h = hash(&p, &nps(9));
+        assert_eq!(h.len(), 64);
+        assert!(
+            h.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_eq!(h, hash(&p, &nps(9)));
+    }
+
+    #[test]
+    fn hash_changes_with_answers_and_context() {
+        let p = payload(base());
+        assert_ne!(hash(&p, &nps(9)), hash(&p, &nps(8)));
+        let mut other = base();
+        other["context"]["order_id"] = "A1002".into();
+        assert_ne!(hash(&p, &nps(9)), hash(&payload(other), &nps(9)));
+    }
+
+    #[test]
+    fn hash_ignores_the_signature() {
+        let mut signed = base();
+        signed["sig"] = "abc".into();
+        assert_eq!(
+            hash(&payload(base()), &nps(9)),
+            hash(&payload(signed), &nps(9))
+        );
+    }
+
+    #[test]
+    fn answers_json_uses_wire_shapes() {
+        let p = payload(base());
+        let answers = nps(3);
+        assert_eq!(
+            NewResponse {
+                payload: &p,
+                answers: &answers
+            }
+            .answers_json(),
+            serde_json::json!({"nps": 3})
+        );
+    }
+}
