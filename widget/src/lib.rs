@@ -1,1 +1,81 @@
-//! The manyi widget.
+//! The manyi widget: renders one survey inside a Shadow DOM and posts the
+//! answers to the collector.
+//!
+//! The loader (`loader/manyi.js`) fetches the survey, creates the host
+//! element with an open shadow root and calls [`mount`] (see
+//! docs/internal-contracts.md). Module map:
+//!
+//! - [`flow`]: answers, visibility, progress, validation, payload (plain Rust);
+//! - [`i18n`]: the widget's own texts and the locale choice;
+//! - [`config`]: the loader's configuration;
+//! - [`keys`]: keyboard behaviour of rating scales;
+//! - [`delivery`]: what collector replies mean, and (in the browser) the POST;
+//! - `components` (browser only): Leptos components wiring the flow to the DOM.
+//!
+//! Everything but `components` and [`mount`] builds and tests on the host.
+
+pub mod config;
+pub mod delivery;
+pub mod flow;
+pub mod i18n;
+pub mod keys;
+
+#[cfg(target_arch = "wasm32")]
+mod components;
+#[cfg(target_arch = "wasm32")]
+mod dom;
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::mount;
+
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use crate::components::App;
+    use crate::config::MountConfig;
+    use crate::dom;
+    use wasm_bindgen::prelude::*;
+
+    /// The widget's stylesheet, injected into the shadow root.
+    const CSS: &str = include_str!("style.css");
+
+    /// Renders the survey described by `config_json` into `root` and
+    /// dispatches `manyi:shown` on its host element.
+    ///
+    /// Returns nothing on success; throws (so the loader can fall back to
+    /// the hosted survey page) when the configuration cannot be used.
+    #[wasm_bindgen]
+    pub fn mount(root: web_sys::ShadowRoot, config_json: &str) -> Result<(), JsValue> {
+        let config = MountConfig::parse(config_json)
+            .map_err(|_| JsValue::from_str("manyi: invalid widget configuration"))?;
+        let doc = root
+            .owner_document()
+            .ok_or_else(|| JsValue::from_str("manyi: no document"))?;
+
+        let style = doc.create_element("style")?;
+        style.set_text_content(Some(CSS));
+        root.append_child(&style)?;
+
+        let container: web_sys::HtmlElement = doc.create_element("div")?.dyn_into()?;
+        container.set_class_name(config.mode_class());
+        if let Some(color) = config.brand_color() {
+            // CSSOM rather than a style attribute: allowed under strict CSP.
+            container.style().set_property("--mq-brand", color)?;
+        }
+        root.append_child(&container)?;
+
+        let url = config.responses_url();
+        let inline = config.mode_class().ends_with("inline");
+        let flow = config.into_flow();
+        container.set_attribute("lang", flow.locale().tag())?;
+        let shown_at = crate::delivery::now_rfc3339();
+
+        leptos::mount::mount_to(container, move || {
+            leptos::prelude::view! { <App flow url shown_at inline /> }
+        })
+        // The widget lives as long as the page (or until dismissed).
+        .forget();
+
+        dom::dispatch(&root.host(), "manyi:shown", None);
+        Ok(())
+    }
+}

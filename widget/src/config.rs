@@ -1,0 +1,125 @@
+//! The configuration the loader passes to `mount` (see
+//! docs/internal-contracts.md, "Loader → widget").
+
+use crate::flow::{Audience, Flow};
+use crate::i18n;
+use manyi_shared::{Context, DisplayMode, SiteKey, Survey};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// `mount`'s `config_json`. Unknown fields are ignored so an older widget
+/// keeps working with a newer loader.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MountConfig {
+    /// Collector base URL without a trailing slash, e.g. `https://c.example`.
+    pub collector: String,
+    /// The site's public key.
+    pub site: SiteKey,
+    /// The published survey definition.
+    pub survey: Survey,
+    /// Order, customer, channel, page, … from the host page.
+    #[serde(default)]
+    pub context: Context,
+    /// The merchant backend's signature.
+    #[serde(default)]
+    pub sig: Option<String>,
+    /// Requested locale tag (BCP 47), if any.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Requested placement: `inline`, `bottom_sheet` or `modal`.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+impl MountConfig {
+    /// Parses the loader's JSON.
+    pub fn parse(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Placement: the loader's request, else the survey's setting.
+    pub fn display_mode(&self) -> DisplayMode {
+        match self.mode.as_deref() {
+            Some("inline") => DisplayMode::Inline,
+            Some("bottom_sheet") => DisplayMode::BottomSheet,
+            Some("modal") => DisplayMode::Modal,
+            _ => self.survey.display.mode,
+        }
+    }
+
+    /// The CSS class of the widget root for the placement.
+    pub fn mode_class(&self) -> &'static str {
+        match self.display_mode() {
+            DisplayMode::Inline => "mq mq-inline",
+            DisplayMode::BottomSheet => "mq mq-sheet",
+            DisplayMode::Modal => "mq mq-modal",
+            DisplayMode::Auto => "mq mq-auto",
+        }
+    }
+
+    /// Where responses are posted.
+    pub fn responses_url(&self) -> String {
+        [self.collector.trim_end_matches('/'), "/v1/responses"].concat()
+    }
+
+    /// The brand colour if it is a plain `#rrggbb` (anything else is ignored
+    /// rather than pasted into CSS).
+    pub fn brand_color(&self) -> Option<&str> {
+        let c = self.survey.theme.brand_color.as_str();
+        let hex = c.strip_prefix('#')?;
+        (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(c)
+    }
+
+    /// Starts the flow for this configuration.
+    pub fn into_flow(self) -> Flow {
+        let locale = i18n::choose_locale(self.locale.as_deref(), &self.survey);
+        let audience = Audience {
+            site: self.site,
+            context: self.context,
+            sig: self.sig,
+        };
+        Flow::new(Arc::new(self.survey), locale, audience)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use manyi_shared::Locale;
+
+    fn config(extra: &str) -> MountConfig {
+        let survey = include_str!("../../collector/seed/post-payment.json");
+        let json = [
+            r#"{"collector":"http://127.0.0.1:8080/","site":"demo","survey":"#,
+            survey,
+            r#","context":{"order_id":"A1","channel":"web"},"sig":null"#,
+            extra,
+            "}",
+        ]
+        .concat();
+        MountConfig::parse(&json).expect("config parses")
+    }
+
+    #[test]
+    fn parses_the_loader_config() {
+        let c = config(r#","locale":"en","mode":"inline","future_field":1"#);
+        assert_eq!(c.display_mode(), DisplayMode::Inline);
+        assert_eq!(c.responses_url(), "http://127.0.0.1:8080/v1/responses");
+        assert_eq!(c.brand_color(), Some("#d9480f"));
+        assert_eq!(c.into_flow().locale(), Locale::En);
+    }
+
+    #[test]
+    fn missing_mode_and_locale_fall_back_to_the_survey() {
+        let c = config(r#","locale":null,"mode":"sideways""#);
+        assert_eq!(c.display_mode(), DisplayMode::Auto);
+        assert_eq!(c.into_flow().locale(), Locale::ZhCn);
+    }
+
+    #[test]
+    fn odd_brand_colours_are_ignored() {
+        let mut c = config("");
+        c.survey.theme.brand_color = "red;}*{display:none".into();
+        assert_eq!(c.brand_color(), None);
+    }
+}
