@@ -8,6 +8,9 @@
 //!   "other": `{"choices": ["slow", "other"], "other_text": "…"}`;
 //! - text: a string.
 //!
+//! `null`, blank text and an empty choice list all mean "not answered"
+//! (see [`crate::rules::response_rules`]).
+//!
 //! The raw JSON is kept at the boundary and turned into an [`AnswerValue`]
 //! against its question by [`crate::rules::parse_answer`], so a wrong shape is
 //! reported per question (`wrong_type`) rather than failing the whole body.
@@ -43,11 +46,20 @@ impl AnswerValue {
     pub fn to_json(&self) -> Value {
         match self {
             AnswerValue::Score(n) => json!(n),
-            AnswerValue::Single { choice, other_text: None } => json!(choice.as_str()),
-            AnswerValue::Single { choice, other_text: Some(t) } => {
+            AnswerValue::Single {
+                choice,
+                other_text: None,
+            } => json!(choice.as_str()),
+            AnswerValue::Single {
+                choice,
+                other_text: Some(t),
+            } => {
                 json!({ "choice": choice.as_str(), "other_text": t })
             }
-            AnswerValue::Multi { choices, other_text } => {
+            AnswerValue::Multi {
+                choices,
+                other_text,
+            } => {
                 let ids: Vec<&str> = choices.iter().map(OptionId::as_str).collect();
                 match other_text {
                     None => json!(ids),

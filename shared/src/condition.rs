@@ -67,7 +67,11 @@ pub enum CompareOp {
 impl Condition {
     /// Shorthand for a comparison with an integer operand.
     pub fn score(question: &QuestionId, op: CompareOp, value: i64) -> Self {
-        Condition::Compare { question: question.clone(), op, value: Some(value.into()) }
+        Condition::Compare {
+            question: question.clone(),
+            op,
+            value: Some(value.into()),
+        }
     }
 
     /// Every question id this condition refers to.
@@ -92,7 +96,11 @@ impl Condition {
         match self {
             Condition::All { all } => all.iter().all(|c| c.eval(answer_of)),
             Condition::Any { any } => any.iter().any(|c| c.eval(answer_of)),
-            Condition::Compare { question, op, value } => match answer_of(question) {
+            Condition::Compare {
+                question,
+                op,
+                value,
+            } => match answer_of(question) {
                 None => false,
                 Some(answer) => compare(answer, *op, value.as_ref()),
             },

@@ -56,9 +56,41 @@ pub enum ErrorCode {
     ControlCharacters,
     /// `other_text` given without choosing `other`, or `other` chosen without allow_other.
     BadOther,
+    /// The same option selected twice in one multi-choice answer.
+    DuplicateChoice,
+    /// A `context` string that is too long or contains control characters.
+    ContextInvalid,
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order (for documentation and exhaustive tests).
+    pub const ALL: [ErrorCode; 24] = [
+        ErrorCode::NoQuestions,
+        ErrorCode::DuplicateId,
+        ErrorCode::UnknownQuestion,
+        ErrorCode::ForwardReference,
+        ErrorCode::ConditionTypeMismatch,
+        ErrorCode::EmptyOptions,
+        ErrorCode::BadScaleBounds,
+        ErrorCode::MissingTranslation,
+        ErrorCode::BadLocales,
+        ErrorCode::BadVersion,
+        ErrorCode::BadColor,
+        ErrorCode::ReservedOptionId,
+        ErrorCode::SurveyMismatch,
+        ErrorCode::WrongType,
+        ErrorCode::OutOfRange,
+        ErrorCode::Required,
+        ErrorCode::HiddenAnswered,
+        ErrorCode::TooLong,
+        ErrorCode::TooManyChoices,
+        ErrorCode::UnknownOption,
+        ErrorCode::ControlCharacters,
+        ErrorCode::BadOther,
+        ErrorCode::DuplicateChoice,
+        ErrorCode::ContextInvalid,
+    ];
+
     /// The snake_case code as sent on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -84,6 +116,8 @@ impl ErrorCode {
             ErrorCode::UnknownOption => "unknown_option",
             ErrorCode::ControlCharacters => "control_characters",
             ErrorCode::BadOther => "bad_other",
+            ErrorCode::DuplicateChoice => "duplicate_choice",
+            ErrorCode::ContextInvalid => "context_invalid",
         }
     }
 }
@@ -112,12 +146,39 @@ pub struct ValidationError {
 impl ValidationError {
     /// Builds an error.
     pub fn new(question: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { question: question.into(), code, message: message.into() }
+        Self {
+            question: question.into(),
+            code,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {} ({})", self.question, self.message, self.code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_str_matches_the_serde_name_of_every_code() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, serde_json::Value::String(code.as_str().into()));
+            let back: ErrorCode = serde_json::from_value(json).unwrap();
+            assert_eq!(back, code);
+        }
+    }
+
+    #[test]
+    fn every_code_is_distinct() {
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
     }
 }

@@ -38,7 +38,11 @@ fn check_slug(kind: &'static str, s: &str, max: usize, allow_dash: bool) -> Resu
         b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || (allow_dash && b == b'-')
     });
     if !ok {
-        let allowed = if allow_dash { "a-z, 0-9, '_' and '-'" } else { "a-z, 0-9 and '_'" };
+        let allowed = if allow_dash {
+            "a-z, 0-9, '_' and '-'"
+        } else {
+            "a-z, 0-9 and '_'"
+        };
         return Err(err(format!("may contain only {allowed}")));
     }
     Ok(())
@@ -124,7 +128,10 @@ pub struct ResponseId(uuid::Uuid);
 impl ResponseId {
     /// Parses a hyphenated UUID v4 (the form the widget sends).
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let err = |reason: &str| IdError { kind: "response id", reason: reason.into() };
+        let err = |reason: &str| IdError {
+            kind: "response id",
+            reason: reason.into(),
+        };
         if s.len() != 36 {
             return Err(err("must be a hyphenated UUID (36 characters)"));
         }
@@ -171,7 +178,10 @@ mod tests {
 
     #[test]
     fn survey_id_accepts_slugs() {
-        assert_eq!(SurveyId::parse("post-payment").unwrap().as_str(), "post-payment");
+        assert_eq!(
+            SurveyId::parse("post-payment").unwrap().as_str(),
+            "post-payment"
+        );
         assert!(SurveyId::parse("nps_2").is_ok());
     }
 

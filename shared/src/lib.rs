@@ -12,6 +12,8 @@
 //! - [`response`]: the response payload posted by the widget.
 //! - [`rules`]: validation of surveys and of responses against a survey.
 //! - [`visibility`]: which questions are shown for the answers so far.
+//! - [`signing`]: the merchant-signed context (`site|survey|order|customer|exp`).
+//! - [`metrics`]: NPS, CSAT, CES, Likert means and the response rate.
 //! - [`error`]: validation errors with stable codes.
 
 pub mod answer;
@@ -19,8 +21,10 @@ pub mod condition;
 pub mod error;
 pub mod ids;
 pub mod locale;
+pub mod metrics;
 pub mod response;
 pub mod rules;
+pub mod signing;
 pub mod survey;
 pub mod visibility;
 
@@ -29,7 +33,10 @@ pub use condition::{CompareOp, Condition};
 pub use error::{ErrorCode, ValidationError};
 pub use ids::{OptionId, QuestionId, ResponseId, SiteKey, SurveyId};
 pub use locale::{Locale, LocalizedText};
+pub use metrics::{CesSummary, CsatSummary, NpsSummary};
 pub use response::{Context, ResponsePayload, Timing};
+pub use rules::{parse_answer, validate_response, validate_survey};
+pub use signing::{SignatureError, SignedParts};
 pub use survey::{
     ChoiceOption, Dimension, DisplayMode, DisplaySettings, Question, QuestionKind, Survey, Theme,
 };

@@ -40,7 +40,11 @@ impl Locale {
         }
         if t == "zh" || t.starts_with("zh-") {
             let traditional = ["-tw", "-hk", "-mo", "-hant"].iter().any(|s| t.contains(s));
-            return Some(if traditional { Locale::ZhTw } else { Locale::ZhCn });
+            return Some(if traditional {
+                Locale::ZhTw
+            } else {
+                Locale::ZhCn
+            });
         }
         None
     }

@@ -56,7 +56,9 @@ pub struct Theme {
 
 impl Default for Theme {
     fn default() -> Self {
-        Self { brand_color: "#1f6feb".into() }
+        Self {
+            brand_color: "#1f6feb".into(),
+        }
     }
 }
 
