@@ -1,0 +1,137 @@
+/*! manyi loader: manyi('show', {survey, orderId, customer, channel, segment, locale, sig, exp,
+ * target, mode}), manyi('hide'), manyi('on', 'shown'|'submitted'|'dismissed', fn).
+ * ES5 on purpose (parses on old WeChat kernels); never throws into the page. */
+(function (w, d) {
+  'use strict';
+  if (w.manyi && w.manyi.loaded) return;
+  var me = d.currentScript || d.querySelector('script[src*="manyi.js"][data-site]');
+  if (!me) return;
+  var site = me.getAttribute('data-site');
+  var base = me.src.split(/[?#]/)[0].replace(/[^\/]*$/, '');
+  var ua = navigator.userAgent;
+  var handlers = {};
+  var host = null;
+  var glue = null;
+
+  function emit(name, detail) {
+    var l = handlers[name] || [];
+    for (var i = 0; i < l.length; i++) {
+      try { l[i](detail); } catch (e) {}
+    }
+  }
+
+  function hasWasm() {
+    try {
+      return typeof WebAssembly == 'object' &&
+        WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function enc(k, v) {
+    return v == null || v === '' ? '' : '&' + k + '=' + encodeURIComponent(v);
+  }
+
+  // No usable WebAssembly (old kernel, Lockdown Mode, CSP): link to the hosted page.
+  function fallback(o, h) {
+    var r = h.shadowRoot || h, l = o.locale || navigator.language || '';
+    var a = d.createElement('a');
+    a.href = base + 's/' + encodeURIComponent(o.survey) + '?site=' + encodeURIComponent(site) +
+      enc('order', o.orderId) + enc('customer', o.customer) + enc('channel', o.channel) +
+      enc('segment', o.segment) + enc('locale', o.locale) + enc('sig', o.sig) + enc('exp', o.exp);
+    a.target = '_blank';
+    a.rel = 'noopener';
+    a.textContent = /^en/i.test(l) ? 'Take our 30-second survey' :
+      /TW|HK|MO|Hant/i.test(l) ? '參與滿意度調查' : '参与满意度调查';
+    a.style.cssText = 'display:inline-block;padding:12px 20px;border-radius:8px;background:#1f6feb;' +
+      'color:#fff;font:16px/1.4 sans-serif;text-decoration:none';
+    while (r.firstChild) r.removeChild(r.firstChild);
+    if (!o.target) h.style.cssText = 'position:fixed;left:0;right:0;bottom:16px;text-align:center;z-index:2147483647';
+    r.appendChild(a);
+  }
+
+  // Hook for POST v1/eligibility (sampling, recontact window): not called yet.
+  function eligible() {
+    return true;
+  }
+
+  // import() sits in Function so kernels without it still parse this file.
+  function load() {
+    if (!glue) {
+      try {
+        glue = Function('u', 'return import(u)')(base + '__MANYI_GLUE__').then(function (m) {
+          return m['default']({ module_or_path: base + '__MANYI_WASM__' }).then(function () {
+            return m;
+          });
+        });
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      glue['catch'](function () { glue = null; });
+    }
+    return glue;
+  }
+
+  function show(o) {
+    o = o || {};
+    if (!o.survey || !eligible(o)) return;
+    hide();
+    var t = o.target ? d.querySelector(o.target) : null;
+    if (o.target && !t) return;
+    var h = host = d.createElement('div');
+    h.setAttribute('data-manyi-host', o.survey);
+    ['shown', 'submitted', 'dismissed'].forEach(function (n) {
+      h.addEventListener('manyi:' + n, function (e) { emit(n, e.detail); });
+    });
+    (t || d.body).appendChild(h);
+    if (!hasWasm() || !h.attachShadow || !w.fetch) return fallback(o, h);
+    var survey = fetch(base + 'v1/surveys/' + encodeURIComponent(o.survey), { credentials: 'omit' })
+      .then(function (r) {
+        if (!r.ok) throw r.status;
+        return r.json();
+      });
+    Promise.all([survey, load()]).then(function (a) {
+      if (host !== h) return;
+      a[1].mount(h.attachShadow({ mode: 'open' }), JSON.stringify({
+        collector: base.replace(/\/$/, ''),
+        site: site,
+        survey: a[0],
+        context: {
+          order_id: o.orderId, customer: o.customer, segment: o.segment, locale: o.locale,
+          channel: o.channel || (/MicroMessenger/i.test(ua) ? 'wechat' : 'web'),
+          page: location.href, exp: o.exp == null ? undefined : +o.exp
+        },
+        sig: o.sig || null,
+        locale: o.locale || null,
+        mode: t ? 'inline' : o.mode || null
+      }));
+    })['catch'](function (e) {
+      if (host !== h) return;
+      if (e === 404) hide(); else fallback(o, h);
+    });
+  }
+
+  function hide() {
+    if (host && host.parentNode) host.parentNode.removeChild(host);
+    host = null;
+  }
+
+  function api(cmd, a, b) {
+    try {
+      if (cmd == 'show') {
+        if (d.readyState != 'loading') show(a);
+        else d.addEventListener('DOMContentLoaded', function () { api(cmd, a); });
+      } else if (cmd == 'hide') {
+        hide();
+      } else if (cmd == 'on' && typeof b == 'function') {
+        (handlers[a] = handlers[a] || []).push(b);
+      }
+    } catch (e) {}
+  }
+
+  var q = (w.manyi && w.manyi.q) || [];
+  api.loaded = true;
+  w.manyi = api;
+  for (var i = 0; i < q.length; i++) api.apply(null, q[i]);
+})(window, document);
