@@ -7,7 +7,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The `manyi` command line.
 #[derive(Debug, Parser)]
@@ -74,11 +74,6 @@ impl Config {
     /// `database_url` is set).
     pub fn default_db_path(&self) -> PathBuf {
         self.data_dir.join("manyi.db")
-    }
-
-    /// The dist folder.
-    pub fn dist(&self) -> &Path {
-        &self.dist
     }
 }
 
