@@ -29,14 +29,23 @@ impl TestApp {
         let data = tempfile::tempdir().context("temp data dir")?;
         let mut config = Config::for_tests(data.path().to_path_buf(), dist);
         config.seed_demo = true;
-        let app = manyi_collector::spawn(config).await.context("start collector")?;
+        let app = manyi_collector::spawn(config)
+            .await
+            .context("start collector")?;
         let base = format!("http://{}", app.addr);
         let db = SqlitePool::connect_with(
-            SqliteConnectOptions::new().filename(&app.db_path).read_only(true),
+            SqliteConnectOptions::new()
+                .filename(&app.db_path)
+                .read_only(true),
         )
         .await
         .context("open the collector's database read-only")?;
-        Ok(Self { app, base, db, _data: data })
+        Ok(Self {
+            app,
+            base,
+            db,
+            _data: data,
+        })
     }
 
     /// `base` + `path`.

@@ -79,7 +79,11 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("open a Chromium session through chromedriver")?;
-        Ok(Self { client, _driver: driver, _profile: profile })
+        Ok(Self {
+            client,
+            _driver: driver,
+            _profile: profile,
+        })
     }
 
     /// The widget's shadow root, once the loader has mounted it.
@@ -91,7 +95,9 @@ impl Browser {
             .for_element(Locator::Css("[data-manyi-host]"))
             .await
             .context("the widget host element never appeared")?;
-        host.shadow_root().await.context("the widget host has no open shadow root")
+        host.shadow_root()
+            .await
+            .context("the widget host has no open shadow root")
     }
 
     /// Ends the session.
@@ -111,7 +117,10 @@ pub async fn find(root: &ShadowRoot, css: &str) -> Result<Element> {
 /// Waits until no element matches `css` inside the shadow root.
 pub async fn gone(root: &ShadowRoot, css: &str) -> Result<()> {
     wait_for(&format!("`{css}` to disappear from the widget"), || async {
-        let found = root.find_all(Locator::Css(css)).await.map_err(|e| anyhow!(e))?;
+        let found = root
+            .find_all(Locator::Css(css))
+            .await
+            .map_err(|e| anyhow!(e))?;
         Ok(found.is_empty().then_some(()))
     })
     .await
@@ -150,5 +159,7 @@ async fn read_driver_port(driver: &mut Child) -> Result<u16> {
         }
         bail!("chromedriver exited before reporting its port")
     };
-    tokio::time::timeout(DEADLINE, read).await.context("chromedriver did not start in time")?
+    tokio::time::timeout(DEADLINE, read)
+        .await
+        .context("chromedriver did not start in time")?
 }

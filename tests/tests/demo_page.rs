@@ -40,26 +40,43 @@ async fn wait_for_rows(app: &TestApp, n: usize) -> Result<Vec<StoredResponse>> {
 async fn a_low_score_shows_the_follow_up_and_the_full_answer_is_stored() -> Result<()> {
     let app = TestApp::spawn().await?;
     let browser = Browser::start(Device::Desktop).await?;
-    browser.client.goto(&app.url("/demo?order=E2E-LOW&locale=en")).await?;
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-LOW&locale=en"))
+        .await?;
     let widget = browser.widget().await?;
 
     // The follow-up is not asked before a score is given.
-    let three = find(&widget, r#"[data-question="nps"] [role=radio][data-value="3"]"#).await?;
+    let three = find(
+        &widget,
+        r#"[data-question="nps"] [role=radio][data-value="3"]"#,
+    )
+    .await?;
     assert!(
-        widget.find_all(fantoccini::Locator::Css(r#"[data-question="reason"]"#)).await?.is_empty(),
+        widget
+            .find_all(fantoccini::Locator::Css(r#"[data-question="reason"]"#))
+            .await?
+            .is_empty(),
         "the reason question must be hidden until a low score is chosen"
     );
 
     three.click().await?;
     assert_eq!(three.attr("aria-checked").await?.as_deref(), Some("true"));
-    let slow = find(&widget, r#"[data-question="reason"] input[value="slow_delivery"]"#).await?;
+    let slow = find(
+        &widget,
+        r#"[data-question="reason"] input[value="slow_delivery"]"#,
+    )
+    .await?;
     slow.click().await?;
     let comment = find(&widget, r#"[data-question="comment"] textarea"#).await?;
     comment.send_keys("The parcel came a week late.").await?;
     find(&widget, "button[type=submit]").await?.click().await?;
 
     let thanks = find(&widget, "[data-thanks]").await?;
-    assert!(thanks.text().await?.contains("Thank you"), "thank-you screen in English");
+    assert!(
+        thanks.text().await?.contains("Thank you"),
+        "thank-you screen in English"
+    );
 
     let rows = wait_for_rows(&app, 1).await?;
     assert_eq!(rows.len(), 1, "exactly one stored response");
@@ -82,23 +99,48 @@ async fn a_low_score_shows_the_follow_up_and_the_full_answer_is_stored() -> Resu
 async fn raising_the_score_hides_the_follow_up_and_its_answer_is_not_sent() -> Result<()> {
     let app = TestApp::spawn().await?;
     let browser = Browser::start(Device::Desktop).await?;
-    browser.client.goto(&app.url("/demo?order=E2E-CHANGE&locale=zh-CN")).await?;
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-CHANGE&locale=zh-CN"))
+        .await?;
     let widget = browser.widget().await?;
 
-    find(&widget, r#"[data-question="nps"] [role=radio][data-value="2"]"#).await?.click().await?;
-    find(&widget, r#"[data-question="reason"] input[value="price"]"#).await?.click().await?;
+    find(
+        &widget,
+        r#"[data-question="nps"] [role=radio][data-value="2"]"#,
+    )
+    .await?
+    .click()
+    .await?;
+    find(&widget, r#"[data-question="reason"] input[value="price"]"#)
+        .await?
+        .click()
+        .await?;
     // The customer changes their mind: 9 is a promoter, no reason is asked.
-    find(&widget, r#"[data-question="nps"] [role=radio][data-value="9"]"#).await?.click().await?;
+    find(
+        &widget,
+        r#"[data-question="nps"] [role=radio][data-value="9"]"#,
+    )
+    .await?
+    .click()
+    .await?;
     gone(&widget, r#"[data-question="reason"]"#).await?;
     find(&widget, "button[type=submit]").await?.click().await?;
     let thanks = find(&widget, "[data-thanks]").await?;
-    assert!(thanks.text().await?.contains("感谢"), "thank-you screen in Chinese");
+    assert!(
+        thanks.text().await?.contains("感谢"),
+        "thank-you screen in Chinese"
+    );
 
     let rows = wait_for_rows(&app, 1).await?;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].order_id.as_deref(), Some("E2E-CHANGE"));
     let answers: Value = serde_json::from_str(&rows[0].answers)?;
-    assert_eq!(answers, json!({ "nps": 9 }), "the hidden reason answer must not be stored");
+    assert_eq!(
+        answers,
+        json!({ "nps": 9 }),
+        "the hidden reason answer must not be stored"
+    );
     browser.close().await
 }
 
@@ -106,12 +148,21 @@ async fn raising_the_score_hides_the_follow_up_and_its_answer_is_not_sent() -> R
 async fn submitting_without_a_score_shows_the_required_message_and_stores_nothing() -> Result<()> {
     let app = TestApp::spawn().await?;
     let browser = Browser::start(Device::Desktop).await?;
-    browser.client.goto(&app.url("/demo?order=E2E-EMPTY&locale=en")).await?;
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-EMPTY&locale=en"))
+        .await?;
     let widget = browser.widget().await?;
 
     find(&widget, "button[type=submit]").await?.click().await?;
     let error = find(&widget, r#"[data-question="nps"] [data-error]"#).await?;
-    assert!(!error.text().await?.trim().is_empty(), "a required message is shown");
-    assert!(stored_responses(&app).await?.is_empty(), "nothing is stored");
+    assert!(
+        !error.text().await?.trim().is_empty(),
+        "a required message is shown"
+    );
+    assert!(
+        stored_responses(&app).await?.is_empty(),
+        "nothing is stored"
+    );
     browser.close().await
 }
