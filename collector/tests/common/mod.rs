@@ -1,0 +1,291 @@
+//! Helpers shared by the collector's integration test binaries (`api.rs`,
+//! `trust.rs`, …): a collector on an OS-chosen port with a fresh database and
+//! a fake widget build, a client, typed replies and stored-row readers.
+//!
+//! Each test binary compiles this module on its own and uses a subset of it,
+//! hence the `dead_code` allowance.
+
+#![allow(dead_code)]
+
+use manyi_collector::{Config, RunningApp, spawn};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use serde_json::{Value, json};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use tempfile::TempDir;
+
+/// A running collector, its folders and a client.
+pub struct TestApp {
+    pub app: RunningApp,
+    pub client: reqwest::Client,
+    pub data: TempDir,
+    pub _dist: TempDir,
+}
+
+/// A reply: status, headers and the body parsed as JSON (`Null` when empty
+/// or not JSON), with the raw bytes kept for non-JSON bodies.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    pub async fn from(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("read body").to_vec();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            json,
+            bytes,
+        }
+    }
+
+    pub fn header(&self, name: impl header::AsHeaderName) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// Asserts an error reply: status, code, and the contract's body shape.
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.json);
+        assert_eq!(self.json["code"], code, "body: {}", self.json);
+        assert!(
+            self.json["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "message in {}",
+            self.json
+        );
+        assert!(
+            self.json["errors"].is_array(),
+            "errors array in {}",
+            self.json
+        );
+    }
+
+    /// Whether `errors` holds an entry for `question` with `code`.
+    pub fn has_error(&self, question: &str, code: &str) -> bool {
+        self.json["errors"].as_array().is_some_and(|errs| {
+            errs.iter()
+                .any(|e| e["question"] == question && e["code"] == code)
+        })
+    }
+}
+
+/// One stored `responses` row.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StoredResponse {
+    pub response_id: String,
+    pub site_key: String,
+    pub survey_id: String,
+    pub survey_version: i64,
+    pub order_id: Option<String>,
+    pub customer: Option<String>,
+    pub channel: Option<String>,
+    pub segment: Option<String>,
+    pub locale: Option<String>,
+    pub page: Option<String>,
+    pub answers: String,
+    pub payload_hash: String,
+    pub shown_at: Option<String>,
+    pub submitted_at: Option<String>,
+    pub received_at: String,
+}
+
+/// Writes a fake widget build: a loader with a brotli sibling and one asset.
+pub fn fake_dist() -> TempDir {
+    let dist = tempfile::tempdir().expect("dist dir");
+    std::fs::write(dist.path().join("manyi.js"), "/* loader */").expect("write");
+    std::fs::write(dist.path().join("manyi.js.br"), "BROTLI-BYTES").expect("write");
+    std::fs::create_dir(dist.path().join("assets")).expect("mkdir");
+    std::fs::write(
+        dist.path()
+            .join("assets/manyi_widget.0123456789abcdef.wasm"),
+        b"\0asm\x01\0\0\0",
+    )
+    .expect("write");
+    std::fs::write(
+        dist.path().join("assets/manyi_widget.0123456789abcdef.js"),
+        "export default 1;",
+    )
+    .expect("write");
+    dist
+}
+
+/// A collector with [`Config::for_tests`]: fresh database, fake widget build.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with `edit` applied to the test config first (e.g. to
+/// set tiny rate limits).
+pub async fn spawn_app_with(edit: impl FnOnce(&mut Config)) -> TestApp {
+    let data = tempfile::tempdir().expect("data dir");
+    let dist = fake_dist();
+    spawn_app_in_with(data, dist, edit).await
+}
+
+/// A collector over existing folders (e.g. to restart on the same database).
+pub async fn spawn_app_in(data: TempDir, dist: TempDir) -> TestApp {
+    spawn_app_in_with(data, dist, |_| {}).await
+}
+
+/// A collector over existing folders, with `edit` applied to the test config.
+pub async fn spawn_app_in_with(
+    data: TempDir,
+    dist: TempDir,
+    edit: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = Config::for_tests(data.path(), dist.path());
+    edit(&mut config);
+    let app = spawn(config).await.expect("collector starts");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        app,
+        client,
+        data,
+        _dist: dist,
+    }
+}
+
+impl TestApp {
+    /// `http://ADDR` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::from(self.client.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    pub async fn get_with(&self, path: &str, name: &str, value: &str) -> Reply {
+        Reply::from(
+            self.client
+                .get(self.url(path))
+                .header(name, value)
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    pub async fn get_survey(&self, survey_id: &str) -> Reply {
+        self.get(&format!("/v1/surveys/{survey_id}")).await
+    }
+
+    /// Posts a response as `application/json`.
+    pub async fn post_response(&self, body: &Value) -> Reply {
+        self.post_raw(body.to_string(), "application/json").await
+    }
+
+    /// Posts raw bytes with a content type.
+    pub async fn post_raw(&self, body: impl Into<reqwest::Body>, content_type: &str) -> Reply {
+        let response = self
+            .client
+            .post(self.url("/v1/responses"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        Reply::from(response).await
+    }
+
+    /// Posts raw bytes to `path` with a content type and extra headers
+    /// (e.g. `Origin`).
+    pub async fn post_to(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        content_type: &str,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Reply::from(request.send().await.expect("POST")).await
+    }
+
+    /// Posts a response as `text/plain` (like the widget) from `origin`.
+    pub async fn post_response_from(&self, origin: &str, body: &Value) -> Reply {
+        self.post_to(
+            "/v1/responses",
+            body.to_string(),
+            "text/plain;charset=UTF-8",
+            &[("origin", origin)],
+        )
+        .await
+    }
+
+    /// How many rows `table` holds.
+    pub async fn count(&self, table: &str) -> i64 {
+        let db = self.db().await;
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&db)
+            .await
+            .expect("count");
+        db.close().await;
+        n
+    }
+
+    /// A read-only connection to the collector's database.
+    pub async fn db(&self) -> SqlitePool {
+        let options = SqliteConnectOptions::new()
+            .filename(&self.app.db_path)
+            .read_only(true);
+        SqlitePool::connect_with(options).await.expect("open db")
+    }
+
+    /// Every stored response, oldest first.
+    pub async fn stored_responses(&self) -> Vec<StoredResponse> {
+        let db = self.db().await;
+        let rows = sqlx::query_as("SELECT * FROM responses ORDER BY received_at")
+            .fetch_all(&db)
+            .await
+            .expect("select");
+        db.close().await;
+        rows
+    }
+}
+
+/// A fresh UUID v4 as text.
+pub fn new_response_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A valid response to the seeded `post-payment` survey (a promoter, so the
+/// `reason` question is hidden), with a fresh response id and order id.
+pub fn valid_payload() -> Value {
+    json!({
+        "response_id": new_response_id(),
+        "site": "demo",
+        "survey_id": "post-payment",
+        "survey_version": 1,
+        "answers": { "nps": 9, "comment": "快递很快" },
+        "context": {
+            "order_id": format!("A-{}", new_response_id()),
+            "customer": "c-42", "channel": "wechat", "segment": "vip",
+            "locale": "zh-CN", "page": "https://shop.example/paid"
+        },
+        "timing": { "shown_at": "2026-11-23T08:00:00Z", "submitted_at": "2026-11-23T08:00:41Z" }
+    })
+}
