@@ -5,9 +5,14 @@
 //! a config file. [`Config`] is also built directly in code by tests
 //! ([`Config::for_tests`]).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
 
 /// The `manyi` command line.
 #[derive(Debug, Parser)]
@@ -27,6 +32,172 @@ pub struct Cli {
 pub enum Command {
     /// Run the collector: widget assets, survey definitions, response intake and the demo page.
     Serve(Config),
+    /// Print the signature of a context, as a merchant's backend computes it
+    /// (HMAC-SHA256 over `site|survey|order_id|customer|exp`, see docs/signing.md).
+    Sign(SignArgs),
+    /// Manage sites (the embedding web properties).
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+/// `manyi site …`.
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Create a site with a fresh signing secret, printed once.
+    Create(CreateSiteArgs),
+}
+
+/// `manyi sign`: the arguments of one signature.
+#[derive(Debug, Clone, Args)]
+pub struct SignArgs {
+    /// The site's signing secret (as printed by `manyi site create`); its
+    /// UTF-8 bytes are the HMAC key.
+    #[arg(long, env = "MANYI_SIGNING_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub secret: SecretString,
+    /// The site key.
+    #[arg(long)]
+    pub site: String,
+    /// The survey id.
+    #[arg(long)]
+    pub survey: String,
+    /// The merchant's order id (empty in the signed string when left out).
+    #[arg(long = "order")]
+    pub order_id: Option<String>,
+    /// The merchant's customer id (empty in the signed string when left out).
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Expiry, unix seconds. Without `--exp` or `--ttl` the signature never expires.
+    #[arg(long, conflicts_with = "ttl")]
+    pub exp: Option<i64>,
+    /// Expiry as seconds from now (sets `exp`).
+    #[arg(long)]
+    pub ttl: Option<u64>,
+    /// Print a JSON object with the signed fields, the canonical string and
+    /// the signature instead of the bare hex.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `manyi site create`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateSiteArgs {
+    /// The public site key, as in `data-site="…"`.
+    #[arg(long)]
+    pub key: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// An origin allowed to post for this site, e.g. `https://shop.example`
+    /// (repeat the flag for several; `*` allows any). Without any, only the
+    /// collector's own pages (same origin) and non-browser clients can post.
+    #[arg(long = "origin")]
+    pub origins: Vec<String>,
+    /// Refuse responses without a valid signature.
+    #[arg(long)]
+    pub require_signature: bool,
+    /// The database to write to.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+/// Where the database is (shared by `serve` and the admin subcommands).
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Folder for the collector's own files; the SQLite database is
+    /// `<data-dir>/manyi.db`. Created when missing.
+    #[arg(long, env = "MANYI_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// SQLite URL overriding `<data-dir>/manyi.db`, e.g. `sqlite:///var/lib/manyi/manyi.db`.
+    #[arg(long, env = "MANYI_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+fn parse_secret(s: &str) -> Result<SecretString, String> {
+    if s.is_empty() {
+        return Err("the secret is empty".to_owned());
+    }
+    Ok(SecretString::from(s))
+}
+
+/// Whether rate limits apply at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RateLimitSwitch {
+    /// Apply `--rate-per-ip` and `--rate-per-site`.
+    On,
+    /// No rate limit at all (load tests from one machine).
+    Off,
+}
+
+/// One rate limit: `RATE/UNIT[:BURST]` with UNIT `s`, `m` or `h`
+/// (e.g. `20/s:40`: 20 per second on average, up to 40 at once), or `off`.
+/// The burst defaults to twice the rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rate {
+    /// No limit.
+    Off,
+    /// A limit.
+    Limit {
+        /// Requests per `period` on average.
+        count: NonZeroU32,
+        /// The period of `count`.
+        period: Duration,
+        /// Requests allowed at once after a quiet spell.
+        burst: NonZeroU32,
+    },
+}
+
+impl FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Rate::Off);
+        }
+        let bad = || format!("{s:?} is not a rate like `20/s`, `600/m:100`, `1000/h` or `off`");
+        let (rate, burst) = match s.split_once(':') {
+            Some((rate, burst)) => (rate, Some(burst)),
+            None => (s, None),
+        };
+        let (count, unit) = rate.split_once('/').ok_or_else(bad)?;
+        let count: NonZeroU32 = count.trim().parse().map_err(|_| bad())?;
+        let period = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return Err(bad()),
+        };
+        let burst = match burst {
+            Some(b) => b.trim().parse().map_err(|_| bad())?,
+            None => count.saturating_mul(NonZeroU32::MIN.saturating_add(1)),
+        };
+        Ok(Rate::Limit {
+            count,
+            period,
+            burst,
+        })
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rate::Off => f.write_str("off"),
+            Rate::Limit {
+                count,
+                period,
+                burst,
+            } => {
+                let unit = match period.as_secs() {
+                    1 => "s",
+                    60 => "m",
+                    _ => "h",
+                };
+                write!(f, "{count}/{unit}:{burst}")
+            }
+        }
+    }
 }
 
 /// Settings of a running collector.
@@ -54,6 +225,28 @@ pub struct Config {
     /// when they are missing, so `/demo` works out of the box. Idempotent.
     #[arg(long, env = "MANYI_SEED_DEMO")]
     pub seed_demo: bool,
+
+    /// `off` disables every rate limit (e.g. for a load test from one
+    /// machine, which all comes from 127.0.0.1 and one site).
+    #[arg(long, env = "MANYI_RATE_LIMIT", value_enum, default_value = "on")]
+    pub rate_limit: RateLimitSwitch,
+
+    /// Posts (responses, events, eligibility checks) per client IP, as
+    /// `RATE/UNIT[:BURST]` or `off`. IPv6 clients are limited per /64.
+    /// Loopback peers are exempt unless `--rate-limit-loopback`.
+    #[arg(long, env = "MANYI_RATE_PER_IP", default_value = "20/s:40")]
+    pub rate_per_ip: Rate,
+
+    /// Posts per site (all clients together), as `RATE/UNIT[:BURST]` or `off`.
+    #[arg(long, env = "MANYI_RATE_PER_SITE", default_value = "2000/s:4000")]
+    pub rate_per_site: Rate,
+
+    /// Apply the per-IP limit to loopback peers (127.0.0.0/8, ::1) too. Off
+    /// by default: local traffic is tooling, or a reverse proxy on the same
+    /// host, where the peer address is the proxy's and one bucket would
+    /// throttle every customer together.
+    #[arg(long, env = "MANYI_RATE_LIMIT_LOOPBACK")]
+    pub rate_limit_loopback: bool,
 }
 
 impl Config {
@@ -67,6 +260,12 @@ impl Config {
             database_url: None,
             dist: dist.into(),
             seed_demo: true,
+            // Permissive unless a test sets limits; loopback counts, since
+            // tests post from 127.0.0.1.
+            rate_limit: RateLimitSwitch::On,
+            rate_per_ip: Rate::Off,
+            rate_per_site: Rate::Off,
+            rate_limit_loopback: true,
         }
     }
 
@@ -90,12 +289,18 @@ mod tests {
     #[test]
     fn serve_defaults() {
         let cli = Cli::try_parse_from(["manyi", "serve"]).expect("parses");
-        let Command::Serve(c) = cli.command;
+        let Command::Serve(c) = cli.command else {
+            panic!("not serve")
+        };
         assert_eq!(c.addr, SocketAddr::from(([127, 0, 0, 1], 8080)));
         assert_eq!(c.data_dir, PathBuf::from("data"));
         assert_eq!(c.dist, PathBuf::from("target/dist"));
         assert_eq!(c.database_url, None);
         assert_eq!(c.default_db_path(), PathBuf::from("data/manyi.db"));
+        assert_eq!(c.rate_limit, RateLimitSwitch::On);
+        assert_eq!(c.rate_per_ip.to_string(), "20/s:40");
+        assert_eq!(c.rate_per_site.to_string(), "2000/s:4000");
+        assert!(!c.rate_limit_loopback);
     }
 
     #[test]
@@ -112,10 +317,87 @@ mod tests {
             "--seed-demo",
         ])
         .expect("parses");
-        let Command::Serve(c) = cli.command;
+        let Command::Serve(c) = cli.command else {
+            panic!("not serve")
+        };
         assert_eq!(c.addr.port(), 9000);
         assert_eq!(c.data_dir, PathBuf::from("/tmp/m"));
         assert_eq!(c.dist, PathBuf::from("d"));
         assert!(c.seed_demo);
+    }
+
+    #[test]
+    fn rates_parse_with_units_bursts_and_off() {
+        let r = |s: &str| s.parse::<Rate>();
+        assert_eq!(r("off"), Ok(Rate::Off));
+        assert_eq!(r("20/s").map(|r| r.to_string()), Ok("20/s:40".to_owned()));
+        assert_eq!(
+            r("600/m:5").map(|r| r.to_string()),
+            Ok("600/m:5".to_owned())
+        );
+        assert_eq!(r("1/h").map(|r| r.to_string()), Ok("1/h:2".to_owned()));
+        for bad in ["", "20", "0/s", "20/d", "20/s:0", "x/s", "20/s:y"] {
+            assert!(r(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sign_and_site_create_parse() {
+        let cli = Cli::try_parse_from([
+            "manyi",
+            "sign",
+            "--secret",
+            "s3cr3t",
+            "--site",
+            "demo",
+            "--survey",
+            "post-payment",
+            "--order",
+            "A1001",
+            "--customer",
+            "c-42",
+            "--exp",
+            "1790000000",
+            "--json",
+        ])
+        .expect("parses");
+        let Command::Sign(a) = cli.command else {
+            panic!("not sign")
+        };
+        assert_eq!(a.order_id.as_deref(), Some("A1001"));
+        assert_eq!(a.exp, Some(1_790_000_000));
+        assert!(a.json);
+        assert!(
+            Cli::try_parse_from([
+                "manyi", "sign", "--secret", "s", "--site", "d", "--survey", "p", "--exp", "1",
+                "--ttl", "2",
+            ])
+            .is_err(),
+            "--exp and --ttl conflict"
+        );
+
+        let cli = Cli::try_parse_from([
+            "manyi",
+            "site",
+            "create",
+            "--key",
+            "shop",
+            "--name",
+            "Shop",
+            "--origin",
+            "https://a.example",
+            "--origin",
+            "https://b.example",
+            "--require-signature",
+            "--data-dir",
+            "/tmp/m",
+        ])
+        .expect("parses");
+        let Command::Site(SiteCommand::Create(a)) = cli.command else {
+            panic!("not site create")
+        };
+        assert_eq!(a.origins, ["https://a.example", "https://b.example"]);
+        assert!(a.require_signature);
+        assert_eq!(a.db.data_dir, PathBuf::from("/tmp/m"));
     }
 }

@@ -25,6 +25,7 @@
 //! - [`store`]: all SQL (SQLite via sqlx, migrations in `collector/migrations`).
 //! - [`seed`]: the demo site and survey.
 
+pub mod commands;
 pub mod config;
 pub mod http;
 pub mod seed;
@@ -38,6 +39,7 @@ use anyhow::Context as _;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -61,8 +63,10 @@ impl App {
             seed::seed_demo(&store).await?;
         }
         http::assets::check_dist(&config.dist);
+        let limits = Arc::new(http::limits::RateLimits::from_config(config));
+        http::limits::spawn_pruning(&limits);
         Ok(Self {
-            state: AppState::new(store, config.dist.clone()),
+            state: AppState::new(store, config.dist.clone()).with_limits(limits),
         })
     }
 
@@ -88,7 +92,11 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(listener, self.router())
+        // Connection info gives handlers the peer address (per-IP limits).
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;

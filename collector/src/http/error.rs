@@ -12,9 +12,10 @@
 use axum::Json;
 use axum::extract::Request;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use manyi_shared::signing::SignatureError;
 use manyi_shared::{ResponseId, ValidationError};
 use serde::Serialize;
 use std::any::Any;
@@ -60,6 +61,24 @@ pub enum ApiError {
         /// The order.
         order_id: String,
     },
+    /// The request's `Origin` is not among the site's allowed origins.
+    #[error("origin {origin:?} may not post for site {site:?}")]
+    OriginNotAllowed {
+        /// The `Origin` header as sent.
+        origin: String,
+        /// The site key.
+        site: String,
+    },
+    /// The signed context was refused (missing, malformed, forged or
+    /// expired); the code is [`SignatureError::code`].
+    #[error("{0}")]
+    Signature(SignatureError),
+    /// Too many requests from this client or for this site.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until a retry can succeed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// No route matches the path.
     #[error("nothing here")]
     NotFound,
@@ -102,6 +121,9 @@ impl ApiError {
             ApiError::ResponseIdConflict(_) | ApiError::AlreadyAnswered { .. } => {
                 StatusCode::CONFLICT
             }
+            ApiError::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
+            ApiError::Signature(_) => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Store(_) | ApiError::Panic(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +140,9 @@ impl ApiError {
             ApiError::InvalidResponse(_) => "invalid_response",
             ApiError::ResponseIdConflict(_) => "response_id_conflict",
             ApiError::AlreadyAnswered { .. } => "already_answered",
+            ApiError::OriginNotAllowed { .. } => "origin_not_allowed",
+            ApiError::Signature(e) => e.code(),
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotFound => "not_found",
             ApiError::Store(_) | ApiError::Panic(_) => "internal",
         }
@@ -180,6 +205,11 @@ impl IntoResponse for ApiError {
             errors,
         };
         let mut response = (status, Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
         if internal {
             response
                 .extensions_mut()

@@ -6,22 +6,25 @@
 //! store → typed response. Failures are [`ApiError`]s.
 
 pub mod assets;
+pub mod cors;
 pub mod demo;
 pub mod error;
 pub mod health;
+pub mod limits;
 pub mod responses;
 pub mod surveys;
+pub mod trust;
 
 pub use error::ApiError;
 
 use axum::Router;
-use axum::http::{Method, header};
 use axum::middleware;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
+
+use self::limits::RateLimits;
 
 use crate::store::Store;
 
@@ -30,15 +33,23 @@ use crate::store::Store;
 pub struct AppState {
     pub(crate) store: Store,
     pub(crate) dist: Arc<PathBuf>,
+    pub(crate) limits: Arc<RateLimits>,
 }
 
 impl AppState {
-    /// State over an opened store, serving the widget from `dist`.
+    /// State over an opened store, serving the widget from `dist`, without
+    /// rate limits (see [`AppState::with_limits`]).
     pub fn new(store: Store, dist: impl Into<PathBuf>) -> Self {
         Self {
             store,
             dist: Arc::new(dist.into()),
+            limits: Arc::new(RateLimits::none()),
         }
+    }
+
+    /// The same state with these rate limits.
+    pub fn with_limits(self, limits: Arc<RateLimits>) -> Self {
+        Self { limits, ..self }
     }
 
     /// The store.
@@ -62,23 +73,16 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router(state.dist()))
         .fallback(|| async { ApiError::NotFound })
         // Layers run outside-in from the last one added: CORS answers
-        // preflights first, then tracing sees every request, then internal
+        // preflights first, then tracing sees every request, then the per-IP
+        // rate limit refuses floods before any body is read, then internal
         // errors (including caught panics) are logged.
         .layer(CatchPanicLayer::custom(ApiError::from_panic))
         .layer(middleware::from_fn(error::log_internal_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::per_ip,
+        ))
         .layer(TraceLayer::new_for_http())
-        .layer(cors())
+        .layer(middleware::from_fn(cors::cors))
         .with_state(state)
-}
-
-/// Any origin may read surveys and post responses for now (a later change
-/// restricts each site to its allowed origins). The widget posts as
-/// `text/plain`, which needs no preflight; `content-type` is allowed for
-/// clients posting `application/json`. The assets need CORS too: the loader
-/// imports the glue module and fetches the wasm cross-origin.
-fn cors() -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
 }

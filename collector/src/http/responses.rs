@@ -5,21 +5,28 @@
 //! `text/plain` (a "simple" request, so no CORS preflight round trip on slow
 //! mobile links), other clients `application/json`.
 //!
+//! Order of checks: body → JSON → site exists, origin allowed, site under its
+//! rate limit ([`super::trust::admit`]) → signature → survey and answers →
+//! store. Nothing is stored unless every check passed. (The per-IP rate limit
+//! runs earlier, in middleware.)
+//!
 //! Statuses: 201 stored; 200 the same response again (idempotent retry, same
-//! body as the first acceptance); 400 not JSON; 404 unknown site or survey;
-//! 409 response id reused or order already answered; 413 too large; 422
-//! wrong shape or invalid answers.
+//! body as the first acceptance); 400 not JSON; 401 signature missing,
+//! malformed, forged or expired; 403 origin not allowed for the site; 404
+//! unknown site or survey; 409 response id reused or order already answered;
+//! 413 too large; 422 wrong shape or invalid answers; 429 rate limited.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use manyi_shared::{ResponseId, ResponsePayload, rules};
 use serde::Serialize;
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, cors, trust};
 use crate::store::responses::{InsertOutcome, NewResponse};
 
 /// Largest accepted body. A complete response with long comments is a few
@@ -42,11 +49,24 @@ struct Accepted {
     received_at: String,
 }
 
-/// Accepts one response.
+/// Accepts one response. The origin, once found allowed for the site, is
+/// echoed in CORS headers on whatever follows, errors included.
 #[tracing::instrument(name = "submit_response", skip_all, fields(response_id, survey_id))]
 async fn submit(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let mut cors_echo: Option<HeaderValue> = None;
+    let result = accept(&state, &headers, body, &mut cors_echo).await;
+    cors::allow_origin(result.into_response(), cors_echo)
+}
+
+async fn accept(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    cors_echo: &mut Option<HeaderValue>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let body = body.map_err(ApiError::from_body_rejection)?;
     let payload: ResponsePayload =
@@ -55,9 +75,10 @@ async fn submit(
     span.record("response_id", tracing::field::display(&payload.response_id));
     span.record("survey_id", tracing::field::display(&payload.survey_id));
 
-    if state.store.find_site(&payload.site).await?.is_none() {
-        return Err(ApiError::UnknownSite(payload.site.to_string()));
-    }
+    let site = trust::admit(state, headers, &payload.site, cors_echo).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let signed = trust::check_signature(&site, &payload, now)?;
+
     let survey = state
         .store
         .published_survey(&payload.site, &payload.survey_id, payload.survey_version)
@@ -76,7 +97,7 @@ async fn submit(
         payload: &payload,
         answers: &answers,
     };
-    let (status, received_at) = match state.store.insert_response(&new).await? {
+    let (status, received_at) = match state.store.insert_response_signed(&new, signed).await? {
         InsertOutcome::Created { received_at } => (StatusCode::CREATED, received_at),
         InsertOutcome::Duplicate { received_at } => (StatusCode::OK, received_at),
         InsertOutcome::ResponseIdConflict => {

@@ -63,10 +63,19 @@ pub struct Store {
 /// The SQLite connection settings for `config`: `<data-dir>/manyi.db` or
 /// `--database-url`, with the pragmas the collector relies on.
 pub fn connect_options(config: &Config) -> anyhow::Result<SqliteConnectOptions> {
-    let base = match &config.database_url {
+    connect_options_at(&config.default_db_path(), config.database_url.as_deref())
+}
+
+/// The SQLite connection settings for the file `db_path`, or `database_url`
+/// when given (for the subcommands that open the database without serving).
+pub fn connect_options_at(
+    db_path: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<SqliteConnectOptions> {
+    let base = match database_url {
         Some(url) => SqliteConnectOptions::from_str(url)
             .with_context(|| format!("invalid --database-url {url:?}"))?,
-        None => SqliteConnectOptions::new().filename(config.default_db_path()),
+        None => SqliteConnectOptions::new().filename(db_path),
     };
     Ok(base
         .create_if_missing(true)

@@ -106,16 +106,29 @@ impl NewResponse<'_> {
 }
 
 impl Store {
-    /// Stores a response once. Returns only after the insert is committed
-    /// (each statement here runs in its own autocommit transaction).
+    /// Stores an unsigned response once (see [`Store::insert_response_signed`]).
+    pub async fn insert_response(
+        &self,
+        new: &NewResponse<'_>,
+    ) -> Result<InsertOutcome, StoreError> {
+        self.insert_response_signed(new, false).await
+    }
+
+    /// Stores a response once, with `signed` telling whether its signature
+    /// verified against the site's secret (the `responses.signed` column; not
+    /// part of the payload hash, so a retry is a duplicate whether or not it
+    /// is signed, and the first acceptance's flag stays). Returns only after
+    /// the insert is committed (each statement here runs in its own
+    /// autocommit transaction).
     #[tracing::instrument(
         level = "debug",
         skip(self, new),
         fields(response_id = %new.payload.response_id, survey_id = %new.payload.survey_id)
     )]
-    pub async fn insert_response(
+    pub async fn insert_response_signed(
         &self,
         new: &NewResponse<'_>,
+        signed: bool,
     ) -> Result<InsertOutcome, StoreError> {
         let p = new.payload;
         let answers = new.answers_json();
@@ -130,8 +143,8 @@ impl Store {
             "INSERT INTO responses (
                  response_id, site_key, survey_id, survey_version,
                  order_id, customer, channel, segment, locale, page,
-                 answers, payload_hash, shown_at, submitted_at, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 answers, payload_hash, shown_at, submitted_at, received_at, signed)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT DO NOTHING",
         )
         .bind(&response_id)
@@ -149,6 +162,7 @@ impl Store {
         .bind(p.timing.shown_at.as_deref())
         .bind(p.timing.submitted_at.as_deref())
         .bind(&received_at)
+        .bind(signed)
         .execute(&self.writer)
         .await?;
         if done.rows_affected() == 1 {
@@ -255,7 +269,7 @@ mod tests {
         assert_eq!(
             NewResponse {
                 payload: &p,
-                answers: &answers
+                answers: &answers,
             }
             .answers_json(),
             serde_json::json!({"nps": 3})

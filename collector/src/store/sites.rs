@@ -1,12 +1,13 @@
 //! Sites: the embedding web properties, keyed by their public site key.
 
 use manyi_shared::SiteKey;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use super::{Store, StoreError, now_timestamp};
 
-/// A site as the request path needs it. The signing secret is deliberately
-/// not loaded here; signature checks will read it where they need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A site as the request path needs it: one read per request gives the
+/// origin rule and the signature policy. The secret's `Debug` is redacted.
+#[derive(Debug, Clone)]
 pub struct Site {
     /// Public key, as in `data-site="…"`.
     pub key: SiteKey,
@@ -16,6 +17,9 @@ pub struct Site {
     pub allowed_origins: Vec<String>,
     /// Whether responses must carry a valid signature.
     pub require_signature: bool,
+    /// The HMAC key of the merchant backend's signatures (its UTF-8 bytes);
+    /// `None` when the site signs nothing.
+    pub signing_secret: Option<SecretString>,
 }
 
 /// A site to create.
@@ -35,13 +39,13 @@ impl Store {
     /// The site with this key, if any.
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn find_site(&self, key: &SiteKey) -> Result<Option<Site>, StoreError> {
-        let row: Option<(String, String, bool)> = sqlx::query_as(
-            "SELECT name, allowed_origins, require_signature FROM sites WHERE key = ?",
+        let row: Option<(String, String, bool, Option<String>)> = sqlx::query_as(
+            "SELECT name, allowed_origins, require_signature, signing_secret FROM sites WHERE key = ?",
         )
         .bind(key.as_str())
         .fetch_optional(&self.reader)
         .await?;
-        let Some((name, origins, require_signature)) = row else {
+        let Some((name, origins, require_signature, secret)) = row else {
             return Ok(None);
         };
         let allowed_origins = serde_json::from_str(&origins).map_err(|e| {
@@ -54,22 +58,34 @@ impl Store {
             name,
             allowed_origins,
             require_signature,
+            signing_secret: secret.map(SecretString::from),
         }))
     }
 
-    /// Creates the site unless one with this key exists (then nothing
-    /// changes). Returns whether it was created.
-    #[tracing::instrument(level = "debug", skip(self, site), fields(key = %site.key))]
+    /// Creates the site, without a signing secret, unless one with this key
+    /// exists (then nothing changes). Returns whether it was created.
     pub async fn insert_site_if_absent(&self, site: &NewSite<'_>) -> Result<bool, StoreError> {
+        self.insert_site_with_secret_if_absent(site, None).await
+    }
+
+    /// Creates the site with `secret` (or none) unless one with this key
+    /// exists (then nothing changes). Returns whether it was created.
+    #[tracing::instrument(level = "debug", skip(self, site, secret), fields(key = %site.key))]
+    pub async fn insert_site_with_secret_if_absent(
+        &self,
+        site: &NewSite<'_>,
+        secret: Option<&SecretString>,
+    ) -> Result<bool, StoreError> {
         let origins = serde_json::to_string(site.allowed_origins)?;
         let done = sqlx::query(
             "INSERT INTO sites (key, name, allowed_origins, signing_secret, require_signature, created_at)
-             VALUES (?, ?, ?, NULL, ?, ?)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (key) DO NOTHING",
         )
         .bind(site.key.as_str())
         .bind(site.name)
         .bind(origins)
+        .bind(secret.map(|s| s.expose_secret().to_owned()))
         .bind(site.require_signature)
         .bind(now_timestamp())
         .execute(&self.writer)
