@@ -114,7 +114,7 @@ pub async fn create_site(args: &CreateSiteArgs) -> anyhow::Result<CreatedSite> {
         .context("creating the site");
     store.close().await;
     if !created? {
-        bail!("a site with the key {key:?} already exists; nothing changed");
+        bail!("a site with the key `{key}` already exists; nothing changed");
     }
     Ok(CreatedSite {
         key,
