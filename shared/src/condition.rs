@@ -13,11 +13,9 @@
 
 use crate::answer::AnswerValue;
 use crate::ids::QuestionId;
-use serde::{Deserialize, Serialize};
 
 /// A condition over earlier answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     /// Every sub-condition holds (true when empty).
     All {
@@ -37,14 +35,12 @@ pub enum Condition {
         op: CompareOp,
         /// Operand: integer for scores, option id string for choices, array for `in`;
         /// absent for `answered`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         value: Option<serde_json::Value>,
     },
 }
 
 /// Comparison operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
     /// Equal (for multi-choice: selected).
     Eq,

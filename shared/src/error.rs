@@ -3,12 +3,10 @@
 //! Codes are part of the public contract (HTTP 422 bodies, admin UI field
 //! errors): never rename one, only add.
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A stable, machine-readable error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     // ---- survey definition ----
     /// The survey has no questions.
@@ -91,6 +89,11 @@ impl ErrorCode {
         ErrorCode::ContextInvalid,
     ];
 
+    /// The code with this snake_case name, if any.
+    pub fn parse(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// The snake_case code as sent on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -133,7 +136,7 @@ impl fmt::Display for ErrorCode {
 /// For responses `question` is the question id (or `""` for the whole
 /// response); for survey definitions it is a path such as
 /// `questions[2].show_if.value` or `title.en`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
     /// The question id or definition path the problem is about.
     pub question: String,

@@ -1,7 +1,6 @@
 //! Validated identifiers. Each is a newtype with a private field, built only
 //! through `parse` / `TryFrom`, so an id that exists is an id that is valid.
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why a string is not a valid identifier.
@@ -51,8 +50,7 @@ fn check_slug(kind: &'static str, s: &str, max: usize, allow_dash: bool) -> Resu
 macro_rules! slug_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $dash:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(String);
 
         impl $name {
@@ -121,9 +119,14 @@ slug_id!(
 );
 
 /// A response's id: a UUID v4 made by the client, the idempotency key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ResponseId(uuid::Uuid);
+///
+/// Parsed and formatted by hand (hyphenated form only), which is all manyi
+/// needs and keeps a UUID library out of the widget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResponseId([u8; 16]);
+
+/// Where the hyphens of a hyphenated UUID are.
+const HYPHENS: [usize; 4] = [8, 13, 18, 23];
 
 impl ResponseId {
     /// Parses a hyphenated UUID v4 (the form the widget sends).
@@ -135,21 +138,37 @@ impl ResponseId {
         if s.len() != 36 {
             return Err(err("must be a hyphenated UUID (36 characters)"));
         }
-        let id = uuid::Uuid::try_parse(s).map_err(|_| err("must be a hyphenated UUID"))?;
-        if id.get_version_num() != 4 {
+        let mut bytes = [0u8; 16];
+        let mut nibbles = 0;
+        for (i, c) in s.bytes().enumerate() {
+            if HYPHENS.contains(&i) {
+                if c != b'-' {
+                    return Err(err("must be a hyphenated UUID"));
+                }
+                continue;
+            }
+            let Some(n) = (c as char).to_digit(16) else {
+                return Err(err("must be a hyphenated UUID"));
+            };
+            bytes[nibbles / 2] |= (n as u8) << if nibbles % 2 == 0 { 4 } else { 0 };
+            nibbles += 1;
+        }
+        if bytes[6] >> 4 != 4 {
             return Err(err("must be a version 4 (random) UUID"));
         }
-        Ok(Self(id))
+        Ok(Self(bytes))
     }
 
     /// Wraps random bytes as a v4 UUID (sets the version and variant bits).
-    pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
-        Self(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    pub fn from_random_bytes(mut bytes: [u8; 16]) -> Self {
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        Self(bytes)
     }
 
-    /// The underlying UUID.
-    pub fn as_uuid(&self) -> uuid::Uuid {
-        self.0
+    /// The 16 bytes of the UUID, in the order they are written.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
     }
 }
 
@@ -162,13 +181,26 @@ impl TryFrom<String> for ResponseId {
 
 impl From<ResponseId> for String {
     fn from(id: ResponseId) -> String {
-        id.0.hyphenated().to_string()
+        id.to_string()
     }
 }
 
 impl fmt::Display for ResponseId {
+    /// The lowercase hyphenated form, e.g. `0b9f6b1e-8a3c-4d2e-9f10-1234567890ab`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [b'-'; 36];
+        let mut pos = 0;
+        for b in self.0 {
+            if HYPHENS.contains(&pos) {
+                pos += 1;
+            }
+            out[pos] = HEX[usize::from(b >> 4)];
+            out[pos + 1] = HEX[usize::from(b & 0x0f)];
+            pos += 2;
+        }
+        // Only ASCII hex digits and hyphens were written.
+        f.write_str(std::str::from_utf8(&out).unwrap_or_default())
     }
 }
 
@@ -216,6 +248,40 @@ mod tests {
         assert!(ResponseId::parse("0b9f6b1e-8a3c-1d2e-9f10-1234567890ab").is_err());
         assert!(ResponseId::parse("0b9f6b1e8a3c4d2e9f101234567890ab").is_err());
         assert!(ResponseId::parse("not-a-uuid").is_err());
+    }
+
+    #[test]
+    fn response_id_round_trips_like_the_uuid_crate() {
+        for text in [
+            "0b9f6b1e-8a3c-4d2e-9f10-1234567890ab",
+            "FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF",
+        ] {
+            let ours = ResponseId::parse(text).unwrap();
+            let theirs = uuid::Uuid::try_parse(text).unwrap();
+            assert_eq!(ours.as_bytes(), theirs.as_bytes());
+            assert_eq!(ours.to_string(), theirs.hyphenated().to_string());
+            assert_eq!(String::from(ours), text.to_ascii_lowercase());
+        }
+        for bad in [
+            "0b9f6b1e-8a3c-4d2e-9f10-1234567890a",
+            "0b9f6b1e+8a3c-4d2e-9f10-1234567890ab",
+            "0b9f6b1e-8a3c-4d2e-9f10-1234567890ag",
+            "0b9f6b1e-8a3c-4d2e-9f1-01234567890ab",
+            "{b9f6b1e-8a3c-4d2e-9f10-1234567890a}",
+            "0b9f6b1e-8a3c-4d2e-9f10-12345678900é",
+        ] {
+            assert!(ResponseId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn random_bytes_become_a_v4_uuid() {
+        for seed in [0u8, 0x5a, 0xff] {
+            let ours = ResponseId::from_random_bytes([seed; 16]);
+            let theirs = uuid::Builder::from_random_bytes([seed; 16]).into_uuid();
+            assert_eq!(ours.to_string(), theirs.to_string());
+            assert_eq!(ResponseId::parse(&ours.to_string()), Ok(ours));
+        }
     }
 
     #[test]

@@ -15,11 +15,13 @@
 //! - [`signing`]: the merchant-signed context (`site|survey|order|customer|exp`).
 //! - [`metrics`]: NPS, CSAT, CES, Likert means and the response rate.
 //! - [`error`]: validation errors with stable codes.
+//! - [`json`]: the hand-written JSON codec of the model and the payload.
 
 pub mod answer;
 pub mod condition;
 pub mod error;
 pub mod ids;
+pub mod json;
 pub mod locale;
 pub mod metrics;
 pub mod response;
@@ -32,6 +34,7 @@ pub use answer::AnswerValue;
 pub use condition::{CompareOp, Condition};
 pub use error::{ErrorCode, ValidationError};
 pub use ids::{OptionId, QuestionId, ResponseId, SiteKey, SurveyId};
+pub use json::JsonError;
 pub use locale::{Locale, LocalizedText};
 pub use metrics::{CesSummary, CsatSummary, NpsSummary};
 pub use response::{Context, ResponsePayload, Timing};

@@ -1,20 +1,16 @@
 //! Supported locales and translated texts.
 
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// A locale manyi ships texts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Locale {
     /// Simplified Chinese (mainland China).
-    #[serde(rename = "zh-CN")]
     ZhCn,
     /// Traditional Chinese (Taiwan, Hong Kong).
-    #[serde(rename = "zh-TW")]
     ZhTw,
     /// English.
-    #[serde(rename = "en")]
     En,
 }
 
@@ -57,8 +53,7 @@ impl fmt::Display for Locale {
 }
 
 /// A text in one or more locales, e.g. `{"zh-CN": "满意", "en": "Satisfied"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LocalizedText(pub BTreeMap<Locale, String>);
 
 impl LocalizedText {

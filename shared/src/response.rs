@@ -4,12 +4,10 @@
 //! rejected so a typo never silently drops data.
 
 use crate::ids::{ResponseId, SiteKey, SurveyId};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One submitted response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResponsePayload {
     /// UUID v4 made by the client: the idempotency key.
     pub response_id: ResponseId,
@@ -23,51 +21,37 @@ pub struct ResponsePayload {
     /// [`crate::rules::validate_response`].
     pub answers: BTreeMap<String, serde_json::Value>,
     /// Where and for whom the survey was shown.
-    #[serde(default)]
     pub context: Context,
     /// When the survey was shown and submitted (client clock).
-    #[serde(default)]
     pub timing: Timing,
     /// The merchant backend's signature over `site|survey|order|customer|exp`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<String>,
 }
 
 /// Context of a response.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Context {
     /// The merchant's order id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// The merchant's customer id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// `web`, `wechat`, `app`, `sms`, `email`, …
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Customer segment, e.g. `vip`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<String>,
     /// Locale the survey was shown in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// The host page URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
     /// Expiry of the signed context (unix seconds), part of the signed string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
 }
 
 /// Client-side timestamps (RFC 3339).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Timing {
     /// When the first question was shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shown_at: Option<String>,
     /// When the customer pressed submit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_at: Option<String>,
 }

@@ -1,13 +1,13 @@
 //! The survey definition: what a marketer publishes and the widget renders.
+//!
+//! The JSON codec (field names, defaults, strictness) is in [`crate::json`].
 
 use crate::condition::Condition;
 use crate::ids::{OptionId, QuestionId, SurveyId};
 use crate::locale::{Locale, LocalizedText};
-use serde::{Deserialize, Serialize};
 
 /// A published questionnaire, at one version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Survey {
     /// Stable id used in URLs and the embed call, e.g. `post-payment`.
     pub id: SurveyId,
@@ -20,17 +20,14 @@ pub struct Survey {
     /// Title shown at the top of the widget.
     pub title: LocalizedText,
     /// Optional line under the title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intro: Option<LocalizedText>,
     /// Shown after a successful submission.
     pub thank_you: LocalizedText,
     /// Questions in display order. Conditions may refer only to earlier ones.
     pub questions: Vec<Question>,
     /// Colours.
-    #[serde(default)]
     pub theme: Theme,
     /// How and where the widget is shown.
-    #[serde(default)]
     pub display: DisplaySettings,
 }
 
@@ -47,8 +44,7 @@ impl Survey {
 }
 
 /// Visual theme.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Theme {
     /// Brand colour as `#rrggbb`, used for selected answers and the submit button.
     pub brand_color: String,
@@ -63,8 +59,7 @@ impl Default for Theme {
 }
 
 /// How the widget is placed on the host page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DisplayMode {
     /// Bottom sheet on phones and in WeChat, centred modal on desktop.
     #[default]
@@ -78,8 +73,7 @@ pub enum DisplayMode {
 }
 
 /// Display settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplaySettings {
     /// Placement mode.
     pub mode: DisplayMode,
@@ -88,10 +82,8 @@ pub struct DisplaySettings {
     /// Show "2 / 5" progress when there is more than one visible question.
     pub show_progress: bool,
     /// Completions faster than this are flagged as too fast (data quality).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_seconds: Option<u32>,
     /// Estimated completion time shown to respondents and marketers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_seconds: Option<u32>,
 }
 
@@ -108,8 +100,7 @@ impl Default for DisplaySettings {
 }
 
 /// SERVQUAL service-quality dimension a question measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Dimension {
     /// Performing the promised service dependably and accurately.
     Reliability,
@@ -124,62 +115,50 @@ pub enum Dimension {
 }
 
 /// One question.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Question {
     /// Id, unique within the survey; the key in `answers`.
     pub id: QuestionId,
     /// The question text.
     pub text: LocalizedText,
     /// Optional helper line under the text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<LocalizedText>,
     /// A visible required question must be answered.
-    #[serde(default)]
     pub required: bool,
     /// SERVQUAL dimension, for reports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<Dimension>,
     /// Shown only when this condition over earlier answers holds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_if: Option<Condition>,
     /// The kind of question and its kind-specific settings.
-    #[serde(flatten)]
     pub kind: QuestionKind,
 }
 
 /// The kinds of question, tagged by `"type"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum QuestionKind {
     /// Likert agreement/satisfaction scale, 1..=points (5 by default; 7 allowed),
     /// labelled 非常不满意 … 非常满意 unless `labels` overrides them.
     Likert {
         /// Number of points: 5 or 7.
-        #[serde(default = "five")]
         points: u8,
         /// One label per point, lowest first; default labels when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         labels: Option<Vec<LocalizedText>>,
     },
     /// Net Promoter Score, 0..=10 ("How likely are you to recommend …").
     Nps {
         /// Label under 0.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         low_label: Option<LocalizedText>,
         /// Label under 10.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         high_label: Option<LocalizedText>,
     },
     /// Customer satisfaction, 1..=5 (5 = very satisfied).
     Csat {
         /// One label per point, lowest first; default labels when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         labels: Option<Vec<LocalizedText>>,
     },
     /// Customer effort score, 1..=7 where **7 = very easy** and 1 = very difficult.
     Ces {
         /// The scale direction, stated in the schema so nobody reads it backwards.
-        #[serde(default)]
         direction: CesDirection,
     },
     /// Pick exactly one option.
@@ -187,7 +166,6 @@ pub enum QuestionKind {
         /// The options, in display order.
         options: Vec<ChoiceOption>,
         /// Offer an "other" option with a free-text field.
-        #[serde(default)]
         allow_other: bool,
     },
     /// Pick one or more options.
@@ -195,43 +173,27 @@ pub enum QuestionKind {
         /// The options, in display order.
         options: Vec<ChoiceOption>,
         /// Offer an "other" option with a free-text field.
-        #[serde(default)]
         allow_other: bool,
         /// At most this many selections (all when absent).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         max_selections: Option<u8>,
     },
     /// Free text.
     Text {
         /// Maximum length in characters (Unicode scalar values), 1..=5000.
-        #[serde(default = "default_text_max")]
         max_length: u32,
         /// Multi-line text area rather than a one-line field.
-        #[serde(default = "yes")]
         multiline: bool,
         /// Placeholder inside the empty field.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         placeholder: Option<LocalizedText>,
     },
 }
 
-fn five() -> u8 {
-    5
-}
-fn yes() -> bool {
-    true
-}
-fn default_text_max() -> u32 {
-    1000
-}
-
 /// Direction of the CES scale. Only one is supported; it is spelled out so the
 /// schema itself documents that 7 means "very easy".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CesDirection {
     /// 1 = very difficult … 7 = very easy.
     #[default]
-    #[serde(rename = "7_is_very_easy")]
     SevenIsVeryEasy,
 }
 
@@ -239,8 +201,7 @@ pub enum CesDirection {
 pub const OTHER_OPTION: &str = "other";
 
 /// One option of a choice question.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChoiceOption {
     /// Id sent in the answer.
     pub id: OptionId,
