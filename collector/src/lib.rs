@@ -27,7 +27,10 @@
 
 pub mod commands;
 pub mod config;
+pub mod eligibility;
+pub mod hosted;
 pub mod http;
+pub mod ingest;
 pub mod seed;
 pub mod store;
 

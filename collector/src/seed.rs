@@ -7,7 +7,9 @@
 use anyhow::{Context as _, bail};
 use manyi_shared::{SiteKey, Survey, rules};
 
+use crate::eligibility::Policy;
 use crate::store::Store;
+use crate::store::eligibility::{DEFAULT_SEGMENT, SamplingRow};
 use crate::store::sites::NewSite;
 use crate::store::surveys::SurveyStatus;
 
@@ -52,6 +54,21 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
         .insert_survey_if_absent(&site, &survey, SurveyStatus::Published)
         .await
         .context("publishing the demo survey")?;
+    // Everyone is asked, every time: the demo must always show the survey.
+    for segment in ["vip", DEFAULT_SEGMENT] {
+        store
+            .insert_sampling_if_absent(&SamplingRow {
+                survey: &survey.id,
+                segment,
+                policy: Policy {
+                    rate: 1.0,
+                    recontact_days: 0,
+                    trigger_hours: 24,
+                },
+            })
+            .await
+            .context("seeding the demo survey's sampling")?;
+    }
     tracing::info!(
         site = DEMO_SITE,
         survey = %survey.id,

@@ -8,8 +8,10 @@
 pub mod assets;
 pub mod cors;
 pub mod demo;
+pub mod eligibility;
 pub mod error;
 pub mod health;
+pub mod hosted;
 pub mod limits;
 pub mod responses;
 pub mod surveys;
@@ -70,6 +72,8 @@ pub fn router(state: AppState) -> Router {
         .merge(surveys::router())
         .merge(responses::router())
         .merge(demo::router())
+        .merge(eligibility::router())
+        .merge(hosted::router())
         .merge(assets::router(state.dist()))
         .fallback(|| async { ApiError::NotFound })
         // Layers run outside-in from the last one added: CORS answers

@@ -11,6 +11,7 @@
 //! Each resource adds its queries in its own file as `impl Store` blocks
 //! ([`sites`], [`surveys`], [`responses`]).
 
+pub mod eligibility;
 pub mod responses;
 pub mod sites;
 pub mod surveys;
