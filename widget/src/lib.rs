@@ -30,7 +30,7 @@ pub use browser::mount;
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
-    use crate::components::App;
+    use crate::components::{App, Ctx, listen};
     use crate::config::MountConfig;
     use crate::dom;
     use wasm_bindgen::prelude::*;
@@ -69,8 +69,11 @@ mod browser {
         container.set_attribute("lang", flow.locale().tag())?;
         let shown_at = crate::delivery::now_rfc3339();
 
+        let events_root = container.clone();
         leptos::mount::mount_to(container, move || {
-            leptos::prelude::view! { <App flow url shown_at inline /> }
+            let ctx = Ctx::new(flow, url, shown_at, inline);
+            listen(&events_root, ctx);
+            leptos::prelude::view! { <App ctx /> }
         })
         // The widget lives as long as the page (or until dismissed).
         .forget();

@@ -1,12 +1,13 @@
 //! Single choice (radio inputs) and multi choice (checkboxes, honouring
 //! `max_selections` by disabling the rest), each with an optional "other"
-//! option and its free-text field (`input[data-other]`).
+//! option and its free-text field (`input[data-other]`). Changes and typing
+//! are handled by `events`.
 
 use super::Field;
 use crate::i18n::{self, Text};
 use leptos::prelude::*;
+use manyi_shared::QuestionKind;
 use manyi_shared::survey::OTHER_OPTION;
-use manyi_shared::{OptionId, QuestionKind};
 
 /// Longest "other" text accepted by the field.
 const OTHER_MAX: &str = "200";
@@ -48,20 +49,10 @@ pub fn Choices(
     let rows = items
         .into_iter()
         .map(|(option, label)| {
-            let (q1, q2, q3) = (q.clone(), q.clone(), q.clone());
-            let (o1, o2, o3) = (option.clone(), option.clone(), option.clone());
-            let checked = move || flow.with(|f| f.is_selected(q1.id.as_str(), &o1));
-            let disabled = move || flow.with(|f| f.choice_disabled(&q2, &o2));
-            let on_change = move |ev: web_sys::Event| {
-                let on = event_target_checked(&ev);
-                flow.update(|f| {
-                    if multi {
-                        f.toggle_choice(&q3, &o3, on);
-                    } else if let (true, Ok(choice)) = (on, OptionId::parse(o3.as_str())) {
-                        f.choose_single(&q3.id, choice);
-                    }
-                });
-            };
+            let (q1, q2) = (q.clone(), q.clone());
+            let (o1, o2) = (option.clone(), option.clone());
+            let checked = Signal::derive(move || flow.with(|f| f.is_selected(q1.id.as_str(), &o1)));
+            let disabled = Signal::derive(move || flow.with(|f| f.choice_disabled(&q2, &o2)));
             view! {
                 <label class="mq-opt">
                     <input
@@ -70,7 +61,6 @@ pub fn Choices(
                         value=option
                         prop:checked=checked
                         prop:disabled=disabled
-                        on:change=on_change
                     />
                     <span>{label}</span>
                 </label>
@@ -79,7 +69,8 @@ pub fn Choices(
         .collect_view();
 
     let other = allow_other.then(|| {
-        let (q1, q2) = (q.clone(), q.clone());
+        let q1 = q.clone();
+        let disabled = Signal::derive(move || flow.with(|f| f.choice_disabled(&q1, OTHER_OPTION)));
         let initial = flow.with_untracked(|f| f.other_text(q.id.as_str()).to_owned());
         view! {
             <input
@@ -90,11 +81,7 @@ pub fn Choices(
                 aria-label=[i18n::text(locale, Text::Other), ": ", i18n::text(locale, Text::OtherPlaceholder)].concat()
                 placeholder=i18n::text(locale, Text::OtherPlaceholder)
                 prop:value=initial
-                prop:disabled=move || flow.with(|f| f.choice_disabled(&q1, OTHER_OPTION))
-                on:input=move |ev| {
-                    let text = event_target_value(&ev);
-                    flow.update(|f| f.set_other_text(&q2, text));
-                }
+                prop:disabled=disabled
             />
         }
     });
@@ -104,8 +91,8 @@ pub fn Choices(
             role="group"
             class="mq-choices"
             aria-labelledby=field.title_id.clone()
-            aria-describedby=field.described_by()
-            aria-invalid=field.aria_invalid()
+            aria-describedby=field.described_by
+            aria-invalid=field.aria_invalid
         >
             {max.map(|m| view! { <p class="mq-help">{i18n::at_most(locale, m)}</p> })}
             {rows}

@@ -1,23 +1,70 @@
-//! Leptos components. They hold the [`Flow`] in a signal, call its methods
-//! from event handlers and render what it says; no survey rule lives here.
+//! Leptos components. They hold the [`Flow`] in a signal and render what it
+//! says; no survey rule lives here. All interaction goes through one
+//! delegated listener ([`events`]).
 //!
 //! - this module: the widget frame ([`App`]), the question list and the
 //!   per-question wrapper with its title and error;
 //! - [`rating`]: NPS, CSAT, CES and Likert scales;
 //! - [`choice`]: single and multi choice, with "other";
-//! - [`text`]: free text with a character counter.
+//! - [`text`]: free text with a character counter;
+//! - [`events`]: clicks, keys, typing and submission.
+//!
+//! Size matters more than style here: reactive attributes are `Signal`s of a
+//! handful of value types (one copy of the rendering code per type) rather
+//! than closures (one copy per closure).
 
 mod choice;
+mod events;
 mod rating;
 mod text;
 
-use crate::delivery::{self, Outcome};
-use crate::dom;
+pub use events::listen;
+
 use crate::flow::{Flow, Notice, Stage};
 use crate::i18n::{self, Text};
 use leptos::prelude::*;
-use manyi_shared::{Locale, Question, QuestionId, QuestionKind, ResponseId, Timing};
+use manyi_shared::{Locale, Question, QuestionId, QuestionKind, ResponseId};
 use std::sync::Arc;
+
+/// The widget state shared by the components and the event handlers.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// The survey flow.
+    pub flow: RwSignal<Flow>,
+    /// Answering, sending or thanked.
+    pub stage: RwSignal<Stage>,
+    /// The message about the whole form.
+    pub notice: RwSignal<Option<Notice>>,
+    /// The response id, fixed at the first submission attempt.
+    response_id: StoredValue<Option<ResponseId>>,
+    /// Where responses are POSTed, and when the survey was shown (RFC 3339).
+    send: StoredValue<(String, String)>,
+    /// Rendered inside the host page's layout instead of over it.
+    pub inline: bool,
+    /// The survey may be dismissed before answering.
+    pub dismissible: bool,
+}
+
+impl Ctx {
+    /// Creates the state for `flow` (call inside the mount's owner).
+    pub fn new(flow: Flow, url: String, shown_at: String, inline: bool) -> Self {
+        let dismissible = flow.survey().display.dismissible;
+        Ctx {
+            flow: RwSignal::new(flow),
+            stage: RwSignal::new(Stage::Answering),
+            notice: RwSignal::new(None),
+            response_id: StoredValue::new(None),
+            send: StoredValue::new((url, shown_at)),
+            inline,
+            dismissible,
+        }
+    }
+
+    /// Whether the close button shows (and Escape closes), untracked.
+    pub fn can_close_untracked(&self) -> bool {
+        self.dismissible || self.stage.get_untracked() == Stage::Thanks
+    }
+}
 
 /// What every answer component needs: the flow, its question and the ids
 /// that tie the control to its title and error text.
@@ -31,25 +78,13 @@ pub struct Field {
     pub locale: Locale,
     /// Element id of the question text (for `aria-labelledby`).
     pub title_id: String,
-    /// Element id of the error text (for `aria-describedby`).
-    pub error_id: String,
-    /// Whether the question currently shows an error.
-    pub invalid: Memo<bool>,
+    /// `aria-describedby`: the error text's id while there is one.
+    pub described_by: Signal<Option<String>>,
+    /// `aria-invalid`.
+    pub aria_invalid: Signal<Option<&'static str>>,
 }
 
 impl Field {
-    /// `aria-describedby` value: the error text while there is one.
-    pub fn described_by(&self) -> impl Fn() -> Option<String> + Clone + Send + Sync + use<> {
-        let (invalid, id) = (self.invalid, self.error_id.clone());
-        move || invalid.get().then(|| id.clone())
-    }
-
-    /// `aria-invalid` value.
-    pub fn aria_invalid(&self) -> impl Fn() -> Option<&'static str> + Clone + Send + Sync + use<> {
-        let invalid = self.invalid;
-        move || invalid.get().then_some("true")
-    }
-
     /// A survey text in the flow's locale.
     pub fn tr(&self, text: &manyi_shared::LocalizedText) -> String {
         self.flow.with_untracked(|f| f.tr(text).to_owned())
@@ -60,87 +95,33 @@ impl Field {
 /// with the visible questions or the thank-you screen.
 #[component]
 pub fn App(
-    /// The flow to render; moved into a signal.
-    flow: Flow,
-    /// Where responses are POSTed.
-    url: String,
-    /// When the survey was shown (RFC 3339), sent in `timing.shown_at`.
-    shown_at: String,
-    /// Rendered inside the host page's layout instead of over it.
-    inline: bool,
+    /// The widget state.
+    ctx: Ctx,
 ) -> impl IntoView {
-    let locale = flow.locale();
-    let survey = flow.survey_arc();
-    let dismissible = survey.display.dismissible;
-    let show_progress = survey.display.show_progress;
-    let title = flow.tr(&survey.title).to_owned();
-    let intro = survey.intro.as_ref().map(|t| flow.tr(t).to_owned());
-    let thanks = flow.tr(&survey.thank_you).to_owned();
-
-    let flow = RwSignal::new(flow);
-    let stage = RwSignal::new(Stage::Answering);
-    let notice = RwSignal::new(None::<Notice>);
-    // One id per widget: a retry after a network failure reuses it, so the
-    // collector can recognise a response it already committed.
-    let response_id = StoredValue::new(None::<ResponseId>);
-
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if stage.get_untracked() == Stage::Sending {
-            return;
-        }
-        let Some(form) = dom::target(&ev) else { return };
-        if let Some(Err(first)) = flow.try_update(Flow::validate) {
-            notice.set(Some(Notice::FixErrors));
-            dom::after_render(move || dom::focus_question(&form, &first));
-            return;
-        }
-        let Some(id) = response_id.get_value().or_else(delivery::new_response_id) else {
-            notice.set(Some(Notice::CannotSubmit));
-            return;
-        };
-        response_id.set_value(Some(id));
-        let timing = Timing {
-            shown_at: Some(shown_at.clone()),
-            submitted_at: Some(delivery::now_rfc3339()),
-        };
-        let Ok(body) = flow.with_untracked(|f| serde_json::to_string(&f.payload(id, timing)))
-        else {
-            notice.set(Some(Notice::CannotSubmit));
-            return;
-        };
-        notice.set(None);
-        stage.set(Stage::Sending);
-        let url = url.clone();
-        leptos::task::spawn_local(async move {
-            delivery::save_pending(&id, &body);
-            let outcome = delivery::post(&url, &body).await;
-            if !outcome.keeps_pending() {
-                delivery::remove_pending(&id);
-            }
-            finish(outcome, id, &form, flow, stage, notice);
-        });
-    };
-
-    let close = move |ev: &web_sys::Event| {
-        if let Some(host) = dom::target(ev).and_then(|t| dom::host_of(&t)) {
-            if stage.get_untracked() != Stage::Thanks {
-                dom::dispatch(&host, "manyi:dismissed", None);
-            }
-            host.remove();
-        }
-    };
-    let can_close = move || dismissible || stage.get() == Stage::Thanks;
-    let on_key = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() == "Escape" && can_close() && !inline {
-            close(&ev);
-        }
-    };
+    let Ctx {
+        flow,
+        stage,
+        notice,
+        inline,
+        dismissible,
+        ..
+    } = ctx;
+    let (locale, title, intro, thanks, show_progress) = flow.with_untracked(|f| {
+        let survey = f.survey();
+        (
+            f.locale(),
+            f.tr(&survey.title).to_owned(),
+            survey.intro.as_ref().map(|t| f.tr(t).to_owned()),
+            f.tr(&survey.thank_you).to_owned(),
+            survey.display.show_progress,
+        )
+    });
 
     let visible = Memo::new(move |_| flow.with(Flow::visible_ids));
+    let sending = Signal::derive(move || stage.get() == Stage::Sending);
     let form = move || {
         view! {
-            <form class="mq-form" novalidate="" on:submit=submit.clone()>
+            <form class="mq-form" novalidate="">
                 {show_progress.then(|| view! { <Progress flow locale /> })}
                 <For
                     each=move || visible.get()
@@ -148,13 +129,12 @@ pub fn App(
                     children=move |id| view! { <QuestionView flow id locale /> }
                 />
                 <p class="mq-notice" role="alert">
-                    {move || notice.get().map(|n| i18n::text(locale, n.text()))}
+                    {Signal::derive(move || notice.get().map(|n| i18n::text(locale, n.text())))}
                 </p>
-                <button type="submit" class="mq-submit" prop:disabled=move || stage.get() == Stage::Sending>
-                    {move || {
-                        let t = if stage.get() == Stage::Sending { Text::Sending } else { Text::Submit };
-                        i18n::text(locale, t)
-                    }}
+                <button type="submit" class="mq-submit" prop:disabled=sending>
+                    {Signal::derive(move || {
+                        i18n::text(locale, if sending.get() { Text::Sending } else { Text::Submit })
+                    })}
                 </button>
             </form>
         }
@@ -162,21 +142,15 @@ pub fn App(
 
     view! {
         {(!inline).then(|| view! { <div class="mq-backdrop"></div> })}
-        <div
-            class="mq-panel"
-            role=if inline { "region" } else { "dialog" }
-            aria-labelledby="mq-title"
-            on:keydown=on_key
-        >
+        <div class="mq-panel" role=if inline { "region" } else { "dialog" } aria-labelledby="mq-title">
             <div class="mq-head">
                 <h2 class="mq-title" id="mq-title">{title}</h2>
-                {move || can_close().then(|| view! {
+                {move || (dismissible || stage.get() == Stage::Thanks).then(|| view! {
                     <button
                         type="button"
                         class="mq-x"
                         data-dismiss=""
                         aria-label=i18n::text(locale, Text::Close)
-                        on:click=move |ev| close(&ev)
                     >
                         "×"
                     </button>
@@ -189,55 +163,6 @@ pub fn App(
                 {form()}
             </Show>
         </div>
-    }
-}
-
-/// Applies the collector's answer to the widget state.
-fn finish(
-    outcome: Outcome,
-    id: ResponseId,
-    form: &web_sys::Element,
-    flow: RwSignal<Flow>,
-    stage: RwSignal<Stage>,
-    notice: RwSignal<Option<Notice>>,
-) {
-    match outcome {
-        Outcome::Accepted => {
-            // The form goes away with the thank-you screen: hold on to the
-            // panel and host before it does.
-            let panel = form.parent_element();
-            if let Some(host) = dom::host_of(form) {
-                dom::dispatch(&host, "manyi:submitted", Some(&String::from(id)));
-            }
-            stage.set(Stage::Thanks);
-            if let Some(panel) = panel {
-                dom::after_render(move || dom::focus_in(&panel, "[data-thanks]"));
-            }
-        }
-        Outcome::Invalid(errors) => {
-            stage.set(Stage::Answering);
-            let errors = delivery::or_general(errors);
-            match flow.try_update(|f| f.set_errors(&errors)).flatten() {
-                Some(first) if !first.is_empty() => {
-                    notice.set(Some(Notice::FixErrors));
-                    let form = form.clone();
-                    dom::after_render(move || dom::focus_question(&form, &first));
-                }
-                _ => notice.set(Some(Notice::CannotSubmit)),
-            }
-        }
-        Outcome::AlreadyAnswered => {
-            stage.set(Stage::Answering);
-            notice.set(Some(Notice::AlreadyAnswered));
-        }
-        Outcome::Refused => {
-            stage.set(Stage::Answering);
-            notice.set(Some(Notice::CannotSubmit));
-        }
-        Outcome::RetryLater => {
-            stage.set(Stage::Answering);
-            notice.set(Some(Notice::RetryLater));
-        }
     }
 }
 
@@ -280,17 +205,18 @@ fn QuestionView(
     let question = Arc::new(question);
     let err_id = id.clone();
     let invalid = Memo::new(move |_| flow.with(|f| f.error(err_id.as_str()).is_some()));
+    let error_id = ["mq-e-", id.as_str()].concat();
+    let described = error_id.clone();
     let field = Field {
         flow,
         question: Arc::clone(&question),
         locale,
         title_id: ["mq-q-", id.as_str()].concat(),
-        error_id: ["mq-e-", id.as_str()].concat(),
-        invalid,
+        described_by: Signal::derive(move || invalid.get().then(|| described.clone())),
+        aria_invalid: Signal::derive(move || invalid.get().then_some("true")),
     };
     let text = field.tr(&question.text);
     let help = question.help.as_ref().map(|h| field.tr(h));
-    let error_id = field.error_id.clone();
     let title_id = field.title_id.clone();
     let error = move || {
         let message = flow.with(|f| f.error_message(id.as_str()))?;

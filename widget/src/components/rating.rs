@@ -1,11 +1,10 @@
 //! Rating scales (NPS 0–10, CSAT 1–5, CES 1–7, Likert 5/7) as a WAI-ARIA
 //! radio group: one tab stop (roving `tabindex`), arrow keys and Home/End
-//! move and select, Space/Enter select (native button click).
+//! move and select, Space/Enter select (native button click). The clicks
+//! and keys are handled by `events`.
 
 use super::Field;
-use crate::dom;
 use crate::i18n::{self, Text};
-use crate::keys;
 use leptos::prelude::*;
 use manyi_shared::{AnswerValue, Question, QuestionKind};
 
@@ -86,20 +85,20 @@ pub fn RatingScale(
                 .filter(|l| !l.is_empty())
                 .map(|l| [value.as_str(), " ", l].concat());
             let data = value.clone();
-            let (click_id, key_id) = (q.id.clone(), q.id.clone());
-            let on_key = move |ev: web_sys::KeyboardEvent| {
-                let Some(next) = keys::scale_target(&ev.key(), v, min, max) else {
-                    return;
-                };
-                ev.prevent_default();
-                flow.update(|f| f.set_score(&key_id, next));
-                if let Some(group) = dom::target(&ev).and_then(|t| t.parent_element()) {
-                    dom::focus_in(
-                        &group,
-                        &["[data-value=\"", &next.to_string(), "\"]"].concat(),
-                    );
+            let checked = Signal::derive(move || {
+                if current.get() == Some(v) {
+                    "true"
+                } else {
+                    "false"
                 }
-            };
+            });
+            let tabindex = Signal::derive(move || {
+                if current.get().unwrap_or(min) == v {
+                    "0"
+                } else {
+                    "-1"
+                }
+            });
             view! {
                 <button
                     type="button"
@@ -107,10 +106,8 @@ pub fn RatingScale(
                     class="mq-r"
                     data-value=data
                     aria-label=label
-                    aria-checked=move || if current.get() == Some(v) { "true" } else { "false" }
-                    tabindex=move || if current.get().unwrap_or(min) == v { "0" } else { "-1" }
-                    on:click=move |_| flow.update(|f| f.set_score(&click_id, v))
-                    on:keydown=on_key
+                    aria-checked=checked
+                    tabindex=tabindex
                 >
                     {value}
                 </button>
@@ -128,8 +125,8 @@ pub fn RatingScale(
             role="radiogroup"
             class=class
             aria-labelledby=field.title_id.clone()
-            aria-describedby=field.described_by()
-            aria-invalid=field.aria_invalid()
+            aria-describedby=field.described_by
+            aria-invalid=field.aria_invalid
         >
             {radios}
         </div>

@@ -1,5 +1,6 @@
 //! Free-text answers: a `textarea` (or one-line `input[type=text]`) with a
-//! character counter against the question's `max_length`.
+//! character counter against the question's `max_length`. Typing is
+//! handled by `events`.
 
 use super::Field;
 use leptos::prelude::*;
@@ -31,16 +32,11 @@ pub fn TextAnswer(
         Some(AnswerValue::Text(t)) => t.clone(),
         _ => String::new(),
     });
-    let count = RwSignal::new(initial.chars().count());
-    let id = q.id.clone();
-    let on_input = move |ev: web_sys::Event| {
-        let text = event_target_value(&ev);
-        count.set(text.chars().count());
-        flow.update(|f| f.set_text(&id, text));
-    };
     // `maxlength` counts UTF-16 units, the rule book counts characters: the
-    // browser limit is never looser than the server's.
+    // browser limit is never looser than the server's. `events` updates the
+    // counter (the element after the field) as the respondent types.
     let max_attr = max.to_string();
+    let counter = [&initial.chars().count().to_string(), " / ", &max_attr].concat();
     let control = if multiline {
         view! {
             <textarea
@@ -49,10 +45,9 @@ pub fn TextAnswer(
                 maxlength=max_attr
                 placeholder=placeholder
                 aria-labelledby=field.title_id.clone()
-                aria-describedby=field.described_by()
-                aria-invalid=field.aria_invalid()
+                aria-describedby=field.described_by
+                aria-invalid=field.aria_invalid
                 prop:value=initial
-                on:input=on_input
             ></textarea>
         }
         .into_any()
@@ -64,16 +59,15 @@ pub fn TextAnswer(
                 maxlength=max_attr
                 placeholder=placeholder
                 aria-labelledby=field.title_id.clone()
-                aria-describedby=field.described_by()
-                aria-invalid=field.aria_invalid()
+                aria-describedby=field.described_by
+                aria-invalid=field.aria_invalid
                 prop:value=initial
-                on:input=on_input
             />
         }
         .into_any()
     };
     view! {
         {control}
-        <p class="mq-count" aria-hidden="true">{move || count.get()} " / " {max}</p>
+        <p class="mq-count" aria-hidden="true">{counter}</p>
     }
 }
