@@ -308,3 +308,31 @@ async fn a_paused_survey_asks_nobody_and_unknown_ones_are_404() {
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload");
 }
+
+#[tokio::test]
+async fn widget_events_are_recorded_for_the_response_rate() {
+    let app = spawn_app().await;
+    for event in ["shown", "started", "dismissed"] {
+        let body = json!({"site": "demo", "survey": "post-payment", "event": event,
+                          "response_id": common::new_response_id(), "order_id": "E-1"});
+        let reply = app
+            .post_to(
+                "/v1/events",
+                body.to_string(),
+                "text/plain;charset=UTF-8",
+                &[],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.json);
+    }
+    assert_eq!(app.count("events").await, 3);
+    let bad = json!({"site": "demo", "survey": "post-payment", "event": "clicked"});
+    app.post_to("/v1/events", bad.to_string(), "application/json", &[])
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload");
+    let unknown = json!({"site": "nope", "survey": "post-payment", "event": "shown"});
+    app.post_to("/v1/events", unknown.to_string(), "application/json", &[])
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "unknown_site");
+    assert_eq!(app.count("events").await, 3);
+}

@@ -10,6 +10,7 @@ pub mod cors;
 pub mod demo;
 pub mod eligibility;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod hosted;
 pub mod limits;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(responses::router())
         .merge(demo::router())
         .merge(eligibility::router())
+        .merge(events::router())
         .merge(hosted::router())
         .merge(assets::router(state.dist()))
         .fallback(|| async { ApiError::NotFound })
