@@ -33,6 +33,7 @@ pub mod http;
 pub mod ingest;
 pub mod seed;
 pub mod store;
+pub mod templates;
 
 pub use config::{Cli, Command, Config};
 pub use http::{AppState, router};
