@@ -142,6 +142,11 @@ pub fn verify_signature(
     now_unix: i64,
 ) -> Result<bool, SignatureError> {
     let secret = site.signing_secret.as_ref().map(|s| s.expose_secret());
+    if secret.is_none() && site.require_signature {
+        // Misconfigured rather than attacked: say so once per refusal, since
+        // the site refuses every request until it gets a secret.
+        tracing::warn!(site = %site.key, "the site requires signatures but has no secret");
+    }
     check_signature(secret, site.require_signature, parts, sig, now_unix)
 }
 

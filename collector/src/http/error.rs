@@ -20,6 +20,7 @@ use manyi_shared::{ResponseId, ValidationError};
 use serde::Serialize;
 use std::any::Any;
 
+use crate::ingest::IngestError;
 use crate::store::StoreError;
 
 /// Everything a request can fail with.
@@ -182,6 +183,27 @@ impl ApiError {
             "unknown panic payload".to_owned()
         };
         ApiError::Panic(detail).into_response()
+    }
+}
+
+/// Every refusal of [`crate::ingest`] keeps its meaning (and code) over HTTP.
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::UnknownSite(key) => ApiError::UnknownSite(key),
+            e @ IngestError::SurveyNotFound { .. } => ApiError::SurveyNotFound(e.to_string()),
+            IngestError::Signature(e) => ApiError::Signature(e),
+            IngestError::Invalid(errors) => ApiError::InvalidResponse(errors),
+            IngestError::ResponseIdConflict(id) => ApiError::ResponseIdConflict(id),
+            IngestError::AlreadyAnswered {
+                survey_id,
+                order_id,
+            } => ApiError::AlreadyAnswered {
+                survey_id,
+                order_id,
+            },
+            IngestError::Store(e) => ApiError::Store(e),
+        }
     }
 }
 

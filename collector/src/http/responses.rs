@@ -6,9 +6,11 @@
 //! mobile links), other clients `application/json`.
 //!
 //! Order of checks: body → JSON → site exists, origin allowed, site under its
-//! rate limit ([`super::trust::admit`]) → signature → survey and answers →
-//! store. Nothing is stored unless every check passed. (The per-IP rate limit
-//! runs earlier, in middleware.)
+//! rate limit ([`super::trust::admit`]) → survey → signature → answers →
+//! store, the last three in [`crate::ingest::accept`], the one path every
+//! response takes (the hosted page's form posts too). Nothing is stored
+//! unless every check passed, and the 2xx is sent only once the row is
+//! committed. (The per-IP rate limit runs earlier, in middleware.)
 //!
 //! Statuses: 201 stored; 200 the same response again (idempotent retry, same
 //! body as the first acceptance); 400 not JSON; 401 signature missing,
@@ -23,11 +25,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use manyi_shared::{ResponseId, ResponsePayload, rules};
+use manyi_shared::{ResponseId, ResponsePayload};
 use serde::Serialize;
 
 use super::{ApiError, AppState, cors, trust};
-use crate::store::responses::{InsertOutcome, NewResponse};
+use crate::ingest;
 
 /// Largest accepted body. A complete response with long comments is a few
 /// KiB; anything near this is abuse.
@@ -76,46 +78,28 @@ async fn accept(
     span.record("survey_id", tracing::field::display(&payload.survey_id));
 
     let site = trust::admit(state, headers, &payload.site, cors_echo).await?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let signed = trust::check_signature(&site, &payload, now)?;
-
     let survey = state
         .store
         .published_survey(&payload.site, &payload.survey_id, payload.survey_version)
         .await?
-        .ok_or_else(|| {
-            ApiError::SurveyNotFound(format!(
-                "survey {:?} has no published version {} for site {:?}",
-                payload.survey_id.as_str(),
-                payload.survey_version,
-                payload.site.as_str()
-            ))
+        .ok_or_else(|| ingest::IngestError::SurveyNotFound {
+            site: payload.site.to_string(),
+            survey_id: payload.survey_id.to_string(),
+            version: payload.survey_version,
         })?;
-    let answers = rules::validate_response(&survey, &payload).map_err(ApiError::InvalidResponse)?;
-
-    let new = NewResponse {
-        payload: &payload,
-        answers: &answers,
-    };
-    let (status, received_at) = match state.store.insert_response_signed(&new, signed).await? {
-        InsertOutcome::Created { received_at } => (StatusCode::CREATED, received_at),
-        InsertOutcome::Duplicate { received_at } => (StatusCode::OK, received_at),
-        InsertOutcome::ResponseIdConflict => {
-            return Err(ApiError::ResponseIdConflict(payload.response_id));
-        }
-        InsertOutcome::AlreadyAnswered => {
-            return Err(ApiError::AlreadyAnswered {
-                survey_id: payload.survey_id.to_string(),
-                order_id: payload.context.order_id.clone().unwrap_or_default(),
-            });
-        }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let ingested = ingest::accept(&state.store, &site, &survey, &payload, now).await?;
+    let status = if ingested.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
     Ok((
         status,
         Json(Accepted {
             response_id: payload.response_id,
             status: "accepted",
-            received_at,
+            received_at: ingested.received_at,
         }),
     ))
 }

@@ -9,11 +9,11 @@
 //! those (see `docs/signing.md`).
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use manyi_shared::signing::{self, SignatureError, SignedParts};
+use manyi_shared::signing::SignedParts;
 use manyi_shared::{ResponsePayload, SiteKey};
-use secrecy::ExposeSecret as _;
 
 use super::{ApiError, AppState};
+use crate::ingest;
 use crate::store::sites::Site;
 
 /// Looks up the site named in a body, checks the request's origin against it
@@ -78,40 +78,27 @@ fn origin_allowed(allowed: &[String], origin: &str, host: Option<&str>) -> bool 
 
 /// Applies the site's signature policy to a response at `now_unix`
 /// (seconds). Returns whether the response is signed (its signature
-/// verified).
-///
-/// - secret and `require_signature`: the signature must verify;
-/// - secret, signatures optional: a signature that is sent must verify (a bad
-///   one is refused, not silently ignored); none is accepted as unsigned;
-/// - no secret: nothing can be verified; a site requiring signatures without
-///   a secret refuses every response, others accept them unsigned.
-///
-/// Errors carry the precise [`SignatureError`] (401 with its code).
+/// verified). The policy itself is [`crate::ingest::check_signature`] (one
+/// rule for every door); this only adapts it to a payload and to
+/// [`ApiError`] (401 with the precise [`manyi_shared::signing::SignatureError`] code).
 pub fn check_signature(
     site: &Site,
     payload: &ResponsePayload,
     now_unix: i64,
 ) -> Result<bool, ApiError> {
-    let sig = payload.sig.as_deref().filter(|s| !s.is_empty());
-    match (&site.signing_secret, site.require_signature, sig) {
-        (Some(secret), true, _) | (Some(secret), false, Some(_)) => {
-            let parts = SignedParts::from_payload(payload);
-            signing::verify(secret.expose_secret().as_bytes(), &parts, sig, now_unix)
-                .map_err(ApiError::Signature)?;
-            Ok(true)
-        }
-        (None, true, None) => Err(ApiError::Signature(SignatureError::Missing)),
-        (None, true, Some(_)) => {
-            tracing::warn!(site = %site.key, "the site requires signatures but has no secret");
-            Err(ApiError::Signature(SignatureError::Mismatch))
-        }
-        (_, false, _) => Ok(false),
-    }
+    ingest::verify_signature(
+        site,
+        &SignedParts::from_payload(payload),
+        payload.sig.as_deref(),
+        now_unix,
+    )
+    .map_err(ApiError::Signature)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use manyi_shared::signing;
     use secrecy::SecretString;
 
     fn site(origins: &[&str], secret: Option<&str>, require: bool) -> Site {
