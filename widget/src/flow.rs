@@ -72,8 +72,10 @@ pub struct Flow {
     /// they come back if the question shows again, and are pruned from the
     /// payload while hidden.
     answers: BTreeMap<QuestionId, AnswerValue>,
-    /// Current error per question id (`""` for the whole response).
-    errors: BTreeMap<String, ErrorCode>,
+    /// Current error per question id (`""` for the whole response), one
+    /// entry per id. A short list rather than a second map type: every
+    /// map instantiation costs WebAssembly size.
+    errors: Vec<(String, ErrorCode)>,
 }
 
 impl Flow {
@@ -84,7 +86,7 @@ impl Flow {
             locale,
             audience,
             answers: BTreeMap::new(),
-            errors: BTreeMap::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -121,7 +123,7 @@ impl Flow {
     /// Sets an answer; an empty one (blank text, no choices) clears it.
     /// Changing an answer clears that question's error.
     pub fn set_answer(&mut self, id: &QuestionId, value: AnswerValue) {
-        self.errors.remove(id.as_str());
+        self.clear_error(id.as_str());
         if value.is_empty() {
             self.answers.remove(id);
         } else {
@@ -131,7 +133,7 @@ impl Flow {
 
     /// Removes an answer.
     pub fn clear_answer(&mut self, id: &QuestionId) {
-        self.errors.remove(id.as_str());
+        self.clear_error(id.as_str());
         self.answers.remove(id);
     }
 
@@ -317,7 +319,11 @@ impl Flow {
 
     /// The current error of a question.
     pub fn error(&self, id: &str) -> Option<ErrorCode> {
-        self.errors.get(id).copied()
+        self.errors.iter().find(|(q, _)| q == id).map(|(_, c)| *c)
+    }
+
+    fn clear_error(&mut self, id: &str) {
+        self.errors.retain(|(q, _)| q != id);
     }
 
     /// The current error of a question as a short localized message.
@@ -336,14 +342,16 @@ impl Flow {
     pub fn set_errors(&mut self, errors: &[ValidationError]) -> Option<String> {
         self.errors.clear();
         for e in errors {
-            self.errors.entry(e.question.clone()).or_insert(e.code);
+            if self.error(&e.question).is_none() {
+                self.errors.push((e.question.clone(), e.code));
+            }
         }
         self.survey
             .questions
             .iter()
             .map(|q| q.id.as_str())
-            .find(|id| self.errors.contains_key(*id))
-            .or_else(|| self.errors.keys().next().map(String::as_str))
+            .find(|id| self.error(id).is_some())
+            .or_else(|| self.errors.iter().map(|(q, _)| q.as_str()).min())
             .map(str::to_owned)
     }
 
