@@ -125,6 +125,9 @@ impl ApiError {
             ApiError::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
             ApiError::Signature(_) => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            // Shutting down: nothing was stored, and another instance (or
+            // this one, restarted) will take the retry.
+            ApiError::Store(StoreError::WriterClosed) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) | ApiError::Panic(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -145,6 +148,7 @@ impl ApiError {
             ApiError::Signature(e) => e.code(),
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotFound => "not_found",
+            ApiError::Store(StoreError::WriterClosed) => "unavailable",
             ApiError::Store(_) | ApiError::Panic(_) => "internal",
         }
     }

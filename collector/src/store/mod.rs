@@ -1,12 +1,17 @@
 //! The store: every SQL statement of the collector lives under this module.
 //!
-//! SQLite in WAL mode, with two pools over the same file:
+//! SQLite in WAL mode (`synchronous = NORMAL`), with two pools over the same
+//! file:
 //! - `reader`: a few connections for lookups (WAL lets readers run alongside
 //!   the writer);
 //! - `writer`: exactly one connection. SQLite allows one writer at a time;
 //!   funnelling every write through one connection means writers queue in the
-//!   pool instead of failing with "database is locked", and it is the seam
-//!   where group commit will go later.
+//!   pool instead of failing with "database is locked".
+//!
+//! Responses, the hot path, do not use the write pool directly: they go to
+//! the [`writer`] task, which commits whatever is queued in one transaction
+//! (group commit) and answers each waiter only after the commit. Rarer
+//! writes (events, cases, sites) use the same connection between batches.
 //!
 //! Each resource adds its queries in its own file as `impl Store` blocks
 //! ([`sites`], [`surveys`], [`responses`]).
@@ -15,6 +20,7 @@ pub mod eligibility;
 pub mod responses;
 pub mod sites;
 pub mod surveys;
+pub mod writer;
 
 use anyhow::Context as _;
 use sqlx::sqlite::{
@@ -22,11 +28,13 @@ use sqlx::sqlite::{
 };
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
+use self::writer::{ResponseWriter, WriterMetrics};
 use crate::Config;
 
 /// How long a connection waits for a lock held by another process (or by
@@ -51,6 +59,13 @@ pub enum StoreError {
     /// definition that no longer deserialises).
     #[error("inconsistent stored data: {0}")]
     Inconsistent(String),
+    /// The write batch holding this row was not committed (its transaction
+    /// failed as a whole); the row is not stored.
+    #[error("the write batch was not committed: {0}")]
+    BatchFailed(String),
+    /// The response writer has stopped (the collector is shutting down).
+    #[error("the response writer has stopped")]
+    WriterClosed,
 }
 
 /// Handle to the database. Cheap to clone (the pools are reference-counted).
@@ -58,6 +73,8 @@ pub enum StoreError {
 pub struct Store {
     reader: SqlitePool,
     writer: SqlitePool,
+    /// The group-commit task every response insert goes through.
+    responses: Arc<ResponseWriter>,
     path: PathBuf,
 }
 
@@ -94,9 +111,18 @@ pub fn connect_options_at(
 impl Store {
     /// Opens (creating when missing) the database and applies pending
     /// migrations. A migration failure is an error: the collector must not
-    /// run against a schema it does not know.
-    #[tracing::instrument(skip_all, fields(path = %options.get_filename().display()))]
+    /// run against a schema it does not know. Starts the response writer
+    /// (so it needs a Tokio runtime), without metrics.
     pub async fn open(options: SqliteConnectOptions) -> anyhow::Result<Self> {
+        Self::open_with_metrics(options, WriterMetrics::noop()).await
+    }
+
+    /// [`Store::open`], with the response writer reporting to `metrics`.
+    #[tracing::instrument(skip_all, fields(path = %options.get_filename().display()))]
+    pub async fn open_with_metrics(
+        options: SqliteConnectOptions,
+        metrics: WriterMetrics,
+    ) -> anyhow::Result<Self> {
         let path = options.get_filename().to_owned();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -118,9 +144,11 @@ impl Store {
             .connect_with(options)
             .await
             .with_context(|| format!("opening the database {}", path.display()))?;
+        let responses = Arc::new(ResponseWriter::spawn(writer.clone(), metrics));
         Ok(Self {
             reader,
             writer,
+            responses,
             path,
         })
     }
@@ -137,9 +165,12 @@ impl Store {
         Ok(())
     }
 
-    /// Closes both pools, waiting for connections in use; the last
-    /// connection to close checkpoints the WAL into the main file.
+    /// Lets the response writer commit and answer everything queued (later
+    /// response writes fail with [`StoreError::WriterClosed`]), then closes
+    /// both pools, waiting for connections in use; the last connection to
+    /// close checkpoints the WAL into the main file.
     pub async fn close(&self) {
+        self.responses.close().await;
         self.reader.close().await;
         self.writer.close().await;
     }

@@ -3,7 +3,9 @@
 //! Deduplication is done by the database's constraints, never by a lookup
 //! before the insert (two concurrent submissions would both see "absent"):
 //! `INSERT … ON CONFLICT DO NOTHING`, and only when nothing was inserted, a
-//! lookup to tell which constraint fired and what it means:
+//! lookup in the same transaction to tell which constraint fired and what it
+//! means (the SQL is in [`super::writer`], which runs it for every
+//! response):
 //! - same `response_id`, same payload hash → an idempotent retry;
 //! - same `response_id`, other hash → the id was reused for another body;
 //! - same `(survey_id, order_id)` → that order was already answered.
@@ -13,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-use super::{Store, StoreError, now_timestamp};
+use super::{Store, StoreError};
 
 /// A validated response, ready to store: the payload as received and the
 /// typed answers [`manyi_shared::rules::validate_response`] returned for it.
@@ -105,6 +107,71 @@ impl NewResponse<'_> {
     }
 }
 
+/// A response with every column computed, owned, so that it can travel to
+/// the writer task ([`super::writer`]), which binds it as is. Hashing and
+/// JSON encoding happen here, in the request's task, to keep the single
+/// writer doing nothing but SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedResponse {
+    /// The idempotency key.
+    pub response_id: String,
+    /// `site_key`.
+    pub site: String,
+    /// `survey_id`.
+    pub survey_id: String,
+    /// `survey_version`.
+    pub survey_version: u32,
+    /// `order_id`.
+    pub order_id: Option<String>,
+    /// `customer`.
+    pub customer: Option<String>,
+    /// `channel`.
+    pub channel: Option<String>,
+    /// `segment`.
+    pub segment: Option<String>,
+    /// `locale`.
+    pub locale: Option<String>,
+    /// `page`.
+    pub page: Option<String>,
+    /// The `answers` column ([`NewResponse::answers_json`] as text).
+    pub answers: String,
+    /// [`NewResponse::payload_hash`].
+    pub payload_hash: String,
+    /// `shown_at` (client clock).
+    pub shown_at: Option<String>,
+    /// `submitted_at` (client clock).
+    pub submitted_at: Option<String>,
+    /// Whether the signature verified (the `signed` column).
+    pub signed: bool,
+}
+
+impl NewResponse<'_> {
+    /// The owned row to store, with `signed` telling whether its signature
+    /// verified against the site's secret.
+    pub fn prepare(&self, signed: bool) -> Result<PreparedResponse, StoreError> {
+        let p = self.payload;
+        let answers = self.answers_json();
+        let payload_hash = self.hash_with(&answers)?;
+        Ok(PreparedResponse {
+            response_id: p.response_id.to_string(),
+            site: p.site.as_str().to_owned(),
+            survey_id: p.survey_id.as_str().to_owned(),
+            survey_version: p.survey_version,
+            order_id: p.context.order_id.clone(),
+            customer: p.context.customer.clone(),
+            channel: p.context.channel.clone(),
+            segment: p.context.segment.clone(),
+            locale: p.context.locale.clone(),
+            page: p.context.page.clone(),
+            answers: answers.to_string(),
+            payload_hash,
+            shown_at: p.timing.shown_at.clone(),
+            submitted_at: p.timing.submitted_at.clone(),
+            signed,
+        })
+    }
+}
+
 impl Store {
     /// Stores an unsigned response once (see [`Store::insert_response_signed`]).
     pub async fn insert_response(
@@ -117,9 +184,13 @@ impl Store {
     /// Stores a response once, with `signed` telling whether its signature
     /// verified against the site's secret (the `responses.signed` column; not
     /// part of the payload hash, so a retry is a duplicate whether or not it
-    /// is signed, and the first acceptance's flag stays). Returns only after
-    /// the insert is committed (each statement here runs in its own
-    /// autocommit transaction).
+    /// is signed, and the first acceptance's flag stays).
+    ///
+    /// The row goes to the single writer task, which commits it together
+    /// with whatever else is queued (group commit); this returns only after
+    /// that commit succeeded, so an `Ok` is durable (up to `synchronous =
+    /// NORMAL`: a process crash loses nothing, a power cut at most the last
+    /// commits). A failed commit, or a writer that has stopped, is an error.
     #[tracing::instrument(
         level = "debug",
         skip(self, new),
@@ -130,74 +201,8 @@ impl Store {
         new: &NewResponse<'_>,
         signed: bool,
     ) -> Result<InsertOutcome, StoreError> {
-        let p = new.payload;
-        let answers = new.answers_json();
-        let hash = new.hash_with(&answers)?;
-        let response_id = p.response_id.to_string();
-        let received_at = now_timestamp();
-
-        // No conflict target: DO NOTHING covers both the primary key and the
-        // UNIQUE (survey_id, order_id); which one fired is worked out below.
-        // Foreign-key failures are not conflicts and still error.
-        let done = sqlx::query(
-            "INSERT INTO responses (
-                 response_id, site_key, survey_id, survey_version,
-                 order_id, customer, channel, segment, locale, page,
-                 answers, payload_hash, shown_at, submitted_at, received_at, signed)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&response_id)
-        .bind(p.site.as_str())
-        .bind(p.survey_id.as_str())
-        .bind(p.survey_version)
-        .bind(p.context.order_id.as_deref())
-        .bind(p.context.customer.as_deref())
-        .bind(p.context.channel.as_deref())
-        .bind(p.context.segment.as_deref())
-        .bind(p.context.locale.as_deref())
-        .bind(p.context.page.as_deref())
-        .bind(answers.to_string())
-        .bind(&hash)
-        .bind(p.timing.shown_at.as_deref())
-        .bind(p.timing.submitted_at.as_deref())
-        .bind(&received_at)
-        .bind(signed)
-        .execute(&self.writer)
-        .await?;
-        if done.rows_affected() == 1 {
-            return Ok(InsertOutcome::Created { received_at });
-        }
-
-        // Nothing inserted: a conflicting row is committed (rows are never
-        // deleted), so these lookups find it. The response_id comes first:
-        // a retry of an accepted response also conflicts on its order.
-        let same_id: Option<(String, String)> =
-            sqlx::query_as("SELECT payload_hash, received_at FROM responses WHERE response_id = ?")
-                .bind(&response_id)
-                .fetch_optional(&self.reader)
-                .await?;
-        if let Some((stored_hash, received_at)) = same_id {
-            return Ok(if stored_hash == hash {
-                InsertOutcome::Duplicate { received_at }
-            } else {
-                InsertOutcome::ResponseIdConflict
-            });
-        }
-        if let Some(order_id) = p.context.order_id.as_deref() {
-            let answered: Option<(i64,)> =
-                sqlx::query_as("SELECT 1 FROM responses WHERE survey_id = ? AND order_id = ?")
-                    .bind(p.survey_id.as_str())
-                    .bind(order_id)
-                    .fetch_optional(&self.reader)
-                    .await?;
-            if answered.is_some() {
-                return Ok(InsertOutcome::AlreadyAnswered);
-            }
-        }
-        Err(StoreError::Inconsistent(format!(
-            "insert of response {response_id} conflicted, but no conflicting row was found"
-        )))
+        let row = new.prepare(signed)?;
+        self.responses.write(row).await
     }
 }
 
