@@ -58,6 +58,23 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
+impl IngestError {
+    /// The stable error code of a refusal (as over HTTP, see
+    /// `crate::http::ApiError::code`); `None` for a failure of the store,
+    /// which is not a refusal.
+    pub fn code(&self) -> Option<&'static str> {
+        Some(match self {
+            IngestError::UnknownSite(_) => "unknown_site",
+            IngestError::SurveyNotFound { .. } => "survey_not_found",
+            IngestError::Signature(e) => e.code(),
+            IngestError::Invalid(_) => "invalid_response",
+            IngestError::ResponseIdConflict(_) => "response_id_conflict",
+            IngestError::AlreadyAnswered { .. } => "already_answered",
+            IngestError::Store(_) => return None,
+        })
+    }
+}
+
 /// A response taken in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingested {

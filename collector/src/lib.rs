@@ -62,7 +62,10 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let options = store::connect_options(config)?;
-        let store = Store::open(options).await?;
+        // Before the store: its writer reports batch sizes and queue depth.
+        let metrics = Arc::new(http::metrics::Metrics::new());
+        http::metrics::spawn_upkeep(&metrics);
+        let store = Store::open_with_metrics(options, metrics.writer()).await?;
         if config.seed_demo {
             seed::seed_demo(&store).await?;
         }
@@ -70,7 +73,9 @@ impl App {
         let limits = Arc::new(http::limits::RateLimits::from_config(config));
         http::limits::spawn_pruning(&limits);
         Ok(Self {
-            state: AppState::new(store, config.dist.clone()).with_limits(limits),
+            state: AppState::new(store, config.dist.clone())
+                .with_limits(limits)
+                .with_metrics(metrics),
         })
     }
 

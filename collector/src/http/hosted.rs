@@ -402,7 +402,9 @@ async fn submit(
     };
 
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    match ingest::accept(&state.store, &site, &survey, &payload, now).await {
+    let result = ingest::accept(&state.store, &site, &survey, &payload, now).await;
+    state.metrics.ingested(&result);
+    match result {
         Ok(_) => Ok(Page::new(
             StatusCode::OK,
             render::thank_you_page(&survey, locale),

@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod hosted;
 pub mod limits;
+pub mod metrics;
 pub mod responses;
 pub mod surveys;
 pub mod trust;
@@ -28,6 +29,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use self::limits::RateLimits;
+use self::metrics::Metrics;
 
 use crate::store::Store;
 
@@ -37,22 +39,36 @@ pub struct AppState {
     pub(crate) store: Store,
     pub(crate) dist: Arc<PathBuf>,
     pub(crate) limits: Arc<RateLimits>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
     /// State over an opened store, serving the widget from `dist`, without
-    /// rate limits (see [`AppState::with_limits`]).
+    /// rate limits (see [`AppState::with_limits`]) and with metrics of its
+    /// own (see [`AppState::with_metrics`]).
     pub fn new(store: Store, dist: impl Into<PathBuf>) -> Self {
         Self {
             store,
             dist: Arc::new(dist.into()),
             limits: Arc::new(RateLimits::none()),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 
     /// The same state with these rate limits.
     pub fn with_limits(self, limits: Arc<RateLimits>) -> Self {
         Self { limits, ..self }
+    }
+
+    /// The same state with these metrics (the ones the store's writer
+    /// reports to).
+    pub fn with_metrics(self, metrics: Arc<Metrics>) -> Self {
+        Self { metrics, ..self }
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The store.
@@ -76,8 +92,15 @@ pub fn router(state: AppState) -> Router {
         .merge(eligibility::router())
         .merge(events::router())
         .merge(hosted::router())
+        .merge(metrics::router())
         .merge(assets::router(state.dist()))
         .fallback(|| async { ApiError::NotFound })
+        // Added before the fallback would miss it; here it wraps every route
+        // and the fallback, and sees the matched route.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::time_requests,
+        ))
         // Layers run outside-in from the last one added: CORS answers
         // preflights first, then tracing sees every request, then the per-IP
         // rate limit refuses floods before any body is read, then internal

@@ -61,6 +61,12 @@ async fn submit(
 ) -> Response {
     let mut cors_echo: Option<HeaderValue> = None;
     let result = accept(&state, &headers, body, &mut cors_echo).await;
+    match &result {
+        Ok((status, _)) => state.metrics.accepted(*status == StatusCode::CREATED),
+        Err(e) if e.status_code().is_client_error() => state.metrics.rejected(e.code()),
+        // 5xx: not a refusal; the request-duration histogram counts those.
+        Err(_) => {}
+    }
     cors::allow_origin(result.into_response(), cors_echo)
 }
 
