@@ -95,9 +95,12 @@ impl Browser {
             .for_element(Locator::Css("[data-manyi-host]"))
             .await
             .context("the widget host element never appeared")?;
-        host.shadow_root()
-            .await
-            .context("the widget host has no open shadow root")
+        // The loader marks the host before it attaches the shadow root (so a
+        // fallback can render into the same element): wait for the root.
+        wait_for("the widget's open shadow root", || async {
+            Ok(host.shadow_root().await.ok())
+        })
+        .await
     }
 
     /// Ends the session.

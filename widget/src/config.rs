@@ -4,12 +4,13 @@
 use crate::flow::{Audience, Flow};
 use crate::i18n;
 use manyi_shared::{Context, DisplayMode, SiteKey, Survey};
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde_json::Value;
 use std::sync::Arc;
 
 /// `mount`'s `config_json`. Unknown fields are ignored so an older widget
 /// keeps working with a newer loader.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct MountConfig {
     /// Collector base URL without a trailing slash, e.g. `https://c.example`.
     pub collector: String,
@@ -18,23 +19,41 @@ pub struct MountConfig {
     /// The published survey definition.
     pub survey: Survey,
     /// Order, customer, channel, page, … from the host page.
-    #[serde(default)]
     pub context: Context,
     /// The merchant backend's signature.
-    #[serde(default)]
     pub sig: Option<String>,
     /// Requested locale tag (BCP 47), if any.
-    #[serde(default)]
     pub locale: Option<String>,
     /// Requested placement: `inline`, `bottom_sheet` or `modal`.
-    #[serde(default)]
     pub mode: Option<String>,
 }
 
 impl MountConfig {
     /// Parses the loader's JSON.
     pub fn parse(json: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(json)
+        let custom = serde_json::Error::custom;
+        let Value::Object(mut m) = serde_json::from_str(json)? else {
+            return Err(custom("the config must be an object"));
+        };
+        let mut take = |key: &str| m.remove(key).unwrap_or(Value::Null);
+        let text = |v: Value| match v {
+            Value::String(s) => Some(s),
+            _ => None,
+        };
+        Ok(Self {
+            collector: text(take("collector"))
+                .ok_or_else(|| custom("collector: expected a string"))?,
+            site: SiteKey::parse(text(take("site")).unwrap_or_default())
+                .map_err(serde_json::Error::custom)?,
+            survey: Survey::from_json(take("survey")).map_err(serde_json::Error::custom)?,
+            context: match take("context") {
+                Value::Null => Context::default(),
+                v => Context::from_json(v).map_err(serde_json::Error::custom)?,
+            },
+            sig: text(take("sig")),
+            locale: text(take("locale")),
+            mode: text(take("mode")),
+        })
     }
 
     /// Placement: the loader's request, else the survey's setting.

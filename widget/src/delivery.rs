@@ -6,7 +6,6 @@
 //! needs no CORS preflight: one round trip on slow mobile links.
 
 use manyi_shared::{ErrorCode, ResponseId, ValidationError};
-use serde::Deserialize;
 
 /// What the collector's answer means for the widget.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,17 +46,15 @@ impl Outcome {
 /// The `errors` of a 422 body. Entries this widget does not understand
 /// (e.g. a code added later) are skipped rather than failing the whole list.
 pub fn field_errors(body: &str) -> Vec<ValidationError> {
-    #[derive(Deserialize)]
-    struct Body {
-        #[serde(default)]
-        errors: Vec<serde_json::Value>,
-    }
-    let Ok(body) = serde_json::from_str::<Body>(body) else {
+    let Ok(serde_json::Value::Object(mut body)) = serde_json::from_str(body) else {
         return Vec::new();
     };
-    body.errors
+    let Some(serde_json::Value::Array(errors)) = body.remove("errors") else {
+        return Vec::new();
+    };
+    errors
         .into_iter()
-        .filter_map(|e| serde_json::from_value::<ValidationError>(e).ok())
+        .filter_map(|e| ValidationError::from_json(e).ok())
         .collect()
 }
 
