@@ -373,7 +373,7 @@ fn report(
     );
     if !problems.is_empty() {
         bail!(
-            "the collector lost or invented responses:\n  {}",
+            "stored rows do not match what was sent and answered:\n  {}",
             problems.join("\n  ")
         );
     }
