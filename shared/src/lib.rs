@@ -12,6 +12,7 @@
 //! - [`response`]: the response payload posted by the widget.
 //! - [`rules`]: validation of surveys and of responses against a survey.
 //! - [`visibility`]: which questions are shown for the answers so far.
+//! - [`texts`]: respondent-facing texts shared by the widget and the hosted page.
 //! - [`signing`]: the merchant-signed context (`site|survey|order|customer|exp`).
 //! - [`metrics`]: NPS, CSAT, CES, Likert means and the response rate.
 //! - [`error`]: validation errors with stable codes.
@@ -28,6 +29,7 @@ pub mod response;
 pub mod rules;
 pub mod signing;
 pub mod survey;
+pub mod texts;
 pub mod visibility;
 
 pub use answer::AnswerValue;
