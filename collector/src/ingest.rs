@@ -93,11 +93,11 @@ pub async fn ingest(
     now_unix: i64,
 ) -> Result<Ingested, IngestError> {
     let site = store
-        .find_site(&payload.site)
+        .site(&payload.site)
         .await?
         .ok_or_else(|| IngestError::UnknownSite(payload.site.to_string()))?;
     let survey = store
-        .published_survey(&payload.site, &payload.survey_id, payload.survey_version)
+        .published(&payload.site, &payload.survey_id, payload.survey_version)
         .await?
         .ok_or_else(|| IngestError::SurveyNotFound {
             site: payload.site.to_string(),

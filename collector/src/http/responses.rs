@@ -86,7 +86,7 @@ async fn accept(
     let site = trust::admit(state, headers, &payload.site, cors_echo).await?;
     let survey = state
         .store
-        .published_survey(&payload.site, &payload.survey_id, payload.survey_version)
+        .published(&payload.site, &payload.survey_id, payload.survey_version)
         .await?
         .ok_or_else(|| ingest::IngestError::SurveyNotFound {
             site: payload.site.to_string(),

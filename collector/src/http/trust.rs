@@ -11,12 +11,14 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 use manyi_shared::signing::SignedParts;
 use manyi_shared::{ResponsePayload, SiteKey};
+use std::sync::Arc;
 
 use super::{ApiError, AppState};
 use crate::ingest;
 use crate::store::sites::Site;
 
-/// Looks up the site named in a body, checks the request's origin against it
+/// Looks up the site named in a body (in the store's in-memory catalog,
+/// so usually without a query), checks the request's origin against it
 /// and counts the request against the site's rate limit.
 ///
 /// `cors_echo` receives the request's origin as soon as it is known to be
@@ -28,10 +30,10 @@ pub async fn admit(
     headers: &HeaderMap,
     key: &SiteKey,
     cors_echo: &mut Option<HeaderValue>,
-) -> Result<Site, ApiError> {
+) -> Result<Arc<Site>, ApiError> {
     let site = state
         .store
-        .find_site(key)
+        .site(key)
         .await?
         .ok_or_else(|| ApiError::UnknownSite(key.to_string()))?;
     *cors_echo = check_origin(&site, headers)?;

@@ -16,6 +16,7 @@
 //! Each resource adds its queries in its own file as `impl Store` blocks
 //! ([`sites`], [`surveys`], [`responses`]).
 
+pub mod catalog;
 pub mod eligibility;
 pub mod responses;
 pub mod sites;
@@ -75,6 +76,8 @@ pub struct Store {
     writer: SqlitePool,
     /// The group-commit task every response insert goes through.
     responses: Arc<ResponseWriter>,
+    /// Sites and published surveys, so requests do not query them.
+    catalog: Arc<catalog::Catalog>,
     path: PathBuf,
 }
 
@@ -129,9 +132,14 @@ impl Store {
                 .with_context(|| format!("creating the data folder {}", dir.display()))?;
         }
         // The writer opens the file first so that create_if_missing and the
-        // switch to WAL happen once, before any reader connects.
+        // switch to WAL happen once, before any reader connects. Each write
+        // connection reports changes to sites and surveys to the catalog,
+        // whichever store function made them.
+        let catalog = Arc::new(catalog::Catalog::default());
+        let watched = Arc::clone(&catalog);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_connect(move |conn, _| Box::pin(catalog::watch(conn, Arc::clone(&watched))))
             .connect_with(options.clone())
             .await
             .with_context(|| format!("opening the database {}", path.display()))?;
@@ -149,6 +157,7 @@ impl Store {
             reader,
             writer,
             responses,
+            catalog,
             path,
         })
     }

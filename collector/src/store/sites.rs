@@ -1,7 +1,12 @@
 //! Sites: the embedding web properties, keyed by their public site key.
+//!
+//! Reads go through the store's [`super::catalog`] (a site is read on every
+//! request); every function here that writes `sites` must end with
+//! `self.catalog.invalidate()` so that the next request sees the change.
 
 use manyi_shared::SiteKey;
 use secrecy::{ExposeSecret as _, SecretString};
+use std::sync::Arc;
 
 use super::{Store, StoreError, now_timestamp};
 
@@ -36,9 +41,28 @@ pub struct NewSite<'a> {
 }
 
 impl Store {
-    /// The site with this key, if any.
-    #[tracing::instrument(level = "debug", skip(self))]
+    /// The site with this key, if any (an owned copy of [`Store::site`]).
     pub async fn find_site(&self, key: &SiteKey) -> Result<Option<Site>, StoreError> {
+        Ok(self.site(key).await?.map(|site| Site::clone(&site)))
+    }
+
+    /// The site with this key, if any, from the catalog when it holds a
+    /// fresh copy (see [`super::catalog`] for how fresh), else from the
+    /// database. Unknown keys are not cached: each asks the database.
+    pub async fn site(&self, key: &SiteKey) -> Result<Option<Arc<Site>>, StoreError> {
+        if let Some(site) = self.catalog.site(key.as_str()) {
+            return Ok(Some(site));
+        }
+        let generation = self.catalog.generation();
+        let site = self.load_site(key).await?.map(Arc::new);
+        if let Some(site) = &site {
+            self.catalog.put_site(generation, Arc::clone(site));
+        }
+        Ok(site)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn load_site(&self, key: &SiteKey) -> Result<Option<Site>, StoreError> {
         let row: Option<(String, String, bool, Option<String>)> = sqlx::query_as(
             "SELECT name, allowed_origins, require_signature, signing_secret FROM sites WHERE key = ?",
         )
@@ -90,6 +114,7 @@ impl Store {
         .bind(now_timestamp())
         .execute(&self.writer)
         .await?;
+        self.catalog.invalidate();
         Ok(done.rows_affected() == 1)
     }
 }

@@ -1,7 +1,14 @@
 //! Survey versions: definitions as the shared [`Survey`] type, with a status.
+//!
+//! Reads of published versions go through the store's [`super::catalog`]
+//! (parsed once, then shared); every function here that writes `surveys`
+//! (inserting, publishing, pausing a version) must end with
+//! `self.catalog.invalidate()` so that the next request sees the change.
 
 use manyi_shared::{SiteKey, Survey, SurveyId};
+use std::sync::Arc;
 
+use super::catalog::PublishedSurvey;
 use super::{Store, StoreError, now_timestamp};
 
 /// Lifecycle of one survey version.
@@ -37,9 +44,38 @@ fn decode(survey_id: &SurveyId, version: i64, definition: &str) -> Result<Survey
 }
 
 impl Store {
-    /// The highest published version of a survey, if any.
-    #[tracing::instrument(level = "debug", skip(self))]
+    /// The highest published version of a survey, if any (an owned copy of
+    /// [`Store::latest_published`]).
     pub async fn latest_published_survey(
+        &self,
+        survey_id: &SurveyId,
+    ) -> Result<Option<Survey>, StoreError> {
+        Ok(self
+            .latest_published(survey_id)
+            .await?
+            .map(|s| Survey::clone(&s)))
+    }
+
+    /// The highest published version of a survey, if any, from the catalog
+    /// when it holds a fresh copy (see [`super::catalog`]).
+    pub async fn latest_published(
+        &self,
+        survey_id: &SurveyId,
+    ) -> Result<Option<Arc<Survey>>, StoreError> {
+        if let Some(survey) = self.catalog.latest(survey_id.as_str()) {
+            return Ok(Some(survey));
+        }
+        let generation = self.catalog.generation();
+        let survey = self.load_latest_published(survey_id).await?.map(Arc::new);
+        if let Some(survey) = &survey {
+            self.catalog
+                .put_latest(generation, survey_id.as_str(), Arc::clone(survey));
+        }
+        Ok(survey)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn load_latest_published(
         &self,
         survey_id: &SurveyId,
     ) -> Result<Option<Survey>, StoreError> {
@@ -57,25 +93,73 @@ impl Store {
 
     /// One published version of a survey of `site`; `None` when the survey
     /// does not exist, belongs to another site, or that version is not
-    /// published.
-    #[tracing::instrument(level = "debug", skip(self))]
+    /// published. (An owned copy of [`Store::published`].)
     pub async fn published_survey(
         &self,
         site: &SiteKey,
         survey_id: &SurveyId,
         version: u32,
     ) -> Result<Option<Survey>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT definition FROM surveys
-             WHERE survey_id = ? AND version = ? AND site_key = ? AND status = 'published'",
+        Ok(self
+            .published(site, survey_id, version)
+            .await?
+            .map(|s| Survey::clone(&s)))
+    }
+
+    /// [`Store::published_survey`], shared: from the catalog when it holds a
+    /// fresh copy (see [`super::catalog`]), else read and parsed once. Only
+    /// published versions are cached; other answers ask the database each
+    /// time.
+    pub async fn published(
+        &self,
+        site: &SiteKey,
+        survey_id: &SurveyId,
+        version: u32,
+    ) -> Result<Option<Arc<Survey>>, StoreError> {
+        let found = match self.catalog.published(survey_id.as_str(), version) {
+            Some(found) => found,
+            None => {
+                let generation = self.catalog.generation();
+                let Some(found) = self.load_published(survey_id, version).await? else {
+                    return Ok(None);
+                };
+                let found = Arc::new(found);
+                self.catalog.put_published(
+                    generation,
+                    survey_id.as_str(),
+                    version,
+                    Arc::clone(&found),
+                );
+                found
+            }
+        };
+        // (survey_id, version) is the key: one row, of one site. A survey of
+        // another site is "not found", as the query by site would say.
+        Ok((found.site_key == site.as_str()).then(|| Arc::clone(&found.survey)))
+    }
+
+    /// A published version, whatever its site.
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn load_published(
+        &self,
+        survey_id: &SurveyId,
+        version: u32,
+    ) -> Result<Option<PublishedSurvey>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT site_key, definition FROM surveys
+             WHERE survey_id = ? AND version = ? AND status = 'published'",
         )
         .bind(survey_id.as_str())
         .bind(version)
-        .bind(site.as_str())
         .fetch_optional(&self.reader)
         .await?;
-        row.map(|(def,)| decode(survey_id, i64::from(version), &def))
-            .transpose()
+        row.map(|(site_key, def)| {
+            Ok(PublishedSurvey {
+                site_key,
+                survey: Arc::new(decode(survey_id, i64::from(version), &def)?),
+            })
+        })
+        .transpose()
     }
 
     /// Stores a survey version unless that (survey id, version) exists (then
@@ -102,6 +186,7 @@ impl Store {
         .bind(now_timestamp())
         .execute(&self.writer)
         .await?;
+        self.catalog.invalidate();
         Ok(done.rows_affected() == 1)
     }
 }
