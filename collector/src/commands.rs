@@ -1,15 +1,19 @@
-//! The admin subcommands of the `manyi` binary (`sign`, `site create`), as
-//! functions returning what to print, so tests can call them directly.
+//! The admin subcommands of the `manyi` binary (`sign`, `site create`,
+//! `admin-token create`, `survey …`), as functions returning what to print,
+//! so tests can call them directly. They call [`crate::admin`], as the admin
+//! API does.
 
 use anyhow::{Context as _, bail, ensure};
-use manyi_shared::SiteKey;
 use manyi_shared::signing::{self, SignedParts};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 
-use crate::config::{CreateSiteArgs, SignArgs};
-use crate::store::sites::NewSite;
-use crate::store::{self, Store};
+use crate::admin::surveys::{self, CreateSurvey, Overrides, SurveyDetail};
+use crate::admin::{AdminError, tokens};
+use crate::config::{
+    CreateSiteArgs, CreateSurveyArgs, CreateTokenArgs, DatabaseArgs, SignArgs, SurveyIdArgs,
+};
+use crate::store::Store;
 
 /// What `manyi sign --json` prints.
 #[derive(Debug, Serialize)]
@@ -70,94 +74,107 @@ pub fn sign(args: &SignArgs, now_unix: i64) -> anyhow::Result<Signature> {
     })
 }
 
-/// A site just created, with its secret (shown once).
-#[derive(Debug)]
-pub struct CreatedSite {
-    /// The site key.
-    pub key: SiteKey,
-    /// The allowed origins as stored.
-    pub origins: Vec<String>,
-    /// The generated signing secret: 64 lowercase hex digits (32 random bytes).
-    pub secret: SecretString,
-}
+pub use crate::admin::sites::CreatedSite;
+#[cfg(test)]
+use crate::admin::sites::normalize_origin;
 
 /// `manyi site create`: opens (and migrates) the database and creates the
-/// site with a fresh signing secret. Fails when the key is taken.
+/// site with a fresh signing secret ([`crate::admin::sites::create`], as the
+/// admin API does). Fails when the key is taken.
 pub async fn create_site(args: &CreateSiteArgs) -> anyhow::Result<CreatedSite> {
-    let key = SiteKey::parse(args.key.as_str())
-        .map_err(|e| anyhow::anyhow!("--key {:?}: {e}", args.key))?;
     ensure!(!args.name.trim().is_empty(), "--name is empty");
-    let origins = args
-        .origins
-        .iter()
-        .map(|o| normalize_origin(o))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let secret = new_secret()?;
-
-    let options = store::connect_options_at(
-        &args.db.data_dir.join("manyi.db"),
-        args.db.database_url.as_deref(),
-    )?;
-    let store = Store::open(options).await?;
-    let origin_refs: Vec<&str> = origins.iter().map(String::as_str).collect();
-    let created = store
-        .insert_site_with_secret_if_absent(
-            &NewSite {
-                key: &key,
-                name: args.name.trim(),
-                allowed_origins: &origin_refs,
-                require_signature: args.require_signature,
-            },
-            Some(&secret),
-        )
-        .await
-        .context("creating the site");
+    let store = crate::admin::open_store(&args.db).await?;
+    let created = crate::admin::sites::create(
+        &store,
+        &crate::admin::sites::SiteSpec {
+            key: &args.key,
+            name: &args.name,
+            origins: &args.origins,
+            require_signature: args.require_signature,
+        },
+    )
+    .await;
     store.close().await;
-    if !created? {
-        bail!("a site with the key `{key}` already exists; nothing changed");
+    match created {
+        Ok(site) => Ok(site),
+        Err(AdminError::SiteExists(key)) => {
+            bail!("a site with the key `{key}` already exists; nothing changed")
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("creating the site")),
     }
-    Ok(CreatedSite {
-        key,
-        origins,
-        secret,
+}
+
+/// Opens the database, runs `op` on the store, closes it (also on failure).
+async fn with_store<T, F>(db: &DatabaseArgs, op: F) -> anyhow::Result<T>
+where
+    F: AsyncFnOnce(&Store) -> Result<T, AdminError>,
+{
+    let store = crate::admin::open_store(db).await?;
+    let result = op(&store).await;
+    store.close().await;
+    Ok(result?)
+}
+
+/// `manyi admin-token create`: a new admin API token (shown once).
+pub async fn create_admin_token(args: &CreateTokenArgs) -> anyhow::Result<SecretString> {
+    with_store(&args.db, async |store| {
+        tokens::create(store, &args.name).await
     })
+    .await
 }
 
-/// 32 bytes from the OS generator, as 64 lowercase hex digits.
-fn new_secret() -> anyhow::Result<SecretString> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
-    Ok(SecretString::from(hex::encode(bytes)))
+/// `manyi survey create`: a survey from a template, version 1 as a draft
+/// ([`crate::admin::surveys::create`], as `POST /api/surveys` does).
+pub async fn create_survey(args: &CreateSurveyArgs) -> anyhow::Result<SurveyDetail> {
+    let request = CreateSurvey {
+        template: args.template.clone(),
+        survey_id: args.id.clone(),
+        site: args.site.clone(),
+        overrides: Overrides {
+            brand_color: args.brand_color.clone(),
+            locales: (!args.locales.is_empty()).then(|| args.locales.clone()),
+            default_locale: args.default_locale.clone(),
+            ..Overrides::default()
+        },
+    };
+    with_store(&args.db, async |store| {
+        surveys::create(store, &request).await
+    })
+    .await
 }
 
-/// `*`, or `http(s)://host[:port]` (lower-cased, a trailing `/` dropped):
-/// what browsers send in `Origin`, so an exact comparison works.
-fn normalize_origin(origin: &str) -> anyhow::Result<String> {
-    let origin = origin.trim();
-    if origin == "*" {
-        return Ok(origin.to_owned());
+/// `manyi survey publish`.
+pub async fn publish_survey(args: &SurveyIdArgs) -> anyhow::Result<SurveyDetail> {
+    with_store(&args.db, async |store| {
+        surveys::publish(store, &args.id).await
+    })
+    .await
+}
+
+/// `manyi survey pause`.
+pub async fn pause_survey(args: &SurveyIdArgs) -> anyhow::Result<SurveyDetail> {
+    with_store(&args.db, async |store| {
+        surveys::pause(store, &args.id).await
+    })
+    .await
+}
+
+/// Turns an [`AdminError`] into a message for the terminal: invalid
+/// surveys list every problem on its own line.
+pub fn describe(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<AdminError>() {
+        Some(AdminError::InvalidSurvey(errors)) => {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+            format!("the survey is invalid:\n{}", lines.join("\n"))
+        }
+        _ => format!("{e:#}"),
     }
-    let lower = origin.trim_end_matches('/').to_ascii_lowercase();
-    let host = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .unwrap_or("");
-    let valid = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
-    ensure!(
-        valid,
-        "--origin {origin:?} is not `*` or an origin like `https://shop.example` or `http://localhost:3000` (no path)"
-    );
-    Ok(lower)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DatabaseArgs;
+    use crate::store;
 
     fn args(exp: Option<i64>, ttl: Option<u64>) -> SignArgs {
         SignArgs {

@@ -38,6 +38,95 @@ pub enum Command {
     /// Manage sites (the embedding web properties).
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Manage admin API tokens.
+    #[command(subcommand, name = "admin-token")]
+    AdminToken(AdminTokenCommand),
+    /// Browse the questionnaire templates.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+    /// Manage surveys: create from a template, publish, pause.
+    #[command(subcommand)]
+    Survey(SurveyCommand),
+}
+
+/// `manyi admin-token …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminTokenCommand {
+    /// Create a token for the admin API (`Authorization: Bearer …`),
+    /// printed once: only its hash is stored.
+    Create(CreateTokenArgs),
+}
+
+/// `manyi admin-token create`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateTokenArgs {
+    /// What the token is for, e.g. `ops laptop`.
+    #[arg(long)]
+    pub name: String,
+    /// The database to write to.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+/// `manyi templates …`.
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// List the templates (id, category, estimated time, name).
+    List,
+    /// Print one template as JSON (catalogue entry and survey definition).
+    Show {
+        /// The template id, e.g. `nps`.
+        id: String,
+    },
+}
+
+/// `manyi survey …`.
+#[derive(Debug, Subcommand)]
+pub enum SurveyCommand {
+    /// Create a survey from a template, as version 1, a draft.
+    Create(CreateSurveyArgs),
+    /// Publish the survey's latest version (or resume a paused one).
+    Publish(SurveyIdArgs),
+    /// Pause the survey: not shown, responses refused.
+    Pause(SurveyIdArgs),
+}
+
+/// `manyi survey create`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateSurveyArgs {
+    /// The template id (see `manyi templates list`).
+    #[arg(long = "from-template")]
+    pub template: String,
+    /// The new survey's id.
+    #[arg(long)]
+    pub id: String,
+    /// The site it belongs to.
+    #[arg(long)]
+    pub site: String,
+    /// Brand colour, `#rrggbb`.
+    #[arg(long)]
+    pub brand_color: Option<String>,
+    /// A locale to declare (`zh-CN`, `zh-TW`, `en`); repeat for several.
+    /// Without `--default-locale`, the first becomes the default unless the
+    /// template's default is among them.
+    #[arg(long = "locale")]
+    pub locales: Vec<String>,
+    /// The fallback locale.
+    #[arg(long)]
+    pub default_locale: Option<String>,
+    /// The database to write to.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+/// `manyi survey publish|pause`.
+#[derive(Debug, Clone, Args)]
+pub struct SurveyIdArgs {
+    /// The survey id.
+    pub id: String,
+    /// The database to write to.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 /// `manyi site …`.
@@ -222,7 +311,9 @@ pub struct Config {
     pub dist: PathBuf,
 
     /// Create the `demo` site and publish the `post-payment` survey (version 1)
-    /// when they are missing, so `/demo` works out of the box. Idempotent.
+    /// when they are missing, so `/demo` works out of the box (idempotent),
+    /// and make a fresh `demo` admin token, printed at start (the previous
+    /// one is revoked: only token hashes are stored).
     #[arg(long, env = "MANYI_SEED_DEMO")]
     pub seed_demo: bool,
 

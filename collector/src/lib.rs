@@ -23,8 +23,10 @@
 //! - [`config`]: command line / environment ([`Config`]).
 //! - [`http`]: routers per resource, the error type, the shared state.
 //! - [`store`]: all SQL (SQLite via sqlx, migrations in `collector/migrations`).
+//! - [`admin`]: survey management (admin API and CLI).
 //! - [`seed`]: the demo site and survey.
 
+pub mod admin;
 pub mod commands;
 pub mod config;
 pub mod eligibility;
@@ -40,6 +42,7 @@ pub use http::{AppState, router};
 pub use store::Store;
 
 use anyhow::Context as _;
+use secrecy::SecretString;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,6 +56,7 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub struct App {
     state: AppState,
+    demo_admin_token: Option<SecretString>,
 }
 
 impl App {
@@ -66,9 +70,12 @@ impl App {
         let metrics = Arc::new(http::metrics::Metrics::new());
         http::metrics::spawn_upkeep(&metrics);
         let store = Store::open_with_metrics(options, metrics.writer()).await?;
-        if config.seed_demo {
+        let demo_admin_token = if config.seed_demo {
             seed::seed_demo(&store).await?;
-        }
+            Some(seed::demo_admin_token(&store).await?)
+        } else {
+            None
+        };
         http::assets::check_dist(&config.dist);
         let limits = Arc::new(http::limits::RateLimits::from_config(config));
         http::limits::spawn_pruning(&limits);
@@ -76,7 +83,14 @@ impl App {
             state: AppState::new(store, config.dist.clone())
                 .with_limits(limits)
                 .with_metrics(metrics),
+            demo_admin_token,
         })
+    }
+
+    /// The admin token `--seed-demo` made for this start (the previous
+    /// `demo` token is revoked), to print once.
+    pub fn demo_admin_token(&self) -> Option<&SecretString> {
+        self.demo_admin_token.as_ref()
     }
 
     /// The shared state (a cheap clone).
@@ -122,6 +136,8 @@ pub struct RunningApp {
     pub addr: SocketAddr,
     /// Its SQLite database file.
     pub db_path: PathBuf,
+    /// The `demo` admin token when the demo data was seeded.
+    pub demo_admin_token: Option<SecretString>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -163,6 +179,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningApp> {
     let addr = listener.local_addr().context("reading the bound address")?;
     let app = App::build(&config).await?;
     let db_path = app.db_path().to_owned();
+    let demo_admin_token = app.demo_admin_token().cloned();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.serve(listener, async move {
         // Err means the sender was dropped: stop then as well.
@@ -171,6 +188,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningApp> {
     Ok(RunningApp {
         addr,
         db_path,
+        demo_admin_token,
         stop,
         task,
     })

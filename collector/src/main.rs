@@ -4,8 +4,8 @@
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use manyi_collector::config::SiteCommand;
-use manyi_collector::{App, Cli, Command, commands, shutdown_signal};
+use manyi_collector::config::{AdminTokenCommand, SiteCommand, SurveyCommand, TemplatesCommand};
+use manyi_collector::{App, Cli, Command, commands, shutdown_signal, templates};
 use secrecy::ExposeSecret as _;
 use tracing_subscriber::EnvFilter;
 
@@ -30,6 +30,14 @@ async fn main() -> anyhow::Result<()> {
             let addr = listener.local_addr().context("reading the bound address")?;
             let app = App::build(&config).await?;
             println!("manyi listening on http://{addr} — demo: http://{addr}/demo");
+            if let Some(token) = app.demo_admin_token() {
+                // Only its hash is stored: this is the one time it is seen
+                // (a new one is made on every --seed-demo start).
+                println!(
+                    "admin: http://{addr}/admin  token: {}",
+                    token.expose_secret()
+                );
+            }
             app.serve(listener, shutdown_signal()).await
         }
         Command::Sign(args) => {
@@ -61,6 +69,54 @@ async fn main() -> anyhow::Result<()> {
             );
             eprintln!("its signing secret follows; it is shown only now: keep it on your servers");
             println!("{}", site.secret.expose_secret());
+            Ok(())
+        }
+        Command::AdminToken(AdminTokenCommand::Create(args)) => {
+            let token = commands::create_admin_token(&args).await?;
+            eprintln!(
+                "created admin token {:?}; it follows and is shown only now (send it as `Authorization: Bearer …`)",
+                args.name.trim()
+            );
+            println!("{}", token.expose_secret());
+            Ok(())
+        }
+        Command::Templates(TemplatesCommand::List) => {
+            for t in templates::all() {
+                let meta = serde_json::to_value(&t.meta).context("encoding JSON")?;
+                println!(
+                    "{:<20} {:<16} {:>3} s  {}",
+                    t.meta.id.as_str(),
+                    meta["category"].as_str().unwrap_or_default(),
+                    t.meta.estimated_seconds,
+                    meta["name"]["en"].as_str().unwrap_or_default(),
+                );
+            }
+            Ok(())
+        }
+        Command::Templates(TemplatesCommand::Show { id }) => {
+            let t = templates::get(&id)
+                .with_context(|| format!("no template {id:?} (see `manyi templates list`)"))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(t).context("encoding JSON")?
+            );
+            Ok(())
+        }
+        Command::Survey(command) => {
+            let (done, result) = match &command {
+                SurveyCommand::Create(args) => ("created", commands::create_survey(args).await),
+                SurveyCommand::Publish(args) => ("published", commands::publish_survey(args).await),
+                SurveyCommand::Pause(args) => ("paused", commands::pause_survey(args).await),
+            };
+            let survey = result.map_err(|e| anyhow::anyhow!(commands::describe(&e)))?;
+            eprintln!(
+                "{done} survey {} (site {}): version {} is {}",
+                survey.survey_id, survey.site, survey.version, survey.status
+            );
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&survey).context("encoding JSON")?
+            );
             Ok(())
         }
     }

@@ -1,11 +1,14 @@
 //! `--seed-demo`: the `demo` site and the `post-payment` survey, so that a
-//! fresh collector shows a working survey on `/demo`.
+//! fresh collector shows a working survey on `/demo`, and a `demo` admin
+//! token to log in to `/admin` with (new on every start, see
+//! [`demo_admin_token`]).
 //!
 //! Idempotent: existing rows are left untouched (a stored survey version is
 //! never overwritten), so it is safe on every start.
 
 use anyhow::{Context as _, bail};
 use manyi_shared::{SiteKey, Survey, rules};
+use secrecy::SecretString;
 
 use crate::eligibility::Policy;
 use crate::store::Store;
@@ -78,6 +81,17 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
         "demo data seeded"
     );
     Ok(())
+}
+
+/// Makes a fresh admin token named `demo`, revoking the previous one, and
+/// returns it to print. Only hashes are stored, so an earlier demo token can
+/// never be shown again: each `--seed-demo` start prints a new one (and the
+/// old one stops working).
+#[tracing::instrument(skip_all)]
+pub async fn demo_admin_token(store: &Store) -> anyhow::Result<SecretString> {
+    crate::admin::tokens::rotate_demo(store)
+        .await
+        .context("creating the demo admin token")
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use manyi_shared::{ResponseId, ValidationError};
 use serde::Serialize;
 use std::any::Any;
 
+use crate::admin::AdminError;
 use crate::ingest::IngestError;
 use crate::store::StoreError;
 
@@ -89,6 +90,9 @@ pub enum ApiError {
     /// A handler panicked (caught by the panic layer).
     #[error("handler panicked: {0}")]
     Panic(String),
+    /// A refusal of the admin API (see [`AdminError::code`]).
+    #[error(transparent)]
+    Admin(AdminError),
 }
 
 /// The detail of an internal error, attached to the 500 response for the
@@ -129,6 +133,20 @@ impl ApiError {
             // this one, restarted) will take the retry.
             ApiError::Store(StoreError::WriterClosed) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) | ApiError::Panic(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Admin(e) => match e {
+                AdminError::Unauthorized | AdminError::InvalidToken => StatusCode::UNAUTHORIZED,
+                AdminError::TemplateNotFound(_)
+                | AdminError::SurveyNotFound(_)
+                | AdminError::UnknownSite(_) => StatusCode::NOT_FOUND,
+                AdminError::SurveyExists(_)
+                | AdminError::SiteExists(_)
+                | AdminError::NotPublished(_)
+                | AdminError::EditConflict(_) => StatusCode::CONFLICT,
+                AdminError::InvalidSurvey(_) | AdminError::InvalidRequest(_) => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                AdminError::Store(_) | AdminError::Random(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
         }
     }
 
@@ -150,6 +168,7 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::Store(StoreError::WriterClosed) => "unavailable",
             ApiError::Store(_) | ApiError::Panic(_) => "internal",
+            ApiError::Admin(e) => e.code(),
         }
     }
 
@@ -211,6 +230,16 @@ impl From<IngestError> for ApiError {
     }
 }
 
+/// Admin refusals keep their codes; a store failure stays an internal error.
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Store(e) => ApiError::Store(e),
+            e => ApiError::Admin(e),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
@@ -222,7 +251,8 @@ impl IntoResponse for ApiError {
             self.to_string()
         };
         let errors: &[ValidationError] = match &self {
-            ApiError::InvalidResponse(errors) => errors,
+            ApiError::InvalidResponse(errors)
+            | ApiError::Admin(AdminError::InvalidSurvey(errors)) => errors,
             _ => &[],
         };
         let body = ErrorBody {
@@ -235,6 +265,15 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        if matches!(
+            self,
+            ApiError::Admin(AdminError::Unauthorized | AdminError::InvalidToken)
+        ) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"manyi admin\""),
+            );
         }
         if internal {
             response

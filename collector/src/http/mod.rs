@@ -5,6 +5,7 @@
 //! Handlers stay thin: extract → parse into shared domain types → call the
 //! store → typed response. Failures are [`ApiError`]s.
 
+pub mod admin;
 pub mod assets;
 pub mod cors;
 pub mod demo;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(hosted::router())
         .merge(metrics::router())
+        .merge(admin::router(state.clone()))
         .merge(assets::router(state.dist()))
         .fallback(|| async { ApiError::NotFound })
         // Added before the fallback would miss it; here it wraps every route

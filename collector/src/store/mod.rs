@@ -17,9 +17,12 @@
 //! ([`sites`], [`surveys`], [`responses`]).
 
 pub mod catalog;
+pub mod admin_tokens;
 pub mod eligibility;
 pub mod responses;
+pub mod site_admin;
 pub mod sites;
+pub mod survey_admin;
 pub mod surveys;
 pub mod writer;
 

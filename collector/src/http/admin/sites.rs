@@ -1,0 +1,124 @@
+//! `/api/sites`: create a site (its signing secret is returned once), list sites.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use secrecy::ExposeSecret as _;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ErrorBody, json_body};
+use crate::admin::{AdminError, sites};
+use crate::http::{ApiError, AppState};
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_sites, create_site))
+}
+
+/// `POST /api/sites`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSiteRequest {
+    /// The public key, as in `data-site="…"`.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Origins allowed to post (`*`, or `https://host[:port]`); none: only
+    /// the collector's own pages and non-browser clients.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Refuse responses without a valid signature.
+    #[serde(default)]
+    pub require_signature: bool,
+}
+
+/// A site just created, with its signing secret: shown only now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedSiteResponse {
+    /// The site key.
+    pub key: String,
+    /// The allowed origins as stored (normalised).
+    pub allowed_origins: Vec<String>,
+    /// Whether signatures are required.
+    pub require_signature: bool,
+    /// The HMAC signing secret (64 hex digits). Not retrievable later.
+    pub secret: String,
+}
+
+/// A site in `GET /api/sites` (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteView {
+    /// The site key.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Allowed origins.
+    pub allowed_origins: Vec<String>,
+    /// Whether signatures are required.
+    pub require_signature: bool,
+    /// Whether a signing secret is set.
+    pub has_secret: bool,
+    /// When it was created (RFC 3339 UTC).
+    pub created_at: String,
+}
+
+/// Every site.
+#[utoipa::path(get, path = "/api/sites", tag = "sites",
+    responses((status = 200, description = "Every site", body = [SiteView])))]
+#[tracing::instrument(skip_all)]
+async fn list_sites(State(state): State<AppState>) -> Result<Json<Vec<SiteView>>, ApiError> {
+    let sites = sites::list(state.store()).await?;
+    Ok(Json(
+        sites
+            .into_iter()
+            .map(|s| SiteView {
+                key: s.key.to_string(),
+                name: s.name,
+                allowed_origins: s.allowed_origins,
+                require_signature: s.require_signature,
+                has_secret: s.has_secret,
+                created_at: s.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Creates a site with a fresh signing secret, returned once.
+#[utoipa::path(post, path = "/api/sites", tag = "sites",
+    request_body = CreateSiteRequest,
+    responses(
+        (status = 201, description = "Created; keep the secret on your servers", body = CreatedSiteResponse),
+        (status = 409, description = "`site_exists`", body = ErrorBody),
+        (status = 422, description = "`invalid_request`", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+async fn create_site(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<CreatedSiteResponse>), ApiError> {
+    let request: CreateSiteRequest = serde_json::from_value(json_body(&body)?)
+        .map_err(|e| AdminError::InvalidRequest(e.to_string()))?;
+    let created = sites::create(
+        state.store(),
+        &sites::SiteSpec {
+            key: &request.key,
+            name: &request.name,
+            origins: &request.allowed_origins,
+            require_signature: request.require_signature,
+        },
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedSiteResponse {
+            key: created.key.to_string(),
+            allowed_origins: created.origins,
+            require_signature: request.require_signature,
+            secret: created.secret.expose_secret().to_owned(),
+        }),
+    ))
+}
