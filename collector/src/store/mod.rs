@@ -16,8 +16,8 @@
 //! Each resource adds its queries in its own file as `impl Store` blocks
 //! ([`sites`], [`surveys`], [`responses`]).
 
-pub mod catalog;
 pub mod admin_tokens;
+pub mod catalog;
 pub mod eligibility;
 pub mod responses;
 pub mod site_admin;
