@@ -52,4 +52,66 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
+
+    /// Stored responses as `(response_id, order_id, channel, answers)`,
+    /// oldest first.
+    pub async fn responses(&self) -> Result<Vec<StoredResponse>> {
+        Ok(sqlx::query_as(
+            "SELECT response_id, order_id, channel, answers FROM responses ORDER BY received_at",
+        )
+        .fetch_all(&self.db)
+        .await?)
+    }
+
+    /// Waits until at least `n` responses are stored, and returns them.
+    pub async fn wait_for_responses(&self, n: usize) -> Result<Vec<StoredResponse>> {
+        crate::browser::wait_for(&format!("{n} stored response(s)"), || async {
+            let rows = self.responses().await?;
+            Ok((rows.len() >= n).then_some(rows))
+        })
+        .await
+    }
+
+    /// The recorded widget events (`shown`, `started`, `dismissed`) of one
+    /// order, oldest first.
+    pub async fn events(&self, order_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT event FROM events WHERE order_id = ? ORDER BY received_at, id",
+        )
+        .bind(order_id)
+        .fetch_all(&self.db)
+        .await?)
+    }
+
+    /// Waits until the order's events include every one of `wanted`.
+    pub async fn wait_for_events(&self, order_id: &str, wanted: &[&str]) -> Result<Vec<String>> {
+        crate::browser::wait_for(&format!("events {wanted:?} for {order_id}"), || async {
+            let events = self.events(order_id).await?;
+            Ok(wanted
+                .iter()
+                .all(|w| events.iter().any(|e| e == w))
+                .then_some(events))
+        })
+        .await
+    }
+}
+
+/// One stored response row.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StoredResponse {
+    /// The client-made idempotency key.
+    pub response_id: String,
+    /// The merchant's order id.
+    pub order_id: Option<String>,
+    /// `web`, `wechat`, …
+    pub channel: Option<String>,
+    /// The answers as stored (JSON text).
+    pub answers: String,
+}
+
+impl StoredResponse {
+    /// The answers, parsed.
+    pub fn answers(&self) -> serde_json::Value {
+        serde_json::from_str(&self.answers).unwrap_or_default()
+    }
 }

@@ -3,11 +3,17 @@
 //! Each [`Browser`] owns its chromedriver process (started on port 0) and a
 //! fresh Chromium profile, so tests never share state or fixed ports. Lookups
 //! inside the widget's shadow root poll until a condition holds or a deadline
-//! passes; tests never sleep for a fixed time.
+//! passes; tests never sleep for a fixed time. Beyond WebDriver, tests
+//! reach Chrome DevTools (network conditions, scripts run before the page)
+//! through chromedriver's `goog/cdp/execute` endpoint ([`Browser::cdp`]).
 
 use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::{Element, ShadowRoot};
+use fantoccini::key::Key;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
 use std::future::Future;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -27,11 +33,21 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// The user agent of WeChat's in-app browser on Android (what
+/// [`Device::WeChatPhone`] sends).
+pub const WECHAT_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 7 Build/UQ1A.240205.004; wv) \
+AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.103 Mobile Safari/537.36 \
+XWEB/1300289 MMWEBSDK/20240404 MMWEBID/1234 MicroMessenger/8.0.50.2701(0x28003252) WeChat/arm64 \
+Weixin NetType/WIFI Language/zh_CN ABI/arm64";
+
 /// Screen to emulate.
 #[derive(Debug, Clone, Copy)]
 pub enum Device {
     /// A 1280×900 desktop window.
     Desktop,
+    /// A 360×640 touch phone inside WeChat (mobile emulation with
+    /// [`WECHAT_USER_AGENT`]).
+    WeChatPhone,
 }
 
 impl Browser {
@@ -54,6 +70,7 @@ impl Browser {
         let profile = tempfile::tempdir().context("chromium profile dir")?;
         let window = match device {
             Device::Desktop => "--window-size=1280,900",
+            Device::WeChatPhone => "--window-size=360,640",
         };
         let args = vec![
             "--headless".to_string(),
@@ -69,10 +86,15 @@ impl Browser {
             format!("--user-data-dir={}", profile.path().display()),
         ];
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": chromium, "args": args }),
-        );
+        let mut options = json!({ "binary": chromium, "args": args });
+        if let Device::WeChatPhone = device {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": { "width": 360, "height": 640, "pixelRatio": 2.0,
+                                   "mobile": true, "touch": true },
+                "userAgent": WECHAT_USER_AGENT,
+            });
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)
@@ -103,9 +125,169 @@ impl Browser {
         .await
     }
 
+    /// Runs a Chrome DevTools Protocol command on the current page.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: cmd.to_owned(),
+                params,
+            })
+            .await
+            .with_context(|| format!("CDP {cmd}"))
+    }
+
+    /// Cuts the page off the network (every request fails, `navigator.onLine`
+    /// is false) or brings it back (the page gets an `online` event).
+    pub async fn set_offline(&self, offline: bool) -> Result<()> {
+        self.cdp("Network.enable", json!({})).await?;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": offline, "latency": 0,
+                    "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Runs `source` in every document loaded from now on, before its own
+    /// scripts (e.g. to take a browser feature away).
+    pub async fn before_each_page(&self, source: &str) -> Result<()> {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": source }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Runs `script` (a function body; `return` gives the value) in the page.
+    pub async fn js(&self, script: &str) -> Result<Value> {
+        self.client
+            .execute(script, vec![])
+            .await
+            .with_context(|| format!("run script `{script}`"))
+    }
+
+    /// Presses keys one after the other on whatever has focus, as a
+    /// keyboard would (WebDriver actions, not element-targeted typing).
+    pub async fn press(&self, keys: &[Key]) -> Result<()> {
+        let mut actions = KeyActions::new("keyboard".into());
+        for &key in keys {
+            actions = actions
+                .then(KeyAction::Down { value: key.into() })
+                .then(KeyAction::Up { value: key.into() });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .context("press keys")
+    }
+
+    /// Presses Shift+Tab.
+    pub async fn shift_tab(&self) -> Result<()> {
+        let actions = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down {
+                value: Key::Shift.into(),
+            })
+            .then(KeyAction::Down {
+                value: Key::Tab.into(),
+            })
+            .then(KeyAction::Up {
+                value: Key::Tab.into(),
+            })
+            .then(KeyAction::Up {
+                value: Key::Shift.into(),
+            });
+        self.client
+            .perform_actions(actions)
+            .await
+            .context("press Shift+Tab")
+    }
+
+    /// What has keyboard focus: inside the widget `radio:<value>`,
+    /// `dismiss`, `submit`, `panel`, `textarea`, `input:<value>`, …; on the
+    /// host page `page:<tag>[#id][.class]`.
+    pub async fn focused(&self) -> Result<String> {
+        let v = self.js(FOCUSED_JS).await?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Presses Tab (at most 40 times) until [`Browser::focused`] is `what`.
+    pub async fn tab_to(&self, what: &str) -> Result<()> {
+        for _ in 0..40 {
+            if self.focused().await? == what {
+                return Ok(());
+            }
+            self.press(&[Key::Tab]).await?;
+        }
+        bail!(
+            "Tab never reached {what}; focus is on {}",
+            self.focused().await?
+        )
+    }
+
+    /// The `localStorage` keys of the page's origin starting with `prefix`.
+    pub async fn storage_keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let v = self
+            .client
+            .execute(
+                "var p = arguments[0], out = []; \
+                 for (var i = 0; i < localStorage.length; i++) { \
+                   var k = localStorage.key(i); if (k.indexOf(p) === 0) out.push(k); } \
+                 return out;",
+                vec![json!(prefix)],
+            )
+            .await
+            .context("read localStorage")?;
+        Ok(serde_json::from_value(v)?)
+    }
+
     /// Ends the session.
     pub async fn close(self) -> Result<()> {
         self.client.close().await.context("close browser")
+    }
+}
+
+/// Describes the focused element for [`Browser::focused`].
+const FOCUSED_JS: &str = r#"
+var h = document.querySelector('[data-manyi-host]');
+var a = h && h.shadowRoot && h.shadowRoot.activeElement;
+if (!a) {
+  var p = document.activeElement;
+  return 'page:' + (p ? p.tagName.toLowerCase() + (p.id ? '#' + p.id : '') +
+    (p.className && typeof p.className == 'string' ? '.' + p.className.split(' ')[0] : '') : 'none');
+}
+if (a.getAttribute('role') == 'radio') return 'radio:' + a.getAttribute('data-value');
+if (a.hasAttribute('data-dismiss')) return 'dismiss';
+if (a.matches('button[type=submit]')) return 'submit';
+if (a.classList.contains('mq-panel')) return 'panel';
+if (a.tagName == 'INPUT') return 'input:' + a.value;
+return a.tagName.toLowerCase();
+"#;
+
+/// `POST /session/{id}/goog/cdp/execute`: chromedriver's door to the
+/// DevTools protocol of the session's current page.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

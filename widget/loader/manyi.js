@@ -1,6 +1,4 @@
-/*! manyi loader: manyi('show', {survey, orderId, customer, channel, segment, locale, sig, exp,
- * target, mode}), manyi('hide'), manyi('on', 'shown'|'submitted'|'dismissed', fn).
- * ES5 on purpose (parses on old WeChat kernels); never throws into the page. */
+/*! manyi loader (see widget/loader/README.md) */
 (function (w, d) {
   'use strict';
   if (w.manyi && w.manyi.loaded) return;
@@ -8,7 +6,6 @@
   if (!me) return;
   var site = me.getAttribute('data-site');
   var base = me.src.split(/[?#]/)[0].replace(/[^\/]*$/, '');
-  var ua = navigator.userAgent;
   var handlers = {};
   var host = null;
   var glue = null;
@@ -20,20 +17,10 @@
     }
   }
 
-  function hasWasm() {
-    try {
-      return typeof WebAssembly == 'object' &&
-        WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
-    } catch (e) {
-      return false;
-    }
-  }
-
   function enc(k, v) {
     return v == null || v === '' ? '' : '&' + k + '=' + encodeURIComponent(v);
   }
 
-  // No usable WebAssembly (old kernel, Lockdown Mode, CSP): link to the hosted page.
   function fallback(o, h) {
     var r = h.shadowRoot || h, l = o.locale || navigator.language || '';
     var a = d.createElement('a');
@@ -51,12 +38,26 @@
     r.appendChild(a);
   }
 
-  // Hook for POST v1/eligibility (sampling, recontact window): not called yet.
-  function eligible() {
-    return true;
+  function json(p, b) {
+    return fetch(base + p, { method: b ? 'POST' : 'GET', body: b && JSON.stringify(b) })
+      .then(function (r) {
+        if (!r.ok) throw r.status;
+        return r.json();
+      });
   }
 
-  // import() sits in Function so kernels without it still parse this file.
+  function flush() {
+    try {
+      var s = localStorage, i = s.length;
+      while (i--) (function (k) {
+        if (k.indexOf('manyi:pending:')) return;
+        fetch(base + 'v1/responses', { method: 'POST', body: s.getItem(k) }).then(function (r) {
+          if (r.status < 500 && r.status != 429) s.removeItem(k);
+        });
+      })(s.key(i));
+    } catch (e) {}
+  }
+
   function load() {
     if (!glue) {
       try {
@@ -75,23 +76,28 @@
 
   function show(o) {
     o = o || {};
-    if (!o.survey || !eligible(o)) return;
+    if (!o.survey) return;
     hide();
     var t = o.target ? d.querySelector(o.target) : null;
     if (o.target && !t) return;
     var h = host = d.createElement('div');
     h.setAttribute('data-manyi-host', o.survey);
-    ['shown', 'submitted', 'dismissed'].forEach(function (n) {
-      h.addEventListener('manyi:' + n, function (e) { emit(n, e.detail); });
+    ['shown', 'started', 'submitted', 'dismissed'].forEach(function (n) {
+      h.addEventListener('manyi:' + n, function (e) {
+        emit(n, e.detail);
+        if (n != 'submitted') navigator.sendBeacon(base + 'v1/events', JSON.stringify({
+          site: site, survey: o.survey, event: n, order_id: o.orderId
+        }));
+      });
     });
     (t || d.body).appendChild(h);
-    if (!hasWasm() || !h.attachShadow || !w.fetch) return fallback(o, h);
-    var survey = fetch(base + 'v1/surveys/' + encodeURIComponent(o.survey), { credentials: 'omit' })
-      .then(function (r) {
-        if (!r.ok) throw r.status;
-        return r.json();
-      });
-    Promise.all([survey, load()]).then(function (a) {
+    if (!w.WebAssembly || !h.attachShadow || !w.fetch) return fallback(o, h);
+    Promise.all([json('v1/surveys/' + encodeURIComponent(o.survey)), load(), json('v1/eligibility', {
+      site: site, survey: o.survey, order_id: o.orderId, customer: o.customer, segment: o.segment,
+      event_at: o.eventAt || new Date(), sig: o.sig, exp: o.exp == null ? undefined : +o.exp
+    }).then(function (e) {
+      if (!e.eligible) throw e;
+    })]).then(function (a) {
       if (host !== h) return;
       a[1].mount(h.attachShadow({ mode: 'open' }), JSON.stringify({
         collector: base.replace(/\/$/, ''),
@@ -99,7 +105,7 @@
         survey: a[0],
         context: {
           order_id: o.orderId, customer: o.customer, segment: o.segment, locale: o.locale,
-          channel: o.channel || (/MicroMessenger/i.test(ua) ? 'wechat' : 'web'),
+          channel: o.channel || 'web',
           page: location.href, exp: o.exp == null ? undefined : +o.exp
         },
         sig: o.sig || null,
@@ -108,7 +114,10 @@
       }));
     })['catch'](function (e) {
       if (host !== h) return;
-      if (e === 404) hide(); else fallback(o, h);
+      if (e === 404 || e.eligible === false) {
+        hide();
+        if (e.eligible === false) emit('ineligible', e.reason);
+      } else fallback(o, h);
     });
   }
 
@@ -134,4 +143,5 @@
   api.loaded = true;
   w.manyi = api;
   for (var i = 0; i < q.length; i++) api.apply(null, q[i]);
+  flush();
 })(window, document);

@@ -8,6 +8,22 @@ use serde::de::Error as _;
 use serde_json::Value;
 use std::sync::Arc;
 
+/// Whether the page runs inside WeChat: its in-app browser
+/// (`MicroMessenger` in the user agent) or a mini-program web-view
+/// (`miniProgram` in the user agent, or `window.__wxjs_environment` set to
+/// `miniprogram`).
+pub fn is_wechat(user_agent: &str, wxjs_environment: Option<&str>) -> bool {
+    // Byte windows rather than `str::contains`: no pattern searcher or
+    // lowercase copy in the WebAssembly.
+    let has = |needle: &[u8]| {
+        user_agent
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    has(b"micromessenger") || has(b"miniprogram") || wxjs_environment == Some("miniprogram")
+}
+
 /// `mount`'s `config_json`. Unknown fields are ignored so an older widget
 /// keeps working with a newer loader.
 #[derive(Debug, Clone)]
@@ -66,19 +82,33 @@ impl MountConfig {
         }
     }
 
-    /// The CSS class of the widget root for the placement.
-    pub fn mode_class(&self) -> &'static str {
+    /// The CSS class of the widget root for the placement, and the
+    /// placement's name (the root's `data-mode` attribute).
+    pub fn mode_class(&self) -> (&'static str, &'static str) {
         match self.display_mode() {
-            DisplayMode::Inline => "mq mq-inline",
-            DisplayMode::BottomSheet => "mq mq-sheet",
-            DisplayMode::Modal => "mq mq-modal",
-            DisplayMode::Auto => "mq mq-auto",
+            DisplayMode::Inline => ("mq mq-inline", "inline"),
+            DisplayMode::BottomSheet => ("mq mq-sheet", "bottom_sheet"),
+            DisplayMode::Modal => ("mq mq-modal", "modal"),
+            DisplayMode::Auto => ("mq mq-auto", "auto"),
         }
     }
 
-    /// Where responses are posted.
-    pub fn responses_url(&self) -> String {
-        [self.collector.trim_end_matches('/'), "/v1/responses"].concat()
+    /// Adapts to WeChat's in-app browser or a mini-program web-view: the
+    /// channel becomes `wechat` unless the page named a specific one (a
+    /// missing or generic `web` channel is replaced), and an overlay (no
+    /// inline target, no explicit `mode`) becomes a bottom sheet.
+    pub fn adapt_to_wechat(&mut self) {
+        if matches!(self.context.channel.as_deref(), None | Some("" | "web")) {
+            self.context.channel = Some("wechat".into());
+        }
+        if self.mode.is_none() && self.survey.display.mode != DisplayMode::Inline {
+            self.mode = Some("bottom_sheet".into());
+        }
+    }
+
+    /// Collector base URL + `path` (e.g. `/v1/responses`).
+    pub fn url(&self, path: &str) -> String {
+        [self.collector.trim_end_matches('/'), path].concat()
     }
 
     /// The brand colour if it is a plain `#rrggbb` (anything else is ignored
@@ -123,7 +153,7 @@ mod tests {
     fn parses_the_loader_config() {
         let c = config(r#","locale":"en","mode":"inline","future_field":1"#);
         assert_eq!(c.display_mode(), DisplayMode::Inline);
-        assert_eq!(c.responses_url(), "http://127.0.0.1:8080/v1/responses");
+        assert_eq!(c.url("/v1/responses"), "http://127.0.0.1:8080/v1/responses");
         assert_eq!(c.brand_color(), Some("#d9480f"));
         assert_eq!(c.into_flow().locale(), Locale::En);
     }
@@ -133,6 +163,36 @@ mod tests {
         let c = config(r#","locale":null,"mode":"sideways""#);
         assert_eq!(c.display_mode(), DisplayMode::Auto);
         assert_eq!(c.into_flow().locale(), Locale::ZhCn);
+    }
+
+    #[test]
+    fn wechat_is_recognised_by_user_agent_or_mini_program_flag() {
+        let wx = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/130 Mobile \
+                  Safari/537.36 MicroMessenger/8.0.50.2701(0x28003252) NetType/WIFI";
+        assert!(is_wechat(wx, None));
+        assert!(is_wechat("… miniProgram/wx123", None));
+        assert!(is_wechat("Mozilla/5.0", Some("miniprogram")));
+        assert!(!is_wechat("Mozilla/5.0 Chrome/130", None));
+        assert!(!is_wechat("Mozilla/5.0", Some("browser")));
+    }
+
+    #[test]
+    fn in_wechat_a_generic_channel_becomes_wechat_and_overlays_become_sheets() {
+        let mut c = config("");
+        c.adapt_to_wechat();
+        assert_eq!(c.context.channel.as_deref(), Some("wechat"));
+        assert_eq!(c.display_mode(), DisplayMode::BottomSheet);
+        assert_eq!(c.mode_class().1, "bottom_sheet");
+
+        let mut c = config(r#","mode":"inline""#);
+        c.context.channel = Some("sms".into());
+        c.adapt_to_wechat();
+        assert_eq!(
+            c.context.channel.as_deref(),
+            Some("sms"),
+            "a specific channel stays"
+        );
+        assert_eq!(c.display_mode(), DisplayMode::Inline, "inline stays inline");
     }
 
     #[test]

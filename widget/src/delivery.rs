@@ -1,11 +1,34 @@
-//! Sending a response to the collector: what each HTTP status means for the
-//! respondent (plain Rust, tested on the host) and, in the browser, the
-//! response id, timestamps, the pending copy in `localStorage` and the POST.
+//! Sending to the collector: what each HTTP status means for the respondent
+//! and the retry back-off (plain Rust, tested on the host)
+//! and, in the browser, the response id, timestamps, the pending copies in
+//! `localStorage`, the POST, the background retries and the beacons.
 //!
-//! The body goes out as `text/plain;charset=UTF-8`, a "simple" request that
+//! Bodies go out as `text/plain;charset=UTF-8`, a "simple" request that
 //! needs no CORS preflight: one round trip on slow mobile links.
+//!
+//! Nothing finished is lost: the payload is written to
+//! `localStorage["manyi:pending:<response_id>"]` before the first POST and
+//! removed only on a final answer (2xx, or a 4xx other than 429). Until then
+//! it is sent again with exponential back-off and jitter ([`backoff_ms`]),
+//! at once when the browser reports `online`, by `sendBeacon` when the page
+//! is hidden or left, and by the loader on the next page load of the site.
+//! The `response_id` makes every resend idempotent (200 from the collector).
 
 use manyi_shared::{ErrorCode, ResponseId, ValidationError};
+
+/// First retry delay, doubled per failed attempt.
+pub const RETRY_BASE_MS: f64 = 1000.0;
+/// Longest wait between two retries.
+pub const RETRY_CAP_MS: f64 = 60_000.0;
+
+/// How long to wait before retry number `attempt` (0 for the first):
+/// 1 s, 2 s, 4 s, … capped at 60 s, each scaled by `0.5 + jitter` with
+/// `jitter` in `[0, 1)` so that many clients coming back online together
+/// do not retry in lockstep.
+pub fn backoff_ms(attempt: u32, jitter: f64) -> u32 {
+    let base = (RETRY_BASE_MS * f64::from(1u32 << attempt.min(16))).min(RETRY_CAP_MS);
+    (base * (0.5 + jitter.clamp(0.0, 1.0))).min(RETRY_CAP_MS) as u32
+}
 
 /// What the collector's answer means for the widget.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,9 +81,13 @@ pub fn field_errors(body: &str) -> Vec<ValidationError> {
         .collect()
 }
 
+/// The prefix of the `localStorage` keys of responses waiting for delivery
+/// (the loader uses the same literal).
+pub const PENDING_PREFIX: &str = "manyi:pending:";
+
 /// The `localStorage` key of a response waiting for the collector's answer.
 pub fn pending_key(id: &ResponseId) -> String {
-    ["manyi:pending:", &String::from(*id)].concat()
+    [PENDING_PREFIX, &String::from(*id)].concat()
 }
 
 /// A 422 without per-question errors still needs a visible message: the
@@ -78,8 +105,9 @@ pub use web::*;
 
 #[cfg(target_arch = "wasm32")]
 mod web {
-    use super::{Outcome, pending_key};
+    use super::{Outcome, PENDING_PREFIX, backoff_ms, pending_key};
     use manyi_shared::ResponseId;
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
@@ -102,19 +130,31 @@ mod web {
         web_sys::window()?.local_storage().ok().flatten()
     }
 
-    /// Keeps the finished payload until the collector has answered, so a
-    /// later visit can send it again (background retry comes later).
-    pub fn save_pending(id: &ResponseId, body: &str) {
-        if let Some(s) = storage() {
-            let _ = s.set_item(&pending_key(id), body);
-        }
+    /// Keeps the finished payload until the collector has given a final
+    /// answer, so that a retry, a beacon or a later visit can send it.
+    /// Returns whether the copy was stored (storage may be absent or full).
+    fn save_pending(id: &ResponseId, body: &str) -> bool {
+        storage().is_some_and(|s| s.set_item(&pending_key(id), body).is_ok())
     }
 
     /// Forgets the pending payload.
-    pub fn remove_pending(id: &ResponseId) {
+    fn remove_pending(id: &ResponseId) {
         if let Some(s) = storage() {
             let _ = s.remove_item(&pending_key(id));
         }
+    }
+
+    /// Every pending payload of this site's pages: `(key, body)`.
+    fn pending() -> Vec<(String, String)> {
+        let Some(s) = storage() else {
+            return Vec::new();
+        };
+        let n = s.length().unwrap_or(0);
+        (0..n)
+            .filter_map(|i| s.key(i).ok().flatten())
+            .filter(|k| k.starts_with(PENDING_PREFIX))
+            .filter_map(|k| Some((k.clone(), s.get_item(&k).ok().flatten()?)))
+            .collect()
     }
 
     /// POSTs the JSON body and classifies the reply.
@@ -127,11 +167,9 @@ mod web {
 
     async fn try_post(url: &str, body: &str) -> Result<(u16, String), JsValue> {
         let window = web_sys::window().ok_or(JsValue::NULL)?;
-        let headers = web_sys::Headers::new()?;
-        headers.set("Content-Type", "text/plain;charset=UTF-8")?;
         let init = web_sys::RequestInit::new();
         init.set_method("POST");
-        init.set_headers(&headers);
+        // A string body goes out as text/plain;charset=UTF-8: no preflight.
         init.set_body(&JsValue::from_str(body));
         let resp: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
             .await?
@@ -142,6 +180,100 @@ mod web {
             .as_string()
             .unwrap_or_default();
         Ok((status, text))
+    }
+
+    /// Fire-and-forget POST that survives the page being closed
+    /// (`navigator.sendBeacon`; a string body goes out as text/plain). A
+    /// refused beacon is not retried: the pending copy stays anyway.
+    fn beacon(url: &str, body: &str) {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().send_beacon_with_opt_str(url, Some(body));
+        }
+    }
+
+    /// Sends every pending payload by beacon (the page is being hidden or
+    /// left). The copies stay: a beacon reports nothing back, and the next
+    /// send of the same response id is an idempotent 200 that removes it.
+    pub fn beacon_pending(url: &str) {
+        for (_, body) in pending() {
+            beacon(url, &body);
+        }
+    }
+
+    /// A retry timer is set, or a flush is running. (An atomic rather than
+    /// a thread-local: the page has one thread, and it costs less code.)
+    static BUSY: AtomicBool = AtomicBool::new(false);
+
+    /// Sends every pending payload once; removes those with a final answer.
+    /// Returns whether some payload is still waiting.
+    pub async fn flush(url: &str) -> bool {
+        let mut left = false;
+        for (key, body) in pending() {
+            if post(url, &body).await.keeps_pending() {
+                left = true;
+            } else if let Some(s) = storage() {
+                let _ = s.remove_item(&key);
+            }
+        }
+        left
+    }
+
+    /// Retries the pending payloads in the background until none is left:
+    /// after the back-off delay for retry number `attempt`, or at once for
+    /// `None` (the browser came back online). One timer at a time.
+    pub fn retry(url: String, attempt: Option<u32>) {
+        if BUSY.swap(true, Relaxed) && attempt.is_some() {
+            return;
+        }
+        let delay = attempt.map_or(0, |a| backoff_ms(a, js_sys::Math::random()));
+        let next = attempt.map_or(0, |a| a.saturating_add(1));
+        leptos::prelude::set_timeout(
+            move || leptos::task::spawn_local(run(Job::Flush(url, next))),
+            std::time::Duration::from_millis(delay.into()),
+        );
+    }
+
+    /// A background delivery task. One future type for both kinds keeps a
+    /// single copy of the task machinery in the WebAssembly.
+    enum Job {
+        /// Store, POST, and hand the outcome to the widget.
+        Send(String, String, ResponseId, Box<dyn FnOnce(Outcome)>),
+        /// Resend every pending payload; `.1` numbers the next retry.
+        Flush(String, u32),
+    }
+
+    async fn run(job: Job) {
+        match job {
+            Job::Send(url, body, id, done) => {
+                let kept = save_pending(&id, &body);
+                let mut outcome = post(&url, &body).await;
+                if !outcome.keeps_pending() {
+                    remove_pending(&id);
+                } else if kept {
+                    // Kept on the device and retried in the background:
+                    // for the respondent the answer is given.
+                    retry(url, Some(0));
+                    outcome = Outcome::Accepted;
+                }
+                done(outcome);
+            }
+            Job::Flush(url, next) => {
+                let left = flush(&url).await;
+                BUSY.store(false, Relaxed);
+                if left {
+                    retry(url, Some(next));
+                }
+            }
+        }
+    }
+
+    /// Sends the response `body` with id `id`: stores a copy first, removes
+    /// it on a final answer, retries in the background on a transient
+    /// failure (reported as [`Outcome::Accepted`] when the copy is stored,
+    /// [`Outcome::RetryLater`] when storage is unavailable), then calls
+    /// `done` with the outcome.
+    pub fn send(url: String, body: String, id: ResponseId, done: impl FnOnce(Outcome) + 'static) {
+        leptos::task::spawn_local(run(Job::Send(url, body, id, Box::new(done))));
     }
 }
 
@@ -189,6 +321,20 @@ mod tests {
         assert_eq!(errs[0].question, "nps");
         assert_eq!(errs[0].code, ErrorCode::OutOfRange);
         assert_eq!(or_general(field_errors("not json")).len(), 1);
+    }
+
+    #[test]
+    fn back_off_doubles_from_one_second_with_jitter_and_caps_at_a_minute() {
+        assert_eq!(backoff_ms(0, 0.5), 1000);
+        assert_eq!(backoff_ms(1, 0.5), 2000);
+        assert_eq!(backoff_ms(2, 0.5), 4000);
+        assert_eq!(backoff_ms(0, 0.0), 500);
+        assert_eq!(backoff_ms(0, 0.999), 1499);
+        for attempt in [6, 7, 20, u32::MAX] {
+            assert!(backoff_ms(attempt, 0.999) <= 60_000, "attempt {attempt}");
+            assert!(backoff_ms(attempt, 0.0) >= 30_000, "attempt {attempt}");
+        }
+        assert_eq!(backoff_ms(3, 7.0), backoff_ms(3, 1.0), "jitter is clamped");
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Small DOM helpers for the components: events on the host element, focus.
+//! Small DOM helpers for the components: events on the host element, focus
+//! (into an overlay on open, back where it was on close, kept inside while
+//! open).
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlElement};
@@ -51,6 +53,60 @@ pub fn focus_question(scope: &Element, question: &str) {
     ]
     .concat();
     focus_in(scope, &selector);
+}
+
+thread_local! {
+    /// What had focus before an overlay opened (one widget at a time).
+    static OPENER: std::cell::RefCell<Option<HtmlElement>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Remembers the page's focused element and moves focus into the overlay
+/// rendered in `container` (its panel, which names the dialog).
+pub fn open_dialog(container: &HtmlElement) {
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+    OPENER.with(|o| *o.borrow_mut() = active);
+    let container = container.clone();
+    after_render(move || focus_in(&container, ".mq-panel"));
+}
+
+/// Gives focus back to what had it before the overlay opened.
+pub fn restore_focus() {
+    if let Some(el) = OPENER.with(|o| o.borrow_mut().take())
+        && el.is_connected()
+    {
+        let _ = el.focus();
+    }
+}
+
+/// What Tab may reach inside `panel` (a scale counts once: its roving stop).
+const TABBABLE: &str =
+    "button:not([disabled]):not([tabindex=\"-1\"]),input:not([disabled]),textarea,[href]";
+
+/// Keeps Tab and Shift+Tab inside the dialog `panel`: from the last stop
+/// to the first and back. Returns whether it moved focus.
+pub fn trap_tab(panel: &Element, from: &Element, back: bool) -> bool {
+    let Ok(list) = panel.query_selector_all(TABBABLE) else {
+        return false;
+    };
+    let (Some(first), Some(last)) = (list.item(0), list.item(list.length().saturating_sub(1)))
+    else {
+        return false;
+    };
+    let from: &web_sys::Node = from;
+    let to = if back && (from.is_same_node(Some(&first)) || from.is_same_node(Some(panel))) {
+        last
+    } else if !back && from.is_same_node(Some(&last)) {
+        first
+    } else {
+        return false;
+    };
+    match to.dyn_into::<HtmlElement>() {
+        Ok(el) => el.focus().is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// Runs `f` after the pending DOM updates (Leptos applies signal changes

@@ -10,7 +10,9 @@
 //! - [`config`]: the loader's configuration;
 //! - [`keys`]: keyboard behaviour of rating scales;
 //! - [`delivery`]: what collector replies mean, and (in the browser) the POST;
-//! - `components` (browser only): Leptos components wiring the flow to the DOM.
+//! - `components` (browser only): Leptos components wiring the flow to the DOM;
+//! - `page` (browser only): window listeners (background delivery, the
+//!   bottom sheet following the visual viewport).
 //!
 //! Everything but `components` and [`mount`] builds and tests on the host.
 
@@ -24,6 +26,8 @@ pub mod keys;
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod dom;
+#[cfg(target_arch = "wasm32")]
+mod page;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::mount;
@@ -31,22 +35,29 @@ pub use browser::mount;
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use crate::components::{App, Ctx, listen};
-    use crate::config::MountConfig;
-    use crate::dom;
+    use crate::config::{MountConfig, is_wechat};
+    use crate::{delivery, dom, page};
     use wasm_bindgen::prelude::*;
 
     /// The widget's stylesheet, injected into the shadow root.
     const CSS: &str = include_str!("style.css");
 
-    /// Renders the survey described by `config_json` into `root` and
-    /// dispatches `manyi:shown` on its host element.
+    /// Renders the survey described by `config_json` into `root`, moves
+    /// focus into it when it overlays the page and dispatches `manyi:shown`
+    /// on its host element (the loader records it as an event).
     ///
     /// Returns nothing on success; throws (so the loader can fall back to
     /// the hosted survey page) when the configuration cannot be used.
     #[wasm_bindgen]
     pub fn mount(root: web_sys::ShadowRoot, config_json: &str) -> Result<(), JsValue> {
-        let config = MountConfig::parse(config_json)
+        let mut config = MountConfig::parse(config_json)
             .map_err(|_| JsValue::from_str("manyi: invalid widget configuration"))?;
+        let window = web_sys::window().ok_or_else(|| JsValue::from_str("manyi: no window"))?;
+        let wx = js_sys::Reflect::get(&window, &"__wxjs_environment".into())?.as_string();
+        let ua = window.navigator().user_agent().unwrap_or_default();
+        if is_wechat(&ua, wx.as_deref()) {
+            config.adapt_to_wechat();
+        }
         let doc = root
             .owner_document()
             .ok_or_else(|| JsValue::from_str("manyi: no document"))?;
@@ -56,28 +67,35 @@ mod browser {
         root.append_child(&style)?;
 
         let container: web_sys::HtmlElement = doc.create_element("div")?.dyn_into()?;
-        container.set_class_name(config.mode_class());
+        let (class, mode) = config.mode_class();
+        container.set_class_name(class);
+        container.set_attribute("data-mode", mode)?;
         if let Some(color) = config.brand_color() {
             // CSSOM rather than a style attribute: allowed under strict CSP.
             container.style().set_property("--mq-brand", color)?;
         }
         root.append_child(&container)?;
 
-        let url = config.responses_url();
-        let inline = config.mode_class().ends_with("inline");
+        let collector = config.url("");
+        let inline = mode == "inline";
         let flow = config.into_flow();
         container.set_attribute("lang", flow.locale().tag())?;
-        let shown_at = crate::delivery::now_rfc3339();
+        let shown_at = delivery::now_rfc3339();
 
         let events_root = container.clone();
-        leptos::mount::mount_to(container, move || {
-            let ctx = Ctx::new(flow, url, shown_at, inline);
+        let base = collector.clone();
+        leptos::mount::mount_to(container.clone(), move || {
+            let ctx = Ctx::new(flow, base, shown_at, inline);
             listen(&events_root, ctx);
             leptos::prelude::view! { <App ctx /> }
         })
         // The widget lives as long as the page (or until dismissed).
         .forget();
 
+        page::watch(&collector);
+        if !inline {
+            dom::open_dialog(&container);
+        }
         dom::dispatch(&root.host(), "manyi:shown", None);
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! Every user interaction, handled by one delegated listener on the widget
-//! container: clicks (dismiss, rating points), keys (Escape, arrow keys on
-//! rating scales), `change` (choice inputs), `input` (text fields and the
-//! "other" field) and `submit`.
+//! container: clicks (dismiss, rating points), keys (Escape, Tab kept inside
+//! an overlay, arrow keys on rating scales), `change` (choice inputs),
+//! `input` (text fields and the "other" field) and `submit`. The first
+//! answer dispatches `manyi:started`, closing before answering
+//! `manyi:dismissed` (the loader records both as events).
 //!
 //! One `Closure<dyn FnMut(Event)>` for everything instead of a typed
 //! `on:` handler per control keeps the WebAssembly small: every distinct
@@ -15,12 +17,18 @@ use crate::dom;
 use crate::flow::{Flow, Notice, Stage};
 use leptos::prelude::*;
 use manyi_shared::{OptionId, QuestionId, QuestionKind, ResponseId, Timing};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Element, Event};
 
+/// `manyi:started` was dispatched for the current widget (one at a time;
+/// an atomic costs less code than a reactive value).
+static STARTED: AtomicBool = AtomicBool::new(false);
+
 /// Routes the widget's events inside `container` to [`Ctx`].
 pub fn listen(container: &web_sys::HtmlElement, ctx: Ctx) {
+    STARTED.store(false, Relaxed);
     let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| handle(ctx, &ev));
     for name in ["click", "keydown", "change", "input", "submit"] {
         let _ = container.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
@@ -40,9 +48,16 @@ fn handle(ctx: Ctx, ev: &Event) {
         "input" => on_input(ctx, &target),
         "submit" => {
             ev.prevent_default();
-            submit(ctx, target);
+            submit(ctx, target.clone());
         }
         _ => {}
+    }
+    if !STARTED.load(Relaxed)
+        && ctx.flow.with_untracked(|f| !f.answers().is_empty())
+        && let Some(host) = dom::host_of(&target)
+    {
+        STARTED.store(true, Relaxed);
+        dom::dispatch(&host, "manyi:started", None);
     }
 }
 
@@ -83,6 +98,18 @@ fn on_key(ctx: Ctx, ev: &Event, target: &Element) {
     if key == "Escape" {
         if ctx.can_close_untracked() && !ctx.inline {
             close(ctx, target);
+        }
+        return;
+    }
+    if key == "Tab" {
+        let back = ev
+            .dyn_ref::<web_sys::KeyboardEvent>()
+            .is_some_and(|k| k.shift_key());
+        if !ctx.inline
+            && let Some(panel) = closest(target, ".mq-panel")
+            && dom::trap_tab(&panel, target, back)
+        {
+            ev.prevent_default();
         }
         return;
     }
@@ -158,13 +185,15 @@ fn on_input(ctx: Ctx, target: &Element) {
     }
 }
 
-/// Removes the widget; reports `manyi:dismissed` unless it was answered.
+/// Removes the widget and gives focus back to the page; reports
+/// `manyi:dismissed` unless it was answered.
 fn close(ctx: Ctx, target: &Element) {
     if let Some(host) = dom::host_of(target) {
         if ctx.stage.get_untracked() != Stage::Thanks {
             dom::dispatch(&host, "manyi:dismissed", None);
         }
         host.remove();
+        dom::restore_focus();
     }
 }
 
@@ -192,7 +221,8 @@ fn submit(ctx: Ctx, form: Element) {
         return;
     };
     response_id.set_value(Some(id));
-    let (url, shown_at) = ctx.send.get_value();
+    let url = ctx.url("/v1/responses");
+    let shown_at = ctx.send.with_value(|(_, at)| at.clone());
     let timing = Timing {
         shown_at: Some(shown_at),
         submitted_at: Some(delivery::now_rfc3339()),
@@ -203,13 +233,8 @@ fn submit(ctx: Ctx, form: Element) {
     };
     notice.set(None);
     stage.set(Stage::Sending);
-    leptos::task::spawn_local(async move {
-        delivery::save_pending(&id, &body);
-        let outcome = delivery::post(&url, &body).await;
-        if !outcome.keeps_pending() {
-            delivery::remove_pending(&id);
-        }
-        finish(ctx, outcome, id, &form);
+    delivery::send(url, body, id, move |outcome| {
+        finish(ctx, outcome, id, &form)
     });
 }
 
@@ -252,6 +277,7 @@ fn finish(ctx: Ctx, outcome: Outcome, id: ResponseId, form: &Element) {
         }
         Outcome::AlreadyAnswered => retry(Notice::AlreadyAnswered),
         Outcome::Refused => retry(Notice::CannotSubmit),
+        // Not stored on the device either: the respondent may try again.
         Outcome::RetryLater => retry(Notice::RetryLater),
     }
 }

@@ -37,7 +37,7 @@ pub struct Ctx {
     pub notice: RwSignal<Option<Notice>>,
     /// The response id, fixed at the first submission attempt.
     response_id: StoredValue<Option<ResponseId>>,
-    /// Where responses are POSTed, and when the survey was shown (RFC 3339).
+    /// The collector base URL, and when the survey was shown (RFC 3339).
     send: StoredValue<(String, String)>,
     /// Rendered inside the host page's layout instead of over it.
     pub inline: bool,
@@ -47,17 +47,23 @@ pub struct Ctx {
 
 impl Ctx {
     /// Creates the state for `flow` (call inside the mount's owner).
-    pub fn new(flow: Flow, url: String, shown_at: String, inline: bool) -> Self {
+    pub fn new(flow: Flow, collector: String, shown_at: String, inline: bool) -> Self {
         let dismissible = flow.survey().display.dismissible;
         Ctx {
             flow: RwSignal::new(flow),
             stage: RwSignal::new(Stage::Answering),
             notice: RwSignal::new(None),
             response_id: StoredValue::new(None),
-            send: StoredValue::new((url, shown_at)),
+            send: StoredValue::new((collector, shown_at)),
             inline,
             dismissible,
         }
+    }
+
+    /// Collector base URL + `path`.
+    pub fn url(&self, path: &str) -> String {
+        self.send
+            .with_value(|(base, _)| [base.as_str(), path].concat())
     }
 
     /// Whether the close button shows (and Escape closes), untracked.
@@ -142,7 +148,13 @@ pub fn App(
 
     view! {
         {(!inline).then(|| view! { <div class="mq-backdrop"></div> })}
-        <div class="mq-panel" role=if inline { "region" } else { "dialog" } aria-labelledby="mq-title">
+        <div
+            class="mq-panel"
+            role=if inline { "region" } else { "dialog" }
+            aria-modal=(!inline).then_some("true")
+            tabindex=(!inline).then_some("-1")
+            aria-labelledby="mq-title"
+        >
             <div class="mq-head">
                 <h2 class="mq-title" id="mq-title">{title}</h2>
                 {move || (dismissible || stage.get() == Stage::Thanks).then(|| view! {

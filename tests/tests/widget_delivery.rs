@@ -1,0 +1,164 @@
+//! A customer's answer reaches the collector exactly once even when the
+//! network does not cooperate, and the widget's impressions (shown, started,
+//! dismissed) are recorded — in a real headless Chromium.
+
+use anyhow::Result;
+use fantoccini::key::Key;
+use manyi_tests::app::TestApp;
+use manyi_tests::browser::{Browser, Device, find, wait_for};
+use serde_json::json;
+
+const PENDING: &str = "manyi:pending:";
+
+#[tokio::test]
+async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-OFFLINE&locale=en"))
+        .await?;
+    let widget = browser.widget().await?;
+
+    browser.set_offline(true).await?;
+    find(
+        &widget,
+        r#"[data-question="nps"] [role=radio][data-value="9"]"#,
+    )
+    .await?
+    .click()
+    .await?;
+    find(&widget, "button[type=submit]").await?.click().await?;
+    // The answer is safe on the device: the respondent is thanked.
+    find(&widget, "[data-thanks]").await?;
+    let keys = browser.storage_keys(PENDING).await?;
+    assert_eq!(keys.len(), 1, "one pending copy: {keys:?}");
+    assert!(
+        app.responses().await?.is_empty(),
+        "nothing can arrive while offline"
+    );
+
+    browser.set_offline(false).await?;
+    let rows = app.wait_for_responses(1).await?;
+    wait_for("the pending copy to be removed", || async {
+        Ok(browser
+            .storage_keys(PENDING)
+            .await?
+            .is_empty()
+            .then_some(()))
+    })
+    .await?;
+    let rows_after = app.responses().await?;
+    assert_eq!(rows_after.len(), 1, "exactly one stored response");
+    assert_eq!(rows[0].order_id.as_deref(), Some("E2E-OFFLINE"));
+    assert_eq!(
+        keys[0],
+        format!("{PENDING}{}", rows[0].response_id),
+        "the stored response is the one that was pending"
+    );
+    assert_eq!(rows[0].answers(), json!({ "nps": 9 }));
+    browser.close().await
+}
+
+#[tokio::test]
+async fn answers_left_by_an_earlier_page_are_sent_on_the_next_load_and_refusals_dropped()
+-> Result<()> {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    // Any page of the collector's origin, to write its localStorage.
+    browser.client.goto(&app.url("/healthz")).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let payload = json!({
+        "response_id": id, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
+        "answers": { "nps": 10 },
+        "context": { "order_id": "E2E-LEFT", "customer": "c-left", "channel": "web" },
+        "timing": { "shown_at": "2026-01-01T00:00:00Z", "submitted_at": "2026-01-01T00:00:30Z" },
+    });
+    browser
+        .client
+        .execute(
+            "localStorage.setItem(arguments[0], arguments[1]); \
+             localStorage.setItem(arguments[2], 'not json: refused for good');",
+            vec![
+                json!(format!("{PENDING}{id}")),
+                json!(payload.to_string()),
+                json!(format!("{PENDING}{}", uuid::Uuid::new_v4())),
+            ],
+        )
+        .await?;
+    assert_eq!(browser.storage_keys(PENDING).await?.len(), 2);
+
+    // The next page that loads the loader sends them.
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-NEXT&locale=en"))
+        .await?;
+    let rows = app.wait_for_responses(1).await?;
+    wait_for("both pending copies to be removed", || async {
+        Ok(browser
+            .storage_keys(PENDING)
+            .await?
+            .is_empty()
+            .then_some(()))
+    })
+    .await?;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].response_id, id);
+    assert_eq!(rows[0].order_id.as_deref(), Some("E2E-LEFT"));
+    assert_eq!(
+        app.responses().await?.len(),
+        1,
+        "the refused one is dropped"
+    );
+    browser.close().await
+}
+
+#[tokio::test]
+async fn showing_answering_and_dismissing_are_recorded_as_events() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-EVENTS&locale=en"))
+        .await?;
+    let widget = browser.widget().await?;
+    app.wait_for_events("E2E-EVENTS", &["shown"]).await?;
+
+    // Touching the scale starts the survey; the close control dismisses it.
+    find(
+        &widget,
+        r#"[data-question="nps"] [role=radio][data-value="4"]"#,
+    )
+    .await?
+    .click()
+    .await?;
+    find(&widget, "button[data-dismiss]").await?.click().await?;
+    let events = app
+        .wait_for_events("E2E-EVENTS", &["shown", "started", "dismissed"])
+        .await?;
+    assert_eq!(events, ["shown", "started", "dismissed"], "one of each");
+
+    // An overlay shown and closed with Escape: shown + dismissed, not started.
+    browser
+        .js(
+            "manyi('show', { survey: 'post-payment', orderId: 'E2E-EVENTS-2', \
+             customer: 'c-ev', locale: 'en', mode: 'modal' });",
+        )
+        .await?;
+    let widget = browser.widget().await?;
+    find(&widget, ".mq-panel").await?;
+    wait_for("focus in the dialog", || async {
+        Ok((browser.focused().await? == "panel").then_some(()))
+    })
+    .await?;
+    browser.press(&[Key::Escape]).await?;
+    let events = app
+        .wait_for_events("E2E-EVENTS-2", &["shown", "dismissed"])
+        .await?;
+    assert_eq!(events, ["shown", "dismissed"]);
+    assert!(
+        app.responses().await?.is_empty(),
+        "dismissing stores no response"
+    );
+    browser.close().await
+}

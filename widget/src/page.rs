@@ -1,0 +1,109 @@
+//! The widget's ties to the page around it, through one set of window
+//! listeners installed once per page:
+//!
+//! - delivery: `online` retries pending responses at once; `pagehide` and
+//!   `visibilitychange` send them by beacon; `pageshow` (also after a
+//!   back/forward-cache restore) retries them;
+//! - placement: an overlay (bottom sheet, modal) follows the visual
+//!   viewport (`resize`/`scroll` of `window.visualViewport`, and `pageshow`),
+//!   so the soft keyboard or a pinch zoom never hides the focused field. The
+//!   offsets go into CSS variables (`--mq-vb`, `--mq-vh`) on the host
+//!   element, read by style.css (only overlays use them).
+
+use crate::delivery;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use web_sys::{Event, EventTarget, HtmlElement};
+
+/// A number property of a JS object (`visualViewport.height`, …), read
+/// through `Reflect` rather than typed bindings: each binding costs glue.
+fn num(obj: &JsValue, key: &str) -> f64 {
+    js_sys::Reflect::get(obj, &key.into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+/// `window.visualViewport`, where there is one.
+fn visual_viewport(window: &web_sys::Window) -> Option<EventTarget> {
+    let vv = js_sys::Reflect::get(window, &"visualViewport".into()).ok()?;
+    vv.is_object().then(|| vv.unchecked_into())
+}
+
+/// The listeners are installed (once per page).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Places the widget just mounted and, the first time, installs the page
+/// listeners for the collector at `collector`.
+pub fn watch(collector: &str) {
+    place();
+    if INSTALLED.swap(true, Relaxed) {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    // One collector per page: the first widget's.
+    let url = [collector, "/v1/responses"].concat();
+    let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| on_event(&url, &ev));
+    let f = cb.as_ref().unchecked_ref();
+    for name in ["online", "pagehide", "pageshow"] {
+        let _ = window.add_event_listener_with_callback(name, f);
+    }
+    if let Some(doc) = window.document() {
+        let _ = doc.add_event_listener_with_callback("visibilitychange", f);
+    }
+    if let Some(vv) = visual_viewport(&window) {
+        for name in ["resize", "scroll"] {
+            let _ = vv.add_event_listener_with_callback(name, f);
+        }
+    }
+    // Installed once for the life of the page.
+    cb.forget();
+}
+
+fn on_event(url: &str, ev: &Event) {
+    match ev.type_().as_str() {
+        "online" => delivery::retry(url.to_owned(), None),
+        // Hidden or shown again: either way a beacon for what is pending
+        // costs nothing when nothing is (and resends are idempotent).
+        "pagehide" | "visibilitychange" => delivery::beacon_pending(url),
+        "pageshow" => {
+            place();
+            delivery::retry(url.to_owned(), None);
+        }
+        _ => place(),
+    }
+}
+
+/// Keeps the overlay inside the visual viewport: its bottom edge on the
+/// top of the soft keyboard, its height within what is visible.
+fn place() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    // Set on the host element (looked up rather than kept: one widget at a
+    // time); custom properties inherit into the shadow root, and `all`
+    // in a host page rule does not reset them.
+    let Some(el) = window
+        .document()
+        .and_then(|d| d.query_selector("[data-manyi-host]").ok().flatten())
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    else {
+        return;
+    };
+    let Some(vv) = visual_viewport(&window) else {
+        return;
+    };
+    let (height, top) = (num(&vv, "height"), num(&vv, "offsetTop"));
+    let inner = num(&window, "innerHeight");
+    // Whole pixels, formatted as integers: float formatting would add
+    // kilobytes to the module.
+    let bottom = (inner - height - top).max(0.0) as i32;
+    let height = height as i32;
+    let style = el.style();
+    let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
+    let _ = style.set_property("--mq-vh", &[&height.to_string(), "px"].concat());
+}
