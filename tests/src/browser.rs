@@ -149,6 +149,15 @@ impl Browser {
         Ok(())
     }
 
+    /// Makes every request whose URL matches one of `patterns` (`*`
+    /// wildcards) fail as a network error; an empty list lifts the block.
+    pub async fn block_urls(&self, patterns: &[&str]) -> Result<()> {
+        self.cdp("Network.enable", json!({})).await?;
+        self.cdp("Network.setBlockedURLs", json!({ "urls": patterns }))
+            .await?;
+        Ok(())
+    }
+
     /// Runs `source` in every document loaded from now on, before its own
     /// scripts (e.g. to take a browser feature away).
     pub async fn before_each_page(&self, source: &str) -> Result<()> {

@@ -61,6 +61,49 @@ async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -
 }
 
 #[tokio::test]
+async fn a_failed_send_is_retried_in_the_background_until_the_collector_takes_it() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-RETRY&locale=en"))
+        .await?;
+    let widget = browser.widget().await?;
+    // The browser stays online (no `online` event will come): only the
+    // back-off timer can deliver.
+    browser.block_urls(&["*/v1/responses"]).await?;
+    find(
+        &widget,
+        r#"[data-question="nps"] [role=radio][data-value="10"]"#,
+    )
+    .await?
+    .click()
+    .await?;
+    find(&widget, "button[type=submit]").await?.click().await?;
+    find(&widget, "[data-thanks]").await?;
+    assert_eq!(browser.storage_keys(PENDING).await?.len(), 1);
+    assert!(app.responses().await?.is_empty());
+
+    browser.block_urls(&[]).await?;
+    let rows = app.wait_for_responses(1).await?;
+    wait_for("the pending copy to be removed", || async {
+        Ok(browser
+            .storage_keys(PENDING)
+            .await?
+            .is_empty()
+            .then_some(()))
+    })
+    .await?;
+    assert_eq!(rows[0].order_id.as_deref(), Some("E2E-RETRY"));
+    assert_eq!(
+        app.responses().await?.len(),
+        1,
+        "exactly one stored response"
+    );
+    browser.close().await
+}
+
+#[tokio::test]
 async fn answers_left_by_an_earlier_page_are_sent_on_the_next_load_and_refusals_dropped()
 -> Result<()> {
     let app = TestApp::spawn().await?;
