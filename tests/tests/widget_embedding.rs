@@ -11,7 +11,8 @@ use manyi_tests::browser::{Browser, DEADLINE, Device, find, wait_for};
 use serde_json::{Value, json};
 
 /// Shows the demo survey for `order` as an overlay (no target), after
-/// registering callbacks that log into `window.__log`.
+/// registering callbacks that log into `window.__log`. Arguments: order,
+/// mode, eventAt.
 const SHOW_OVERLAY: &str = r#"
 window.__log = window.__log || [];
 if (!window.__hooked) {
@@ -21,13 +22,13 @@ if (!window.__hooked) {
   });
 }
 manyi('show', { survey: 'post-payment', orderId: arguments[0], customer: 'c-' + arguments[0],
-                locale: 'en', mode: arguments[1] || undefined });
+                locale: 'en', mode: arguments[1] || undefined, eventAt: arguments[2] || undefined });
 "#;
 
 async fn show_overlay(browser: &Browser, order: &str, mode: Option<&str>) -> Result<()> {
     browser
         .client
-        .execute(SHOW_OVERLAY, vec![json!(order), json!(mode)])
+        .execute(SHOW_OVERLAY, vec![json!(order), json!(mode), Value::Null])
         .await
         .context("manyi('show', …)")?;
     Ok(())
@@ -351,5 +352,22 @@ async fn callbacks_fire_and_a_modal_traps_and_restores_focus() -> Result<()> {
     );
     let log = browser.js("return window.__log;").await?;
     assert_eq!(log, json!(["ineligible:already_answered"]), "no shown");
+
+    // A payment long past (`eventAt`) is outside the trigger window.
+    browser
+        .client
+        .execute(
+            SHOW_OVERLAY,
+            vec![
+                json!("E2E-CB-OLD"),
+                Value::Null,
+                json!("2020-01-01T00:00:00Z"),
+            ],
+        )
+        .await?;
+    assert_eq!(
+        logged(&browser, "ineligible:o").await?,
+        "ineligible:outside_trigger_window"
+    );
     browser.close().await
 }
