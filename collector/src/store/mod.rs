@@ -30,7 +30,7 @@ use anyhow::Context as _;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,7 +81,9 @@ pub struct Store {
     responses: Arc<ResponseWriter>,
     /// Sites and published surveys, so requests do not query them.
     catalog: Arc<catalog::Catalog>,
-    path: PathBuf,
+    /// Shared rather than a `PathBuf`: the store is cloned with the HTTP
+    /// state several times per request, and a `PathBuf` clone allocates.
+    path: Arc<Path>,
 }
 
 /// The SQLite connection settings for `config`: `<data-dir>/manyi.db` or
@@ -150,6 +152,10 @@ impl Store {
         let watched = Arc::clone(&catalog);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // No ping before each use: it is one more round trip to the
+            // connection's thread per write batch, and a connection to a
+            // local file does not drop; a failed batch discards it anyway.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| Box::pin(catalog::watch(conn, Arc::clone(&watched))))
             .connect_with(options.clone())
             .await
@@ -173,7 +179,7 @@ impl Store {
             writer,
             responses,
             catalog,
-            path,
+            path: Arc::from(path),
         })
     }
 
