@@ -53,7 +53,7 @@
         if (k.indexOf('manyi:pending:')) return;
         fetch(base + 'v1/responses', { method: 'POST', body: s.getItem(k) }).then(function (r) {
           if (r.status < 500 && r.status != 429) s.removeItem(k);
-        });
+        }, function () {});
       })(s.key(i));
     } catch (e) {}
   }
