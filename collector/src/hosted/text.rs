@@ -2,20 +2,15 @@
 //! from the definition), the localized validation messages, and the hint
 //! that tells a customer without JavaScript when a follow-up applies.
 //!
-//! The wording follows the widget's (`widget/src/i18n.rs`) so a customer
-//! reads the same sentences on both.
+//! Validation messages, default scale labels and the common buttons come
+//! from `manyi_shared::texts`, the same the widget uses, so a customer reads
+//! the same sentences on both.
 
-use manyi_shared::{CompareOp, Condition, ErrorCode, Locale, LocalizedText, QuestionKind, Survey};
+use manyi_shared::texts::{Common, common, pick};
+use manyi_shared::{CompareOp, Condition, Locale, LocalizedText, QuestionKind, Survey};
+
+pub use manyi_shared::texts::{at_most, error_message, satisfaction_labels};
 use serde_json::Value;
-
-/// Picks the text for `locale` from `[zh-CN, zh-TW, en]`.
-pub fn pick(locale: Locale, [cn, tw, en]: [&'static str; 3]) -> &'static str {
-    match locale {
-        Locale::ZhCn => cn,
-        Locale::ZhTw => tw,
-        Locale::En => en,
-    }
-}
 
 /// The page's fixed texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,138 +57,75 @@ pub enum Text {
 
 /// A fixed text in `locale`.
 pub fn text(locale: Locale, t: Text) -> &'static str {
-    pick(
-        locale,
-        match t {
-            Text::Submit => ["提交", "提交", "Submit"],
-            Text::Required => ["必答", "必答", "required"],
-            Text::Other => ["其他", "其他", "Other"],
-            Text::OtherPlaceholder => ["请说明", "請說明", "Please specify"],
-            Text::FixErrors => [
-                "请完成标出的问题",
-                "請完成標示的問題",
-                "Please check the marked questions",
-            ],
-            Text::DependsOnEarlier => [
+    match t {
+        Text::Submit => common(locale, Common::Submit),
+        Text::Required => common(locale, Common::Required),
+        Text::Other => common(locale, Common::Other),
+        Text::OtherPlaceholder => common(locale, Common::OtherPlaceholder),
+        Text::FixErrors => common(locale, Common::FixErrors),
+        Text::DependsOnEarlier => pick(
+            locale,
+            [
                 "（根据上一题作答）",
                 "（根據上一題作答）",
                 "(depends on an earlier answer)",
             ],
-            Text::AlreadyAnsweredTitle => {
-                ["您已评价过该订单", "您已評價過該訂單", "Already answered"]
-            }
-            Text::AlreadyAnswered => [
+        ),
+        Text::AlreadyAnsweredTitle => pick(
+            locale,
+            ["您已评价过该订单", "您已評價過該訂單", "Already answered"],
+        ),
+        Text::AlreadyAnswered => pick(
+            locale,
+            [
                 "您已经提交过此订单的评价，感谢参与！",
                 "您已經提交過此訂單的評價，感謝參與！",
                 "You have already answered this survey for this order. Thank you!",
             ],
-            Text::NotFoundTitle => ["问卷不存在", "問卷不存在", "Survey not found"],
-            Text::NotFound => [
+        ),
+        Text::NotFoundTitle => pick(locale, ["问卷不存在", "問卷不存在", "Survey not found"]),
+        Text::NotFound => pick(
+            locale,
+            [
                 "此问卷不存在或已结束。",
                 "此問卷不存在或已結束。",
                 "This survey does not exist or has ended.",
             ],
-            Text::BadLinkTitle => ["链接无效", "連結無效", "Invalid link"],
-            Text::BadLink => [
+        ),
+        Text::BadLinkTitle => pick(locale, ["链接无效", "連結無效", "Invalid link"]),
+        Text::BadLink => pick(
+            locale,
+            [
                 "此链接不完整或已损坏，请从原消息中重新打开。",
                 "此連結不完整或已損壞，請從原訊息中重新開啟。",
                 "This link is incomplete or damaged. Please open it again from the original message.",
             ],
-            Text::ExpiredLink => [
+        ),
+        Text::ExpiredLink => pick(
+            locale,
+            [
                 "此链接已过期，感谢您的关注。",
                 "此連結已過期，感謝您的關注。",
                 "This link has expired. Thank you for your interest.",
             ],
-            Text::ErrorTitle => ["暂时无法提交", "暫時無法提交", "Something went wrong"],
-            Text::Error => [
+        ),
+        Text::ErrorTitle => pick(
+            locale,
+            ["暂时无法提交", "暫時無法提交", "Something went wrong"],
+        ),
+        Text::Error => pick(
+            locale,
+            [
                 "抱歉，暂时无法处理您的请求，请稍后重试。",
                 "抱歉，暫時無法處理您的請求，請稍後重試。",
                 "Sorry, we could not process your request. Please try again later.",
             ],
-            Text::NotLikely => ["完全不可能", "完全不可能", "Not at all likely"],
-            Text::VeryLikely => ["非常可能", "非常可能", "Extremely likely"],
-            Text::VeryDifficult => ["非常困难", "非常困難", "Very difficult"],
-            Text::VeryEasy => ["非常容易", "非常容易", "Very easy"],
-        },
-    )
-}
-
-/// The message shown next to a question for a validation error code.
-pub fn error_message(locale: Locale, code: ErrorCode) -> &'static str {
-    pick(
-        locale,
-        match code {
-            ErrorCode::Required => [
-                "请回答此问题",
-                "請回答此問題",
-                "Please answer this question",
-            ],
-            ErrorCode::OutOfRange | ErrorCode::WrongType => [
-                "请选择量表上的一个分值",
-                "請選擇量表上的一個分值",
-                "Please pick a value on the scale",
-            ],
-            ErrorCode::TooLong => [
-                "内容过长，请精简",
-                "內容過長，請精簡",
-                "This text is too long",
-            ],
-            ErrorCode::TooManyChoices => [
-                "选择的项目过多",
-                "選擇的項目過多",
-                "Too many options selected",
-            ],
-            ErrorCode::BadOther => [
-                "请填写“其他”的内容",
-                "請填寫「其他」的內容",
-                "Please fill in “Other”",
-            ],
-            ErrorCode::ControlCharacters => [
-                "内容包含无效字符",
-                "內容包含無效字元",
-                "This text contains invalid characters",
-            ],
-            _ => ["此回答无效", "此回答無效", "This answer is not valid"],
-        },
-    )
-}
-
-/// "最多选择 3 项" / "Choose up to 3".
-pub fn at_most(locale: Locale, n: u8) -> String {
-    match locale {
-        Locale::ZhCn => format!("最多选择 {n} 项"),
-        Locale::ZhTw => format!("最多選擇 {n} 項"),
-        Locale::En => format!("Choose up to {n}"),
+        ),
+        Text::NotLikely => common(locale, Common::NotLikely),
+        Text::VeryLikely => common(locale, Common::VeryLikely),
+        Text::VeryDifficult => common(locale, Common::VeryDifficult),
+        Text::VeryEasy => common(locale, Common::VeryEasy),
     }
-}
-
-const SAT5: [[&str; 3]; 5] = [
-    ["非常不满意", "非常不滿意", "Very dissatisfied"],
-    ["不满意", "不滿意", "Dissatisfied"],
-    ["一般", "普通", "Neutral"],
-    ["满意", "滿意", "Satisfied"],
-    ["非常满意", "非常滿意", "Very satisfied"],
-];
-
-const SAT7: [[&str; 3]; 7] = [
-    ["非常不满意", "非常不滿意", "Very dissatisfied"],
-    ["不满意", "不滿意", "Dissatisfied"],
-    ["有点不满意", "有點不滿意", "Somewhat dissatisfied"],
-    ["一般", "普通", "Neutral"],
-    ["有点满意", "有點滿意", "Somewhat satisfied"],
-    ["满意", "滿意", "Satisfied"],
-    ["非常满意", "非常滿意", "Very satisfied"],
-];
-
-/// Default per-point labels of a satisfaction scale (5 or 7 points), lowest
-/// first; empty for other sizes.
-pub fn satisfaction_labels(locale: Locale, points: u8) -> Vec<&'static str> {
-    let table: &[[&'static str; 3]] = match points {
-        5 => &SAT5,
-        7 => &SAT7,
-        _ => &[],
-    };
-    table.iter().map(|t| pick(locale, *t)).collect()
 }
 
 /// The hint on a follow-up question, derived from its `show_if`, e.g.
