@@ -25,8 +25,11 @@ const OUT_NAME: &str = "manyi_widget";
 
 /// Flags for binaryen's wasm-opt. The features are the ones Rust's default
 /// wasm32 target emits; without them wasm-opt rejects or mangles the module.
+/// `--converge` repeats the passes until the module stops shrinking: about
+/// 0.8 KB brotli for 5 s more build time (measured on the widget).
 const WASM_OPT_FLAGS: &[&str] = &[
     "-Oz",
+    "--converge",
     "--enable-bulk-memory",
     "--enable-sign-ext",
     "--enable-reference-types",
