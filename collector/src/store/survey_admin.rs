@@ -205,6 +205,10 @@ impl Store {
         .rows_affected()
             == 1;
         tx.commit().await?;
+        // The update hook cleared the catalog at the UPDATE, before COMMIT: a
+        // lookup in between may have cached the old row. Clear it again now
+        // that the change is visible.
+        self.catalog.invalidate();
         Ok(Some((version_u32(version)?, changed)))
     }
 
