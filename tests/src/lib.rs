@@ -3,9 +3,12 @@
 //! - [`app`]: start the collector in-process on port 0 with a fresh SQLite file.
 //! - [`browser`]: start chromedriver + headless Chromium and reach into the
 //!   widget's shadow root, waiting for conditions instead of sleeping.
+//! - [`surveys`]: publish surveys through the admin API, show them on
+//!   `/demo`, read the stored answers.
 
 pub mod app;
 pub mod browser;
+pub mod surveys;
 
 use std::path::PathBuf;
 
