@@ -6,6 +6,7 @@
 //! store → typed response. Failures are [`ApiError`]s.
 
 pub mod admin;
+pub mod admin_ui;
 pub mod assets;
 pub mod cors;
 pub mod demo;
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hosted::router())
         .merge(metrics::router())
         .merge(admin::router(state.clone()))
+        .merge(admin_ui::router())
         .merge(assets::router(state.dist()))
         .fallback(|| async { ApiError::NotFound })
         // Added before the fallback would miss it; here it wraps every route

@@ -1,0 +1,762 @@
+/* manyi admin UI: login, template gallery, survey editor, live preview,
+ * embed code. Talks to /api/* with the token kept in sessionStorage.
+ * See collector/src/http/admin_ui.rs for the design notes. */
+(function () {
+  'use strict';
+
+  var TOKEN_KEY = 'manyi:admin-token';
+  var LANG_KEY = 'manyi:admin-lang';
+  var LOCALES = ['zh-CN', 'zh-TW', 'en'];
+
+  var T = {
+    'zh-CN': {
+      skip: '跳到正文', admin: '管理', language: '语言', logout: '退出',
+      login_title: '登录', token_label: '管理令牌', login: '登录',
+      token_help: '由 `cargo xtask serve` 或 `manyi admin-token create` 打印。只保存在本标签页。',
+      token_missing: '请粘贴管理令牌。', token_rejected: '令牌无效或已撤销，请重新登录。',
+      session_expired: '登录已失效，请重新登录。',
+      surveys_title: '问卷', no_surveys: '还没有问卷：从下面的模板开始。',
+      templates_title: '从模板开始', use_template: '使用此模板', edit: '编辑',
+      minutes: '约 {n} 秒', questions_n: '{n} 个问题',
+      back: '← 全部问卷和模板', new_from: '新问卷：{name}', editing: '编辑问卷 {id}',
+      errors_title: '请修正以下问题', basics: '基本设置', survey_id: '问卷 ID',
+      survey_id_help: '小写字母、数字、- 和 _。用于嵌入代码，创建后不可更改。',
+      site: '站点', locales: '语言', default_locale: '默认语言', brand_color: '品牌色',
+      brand_color_help: '#rrggbb，例如 #1f6feb', color_picker: '取色器', display_mode: '显示方式',
+      mode_auto: '自动（手机底部弹出，桌面居中对话框）', mode_inline: '嵌入页面内',
+      mode_bottom_sheet: '底部弹出', mode_modal: '居中对话框',
+      questions: '问题', audience: '调查对象',
+      sampling: '按客户分群抽样（被调查比例，0–1）', add_segment: '添加分群', segment: '分群',
+      rate: '比例', remove: '删除', recontact_days: '同一客户再次调查的间隔天数',
+      threshold: '低分追问阈值：不高于此分数时追问原因（{lo}–{hi}）',
+      text_in: '题目文字（{loc}）',
+      create: '创建草稿', save: '保存', publish: '发布', pause: '暂停',
+      created: '草稿已创建。', saved: '已保存。', published: '已发布。', paused: '已暂停。',
+      state: '版本 {v} · {status}', state_pub: '（线上版本：{p}）',
+      status_draft: '草稿', status_published: '已发布', status_paused: '已暂停',
+      preview: '预览', preview_locale: '预览语言',
+      preview_help: '真实的问卷组件，使用上面的设置（包括草稿）。在这里作答不会被保存。',
+      preview_unavailable: '无法加载预览：{e}',
+      code: '获取代码', code_tag: '1. 每个页面一次，放在 </body> 之前：',
+      code_show: '2. 支付完成（或工单关闭）后调用：',
+      code_sign: '3. 如果站点要求签名：在服务器端用站点密钥对 site|survey|order|customer|exp 做 HMAC-SHA256（见 docs/signing.md），并传入 sig 和 exp：',
+      required_field: '必填。', unexpected: '请求失败：{e}', unknown_problem: '{path}：{msg}'
+    },
+    'zh-TW': {
+      skip: '跳到正文', admin: '管理', language: '語言', logout: '登出',
+      login_title: '登入', token_label: '管理權杖', login: '登入',
+      token_help: '由 `cargo xtask serve` 或 `manyi admin-token create` 印出。只保存在此分頁。',
+      token_missing: '請貼上管理權杖。', token_rejected: '權杖無效或已撤銷，請重新登入。',
+      session_expired: '登入已失效，請重新登入。',
+      surveys_title: '問卷', no_surveys: '還沒有問卷：從下面的範本開始。',
+      templates_title: '從範本開始', use_template: '使用此範本', edit: '編輯',
+      minutes: '約 {n} 秒', questions_n: '{n} 個問題',
+      back: '← 全部問卷和範本', new_from: '新問卷：{name}', editing: '編輯問卷 {id}',
+      errors_title: '請修正以下問題', basics: '基本設定', survey_id: '問卷 ID',
+      survey_id_help: '小寫字母、數字、- 和 _。用於嵌入程式碼，建立後不可變更。',
+      site: '網站', locales: '語言', default_locale: '預設語言', brand_color: '品牌色',
+      brand_color_help: '#rrggbb，例如 #1f6feb', color_picker: '取色器', display_mode: '顯示方式',
+      mode_auto: '自動（手機底部彈出，桌面置中對話框）', mode_inline: '嵌入頁面內',
+      mode_bottom_sheet: '底部彈出', mode_modal: '置中對話框',
+      questions: '問題', audience: '調查對象',
+      sampling: '依客戶分群抽樣（受訪比例，0–1）', add_segment: '新增分群', segment: '分群',
+      rate: '比例', remove: '刪除', recontact_days: '同一客戶再次調查的間隔天數',
+      threshold: '低分追問門檻：不高於此分數時追問原因（{lo}–{hi}）',
+      text_in: '題目文字（{loc}）',
+      create: '建立草稿', save: '儲存', publish: '發布', pause: '暫停',
+      created: '草稿已建立。', saved: '已儲存。', published: '已發布。', paused: '已暫停。',
+      state: '版本 {v} · {status}', state_pub: '（線上版本：{p}）',
+      status_draft: '草稿', status_published: '已發布', status_paused: '已暫停',
+      preview: '預覽', preview_locale: '預覽語言',
+      preview_help: '真實的問卷元件，使用上面的設定（包括草稿）。在這裡作答不會被儲存。',
+      preview_unavailable: '無法載入預覽：{e}',
+      code: '取得程式碼', code_tag: '1. 每個頁面一次，放在 </body> 之前：',
+      code_show: '2. 付款完成（或工單關閉）後呼叫：',
+      code_sign: '3. 如果網站要求簽章：在伺服器端用網站密鑰對 site|survey|order|customer|exp 做 HMAC-SHA256（見 docs/signing.md），並傳入 sig 和 exp：',
+      required_field: '必填。', unexpected: '請求失敗：{e}', unknown_problem: '{path}：{msg}'
+    },
+    en: {
+      skip: 'Skip to content', admin: 'admin', language: 'Language', logout: 'Log out',
+      login_title: 'Log in', token_label: 'Admin token', login: 'Log in',
+      token_help: 'Printed by `cargo xtask serve` or `manyi admin-token create`. Kept in this tab only.',
+      token_missing: 'Paste an admin token.', token_rejected: 'This token is not valid (unknown or revoked). Log in again.',
+      session_expired: 'Your session has expired: log in again.',
+      surveys_title: 'Surveys', no_surveys: 'No surveys yet: start from a template below.',
+      templates_title: 'Start from a template', use_template: 'Use this template', edit: 'Edit',
+      minutes: 'about {n} s', questions_n: '{n} questions',
+      back: '← All surveys and templates', new_from: 'New survey: {name}', editing: 'Survey {id}',
+      errors_title: 'Please fix these problems', basics: 'Basics', survey_id: 'Survey id',
+      survey_id_help: 'Lower-case letters, digits, - and _. Used in the embed code; cannot change later.',
+      site: 'Site', locales: 'Languages', default_locale: 'Default language', brand_color: 'Brand colour',
+      brand_color_help: '#rrggbb, e.g. #1f6feb', color_picker: 'Colour picker', display_mode: 'Display mode',
+      mode_auto: 'Automatic (sheet on phones, dialog on desktop)', mode_inline: 'Inline, inside the page',
+      mode_bottom_sheet: 'Bottom sheet', mode_modal: 'Centred dialog',
+      questions: 'Questions', audience: 'Who is asked',
+      sampling: 'Sampling by customer segment (share asked, 0–1)', add_segment: 'Add a segment', segment: 'Segment',
+      rate: 'Rate', remove: 'Remove', recontact_days: 'Days before asking the same customer again',
+      threshold: 'Low-score threshold: ask for reasons at this score or below ({lo}–{hi})',
+      text_in: 'Question text ({loc})',
+      create: 'Create draft', save: 'Save', publish: 'Publish', pause: 'Pause',
+      created: 'Draft created.', saved: 'Saved.', published: 'Published.', paused: 'Paused.',
+      state: 'Version {v} · {status}', state_pub: ' (live: version {p})',
+      status_draft: 'draft', status_published: 'published', status_paused: 'paused',
+      preview: 'Preview', preview_locale: 'Preview language',
+      preview_help: 'The real widget, with the settings above (drafts included). Answers given here are not stored.',
+      preview_unavailable: 'The preview could not load: {e}',
+      code: 'Get the code', code_tag: '1. Once per page, before </body>:',
+      code_show: '2. After payment (or when a ticket closes):',
+      code_sign: '3. If the site requires signed context, sign on your server (HMAC-SHA256 over site|survey|order|customer|exp with the site\'s secret; see docs/signing.md) and pass sig and exp:',
+      required_field: 'Required.', unexpected: 'The request failed: {e}', unknown_problem: '{path}: {msg}'
+    }
+  };
+
+  var $ = function (id) { return document.getElementById(id); };
+  var lang = pickLang();
+  // What the editor shows: the base definition (template survey or the
+  // survey's latest version), where it came from, and the stored survey.
+  var ed = null;
+  var templates = [];
+  var sites = [];
+  var widget = null;
+  var previewTimer = null;
+  // Whether a login succeeded: a 401 then means the token was revoked
+  // meanwhile (back to the login form); before, the login form reports it.
+  var signedIn = false;
+
+  function pickLang() {
+    var saved = null;
+    try { saved = localStorage.getItem(LANG_KEY); } catch (e) { /* private mode */ }
+    if (saved && T[saved]) return saved;
+    var nav = (navigator.language || '').toLowerCase();
+    if (/^zh-(tw|hk|mo)|hant/.test(nav)) return 'zh-TW';
+    if (/^zh/.test(nav)) return 'zh-CN';
+    return 'en';
+  }
+
+  function t(key, vars) {
+    var s = (T[lang] && T[lang][key]) || T.en[key] || key;
+    if (vars) Object.keys(vars).forEach(function (k) { s = s.split('{' + k + '}').join(vars[k]); });
+    return s;
+  }
+
+  function loc(text) {
+    if (!text) return '';
+    return text[lang] || text['zh-CN'] || text.en || Object.values(text)[0] || '';
+  }
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') e.textContent = attrs[k];
+      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) e.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+
+  function applyLang() {
+    document.documentElement.lang = lang;
+    $('ui-lang').value = lang;
+    document.querySelectorAll('[data-i18n]').forEach(function (e) { e.textContent = t(e.dataset.i18n); });
+    document.querySelectorAll('[data-i18n-label]').forEach(function (e) {
+      e.setAttribute('aria-label', t(e.dataset.i18nLabel));
+    });
+  }
+
+  function say(msg, isError) {
+    var s = $('status');
+    s.textContent = msg || '';
+    s.classList.toggle('error', !!isError);
+  }
+
+  // ---- API ------------------------------------------------------------
+
+  function token() {
+    try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
+  }
+
+  function ApiError(status, body) {
+    this.status = status;
+    this.code = (body && body.code) || 'http_' + status;
+    this.message = (body && body.message) || ('HTTP ' + status);
+    this.errors = (body && body.errors) || [];
+  }
+
+  function api(method, path, body) {
+    var headers = { Authorization: 'Bearer ' + (token() || '') };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return fetch(path, {
+      method: method, headers: headers, cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      return r.text().then(function (text) {
+        var json = null;
+        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+        if (r.ok) return json;
+        var err = new ApiError(r.status, json);
+        if (r.status === 401 && signedIn) logout(t('session_expired'));
+        throw err;
+      });
+    });
+  }
+
+  // ---- views ------------------------------------------------------------
+
+  function show(view) {
+    ['login-view', 'home-view', 'editor-view'].forEach(function (v) { $(v).hidden = v !== view; });
+    $('logout').hidden = view === 'login-view';
+    var heading = $(view).querySelector('h2');
+    if (heading) heading.focus();
+  }
+
+  function logout(message) {
+    signedIn = false;
+    try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
+    $('login-error').textContent = message || '';
+    $('token').setAttribute('aria-invalid', message ? 'true' : 'false');
+    say('');
+    show('login-view');
+  }
+
+  function login(ev) {
+    ev.preventDefault();
+    var value = $('token').value.trim();
+    if (!value) {
+      $('login-error').textContent = t('token_missing');
+      $('token').setAttribute('aria-invalid', 'true');
+      $('token').focus();
+      return;
+    }
+    try { sessionStorage.setItem(TOKEN_KEY, value); } catch (e) { /* tab-only */ }
+    $('login-submit').disabled = true;
+    home().then(function () {
+      $('token').value = '';
+      $('token').removeAttribute('aria-invalid');
+      $('login-error').textContent = '';
+    }, function (e) {
+      if (e.status === 401) logout(t('token_rejected'));
+      else $('login-error').textContent = t('unexpected', { e: e.message || e });
+      $('token').focus();
+    }).then(function () { $('login-submit').disabled = false; });
+  }
+
+  function home() {
+    return Promise.all([api('GET', '/api/templates'), api('GET', '/api/surveys'), api('GET', '/api/sites')])
+      .then(function (r) {
+        templates = r[0] || [];
+        sites = r[2] || [];
+        renderSurveys(r[1] || []);
+        renderGallery();
+        signedIn = true;
+        show('home-view');
+      });
+  }
+
+  function statusText(s) { return t('status_' + s); }
+
+  function renderSurveys(list) {
+    var ul = $('survey-list');
+    ul.textContent = '';
+    $('no-surveys').hidden = list.length > 0;
+    list.forEach(function (s) {
+      var b = el('button', { type: 'button', 'class': 'secondary', 'data-edit': s.survey_id, text: t('edit') });
+      b.addEventListener('click', function () { openSurvey(s.survey_id); });
+      ul.appendChild(el('li', {}, [
+        el('strong', { text: s.survey_id }),
+        el('span', { text: s.site }),
+        el('span', { 'class': 'badge ' + s.status, text: 'v' + s.version + ' · ' + statusText(s.status) }),
+        b
+      ]));
+    });
+  }
+
+  function renderGallery() {
+    var ul = $('gallery');
+    ul.textContent = '';
+    templates.forEach(function (tpl) {
+      var titleId = 'tpl-' + tpl.id;
+      var b = el('button', { type: 'button', 'data-template': tpl.id, 'aria-describedby': titleId, text: t('use_template') });
+      b.addEventListener('click', function () { openTemplate(tpl.id); });
+      ul.appendChild(el('li', {}, [el('article', { 'class': 'card', 'data-template-card': tpl.id }, [
+        el('h3', { id: titleId, text: loc(tpl.name) }),
+        el('p', { text: loc(tpl.description) }),
+        el('p', { 'class': 'meta', text: t('minutes', { n: tpl.estimated_seconds }) + ' · ' +
+          t('questions_n', { n: tpl.questions.length }) }),
+        b
+      ])]));
+    });
+  }
+
+  // ---- editor -----------------------------------------------------------
+
+  function openTemplate(id) {
+    api('GET', '/api/templates/' + encodeURIComponent(id)).then(function (d) {
+      ed = { template: d.template, base: d.survey, detail: null };
+      fillForm(d.survey, null);
+      show('editor-view');
+    }, fail);
+  }
+
+  function openSurvey(id) {
+    Promise.all([api('GET', '/api/surveys/' + encodeURIComponent(id)), sites.length ? sites : api('GET', '/api/sites')])
+      .then(function (r) {
+        sites = r[1] || sites;
+        ed = { template: null, base: r[0].definition, detail: r[0] };
+        fillForm(r[0].definition, r[0]);
+        show('editor-view');
+      }, fail);
+  }
+
+  function fail(e) {
+    if (e && e.status === 401) return;
+    say(t('unexpected', { e: (e && e.message) || e }), true);
+  }
+
+  /** The `lte`/`lt` thresholds currently set on score question `qid`. */
+  function findThreshold(survey, qid) {
+    var found = null;
+    function walk(c) {
+      if (!c) return;
+      ['all', 'any'].forEach(function (k) { if (Array.isArray(c[k])) c[k].forEach(walk); });
+      if (c.not) walk(c.not);
+      if (c.question === qid && (c.op === 'lte' || c.op === 'lt') && typeof c.value === 'number') {
+        found = c.op === 'lt' ? c.value - 1 : c.value;
+      }
+    }
+    survey.questions.forEach(function (q) { walk(q.show_if); });
+    return found;
+  }
+
+  function scale(q) {
+    if (q.type === 'nps') return [0, 10];
+    if (q.type === 'csat' || q.type === 'likert') return [1, q.points || 5];
+    if (q.type === 'ces') return [1, q.points || 7];
+    if (q.type === 'rating') return [q.min == null ? 1 : q.min, q.max == null ? (q.points || 5) : q.max];
+    return null;
+  }
+
+  function fillForm(survey, detail) {
+    clearErrors();
+    var created = !!detail;
+    $('editor-title').textContent = created ? t('editing', { id: detail.survey_id }) :
+      t('new_from', { name: loc(ed.template && ed.template.name) });
+    $('f-survey_id').value = created ? detail.survey_id : '';
+    $('f-survey_id').readOnly = created;
+    var site = $('f-site');
+    site.textContent = '';
+    sites.forEach(function (s) {
+      site.appendChild(el('option', { value: s.key, text: s.name && s.name !== s.key ? s.key + ' — ' + s.name : s.key }));
+    });
+    if (created) site.value = detail.site;
+    site.disabled = created;
+    document.querySelectorAll('input[name=locale]').forEach(function (c) {
+      c.checked = survey.locales.indexOf(c.value) >= 0;
+    });
+    $('f-default_locale').value = survey.default_locale;
+    $('f-brand_color').value = (survey.theme && survey.theme.brand_color) || '';
+    syncSwatch();
+    $('f-display_mode').value = (survey.display && survey.display.mode) || 'auto';
+
+    var qs = $('questions');
+    qs.textContent = '';
+    survey.questions.forEach(function (q, i) {
+      var box = el('div', { 'class': 'question', 'data-qid': q.id, 'data-qindex': i }, [
+        el('h4', {}, [el('code', { text: q.id }), document.createTextNode(' · ' + q.type)])
+      ]);
+      LOCALES.forEach(function (l) {
+        var key = 'text:' + q.id + ':' + l;
+        var id = 'f-' + key.replace(/[^a-zA-Z0-9_-]/g, '_');
+        var input = el('input', { id: id, 'data-text-q': q.id, 'data-text-locale': l, autocomplete: 'off',
+          'aria-describedby': 'err-' + id });
+        input.value = (q.text && q.text[l]) || '';
+        box.appendChild(el('div', { 'class': 'field', 'data-field': key, 'data-locale-field': l }, [
+          el('label', { 'for': id, text: t('text_in', { loc: l }) }), input,
+          el('p', { id: 'err-' + id, 'class': 'field-error', 'data-error-for': key })
+        ]));
+      });
+      var th = findThreshold(survey, q.id);
+      var sc = scale(q);
+      if (th !== null && sc) {
+        var key = 'threshold:' + q.id;
+        var id = 'f-threshold-' + q.id;
+        var input = el('input', { id: id, type: 'number', min: sc[0], max: sc[1], step: 1, inputmode: 'numeric',
+          'data-threshold-q': q.id, 'aria-describedby': 'err-' + id });
+        input.value = th;
+        input.dataset.initial = th;
+        box.appendChild(el('div', { 'class': 'field', 'data-field': key }, [
+          el('label', { 'for': id, text: t('threshold', { lo: sc[0], hi: sc[1] }) }), input,
+          el('p', { id: 'err-' + id, 'class': 'field-error', 'data-error-for': key })
+        ]));
+      }
+      qs.appendChild(box);
+    });
+
+    var rows = $('sampling-rows');
+    rows.textContent = '';
+    var sampling = (detail && detail.sampling) || [];
+    if (!sampling.length) sampling = [{ segment: 'default', rate: 1, recontact_days: 0 }];
+    sampling.forEach(function (s) { addSegment(s.segment, s.rate); });
+    $('f-recontact_days').value = sampling[0].recontact_days || 0;
+    // A new survey sends its audience settings; a stored one only changes.
+    ed.audience = detail ? audience(currentSampling(), $('f-recontact_days').value) : null;
+
+    showLocaleFields();
+    updateState();
+    renderCode();
+    schedulePreview(0);
+  }
+
+  function addSegment(name, rate) {
+    var n = $('sampling-rows').children.length;
+    var seg = el('input', { id: 'f-seg-' + n, 'data-seg': 'name', 'aria-label': t('segment'), autocomplete: 'off' });
+    var r = el('input', { id: 'f-rate-' + n, 'data-seg': 'rate', type: 'number', min: 0, max: 1, step: 0.01,
+      inputmode: 'decimal', 'aria-label': t('rate') });
+    seg.value = name || '';
+    r.value = rate == null ? '' : rate;
+    var rm = el('button', { type: 'button', 'class': 'secondary', text: t('remove') });
+    var row = el('div', { 'class': 'seg-row' }, [seg, r, rm]);
+    rm.addEventListener('click', function () { row.remove(); });
+    $('sampling-rows').appendChild(row);
+    return seg;
+  }
+
+  function checkedLocales() {
+    return Array.prototype.filter.call(document.querySelectorAll('input[name=locale]'), function (c) {
+      return c.checked;
+    }).map(function (c) { return c.value; });
+  }
+
+  function showLocaleFields() {
+    var ls = checkedLocales();
+    document.querySelectorAll('[data-locale-field]').forEach(function (f) {
+      f.hidden = ls.indexOf(f.dataset.localeField) < 0;
+    });
+    var pl = $('preview-locale');
+    var current = pl.value;
+    pl.textContent = '';
+    ls.forEach(function (l) { pl.appendChild(el('option', { value: l, text: l })); });
+    pl.value = ls.indexOf(current) >= 0 ? current : (ls.indexOf(lang) >= 0 ? lang : ls[0] || '');
+  }
+
+  function syncSwatch() {
+    var v = $('f-brand_color').value.trim();
+    if (/^#[0-9a-fA-F]{6}$/.test(v)) $('f-brand_swatch').value = v.toLowerCase();
+  }
+
+  function updateState() {
+    var d = ed && ed.detail;
+    $('create').hidden = !!d;
+    $('save').hidden = !d;
+    $('publish').hidden = !d;
+    $('pause').hidden = !d || !d.published_version;
+    $('editor-state').textContent = d ? t('state', { v: d.version, status: statusText(d.status) }) +
+      (d.published_version && d.published_version !== d.version ? t('state_pub', { p: d.published_version }) : '') : '';
+  }
+
+  /** The overrides the form asks for (only what differs from the base). */
+  function overrides() {
+    var base = ed.base;
+    var o = {};
+    var ls = checkedLocales();
+    if (ls.join() !== base.locales.join()) o.locales = ls;
+    var dl = $('f-default_locale').value;
+    if (dl !== base.default_locale) o.default_locale = dl;
+    var color = $('f-brand_color').value.trim();
+    if (color !== ((base.theme && base.theme.brand_color) || '')) o.brand_color = color;
+    var mode = $('f-display_mode').value;
+    if (mode !== ((base.display && base.display.mode) || 'auto')) o.display_mode = mode;
+    var texts = {};
+    document.querySelectorAll('[data-text-q]').forEach(function (input) {
+      var q = input.dataset.textQ, l = input.dataset.textLocale;
+      if (ls.indexOf(l) < 0) return;
+      var bq = base.questions.filter(function (x) { return x.id === q; })[0];
+      var old = (bq && bq.text && bq.text[l]) || '';
+      if (input.value !== old) (texts[q] = texts[q] || {})[l] = input.value.trim();
+    });
+    if (Object.keys(texts).length) o.question_texts = texts;
+    var th = {};
+    document.querySelectorAll('[data-threshold-q]').forEach(function (input) {
+      if (input.value !== input.dataset.initial && input.value !== '') th[input.dataset.thresholdQ] = Number(input.value);
+    });
+    if (Object.keys(th).length) o.thresholds = th;
+    var sampling = currentSampling();
+    var rd = $('f-recontact_days').value;
+    // Sent only when changed: any edit of a published survey makes a new
+    // draft version, and an unchanged form must not.
+    if (audience(sampling, rd) !== ed.audience) {
+      if (Object.keys(sampling).length) o.sampling = sampling;
+      if (rd !== '') o.recontact_days = Number(rd);
+    }
+    return o;
+  }
+
+  function audience(sampling, rd) { return JSON.stringify([sampling, rd]); }
+
+  function currentSampling() {
+    var sampling = {};
+    $('sampling-rows').querySelectorAll('.seg-row').forEach(function (row) {
+      var name = row.querySelector('[data-seg=name]').value.trim();
+      var rate = row.querySelector('[data-seg=rate]').value;
+      if (name || rate !== '') sampling[name] = rate === '' ? NaN : Number(rate);
+    });
+    return sampling;
+  }
+
+  // ---- errors -----------------------------------------------------------
+
+  function clearErrors() {
+    document.querySelectorAll('[data-error-for]').forEach(function (e) { e.textContent = ''; });
+    document.querySelectorAll('[aria-invalid]').forEach(function (e) {
+      if (e.id !== 'token') e.removeAttribute('aria-invalid');
+    });
+    $('error-summary').hidden = true;
+    $('error-list').textContent = '';
+  }
+
+  /** The form field key for an error path, or null (summary only). */
+  function fieldFor(path) {
+    var m;
+    if (path === 'theme.brand_color' || path === 'brand_color' || path === 'theme') return 'brand_color';
+    if (path === 'display_mode' || path === 'display.mode') return 'display_mode';
+    if (/^locales(\[\d+\])?$/.test(path)) return 'locales';
+    if (path === 'default_locale') return 'default_locale';
+    if (path === 'survey_id' || path === 'id' || path === 'definition.id') return 'survey_id';
+    if (path === 'site') return 'site';
+    if (path === 'recontact_days') return 'recontact_days';
+    if (/^sampling(\.|$)/.test(path)) return 'sampling';
+    if ((m = /^thresholds\.(.+)$/.exec(path))) return 'threshold:' + m[1];
+    if ((m = /^question_texts\.([^.]+)\.([A-Za-z-]+)$/.exec(path))) return 'text:' + m[1] + ':' + m[2];
+    if ((m = /^questions\[(\d+)\]\.text\.([A-Za-z-]+)$/.exec(path))) {
+      var box = document.querySelector('[data-qindex="' + m[1] + '"]');
+      return box ? 'text:' + box.dataset.qid + ':' + m[2] : null;
+    }
+    return null;
+  }
+
+  function showErrors(e) {
+    clearErrors();
+    var items = e.errors && e.errors.length ? e.errors : [{ question: '', code: e.code, message: e.message }];
+    if (e.code === 'unknown_site') items = [{ question: 'site', code: e.code, message: e.message }];
+    if (e.code === 'survey_exists') items = [{ question: 'survey_id', code: e.code, message: e.message }];
+    var first = null;
+    items.forEach(function (item) {
+      var key = item.question ? fieldFor(item.question) : null;
+      var slot = key && document.querySelector('[data-error-for="' + CSS.escape(key) + '"]');
+      if (slot && !slot.closest('[hidden]')) {
+        slot.textContent = (slot.textContent ? slot.textContent + ' ' : '') + item.message;
+        var field = slot.closest('[data-field]');
+        var input = field && field.querySelector('input:not([type=color]), select');
+        if (input) {
+          input.setAttribute('aria-invalid', 'true');
+          if (!first) first = input;
+        }
+      } else {
+        $('error-list').appendChild(el('li', {
+          'data-error-path': item.question || '',
+          text: item.question ? t('unknown_problem', { path: item.question, msg: item.message }) : item.message
+        }));
+      }
+    });
+    if ($('error-list').children.length) {
+      $('error-summary').hidden = false;
+      if (!first) first = $('error-summary');
+    }
+    say(t('unexpected', { e: e.message }), true);
+    if (first) first.focus();
+  }
+
+  // ---- actions ------------------------------------------------------------
+
+  function busy(on) {
+    ['create', 'save', 'publish', 'pause'].forEach(function (b) { $(b).disabled = on; });
+  }
+
+  function done(message) {
+    return function (detail) {
+      ed.detail = detail;
+      ed.base = detail.definition;
+      fillForm(detail.definition, detail);
+      say(t(message));
+    };
+  }
+
+  function act(promise, message) {
+    busy(true);
+    say('');
+    return promise.then(done(message), function (e) {
+      if (e.status === 401) return;
+      if (e instanceof ApiError) showErrors(e);
+      else say(t('unexpected', { e: e.message || e }), true);
+    }).then(function () { busy(false); });
+  }
+
+  function create(ev) {
+    ev.preventDefault();
+    if (ed.detail) return save();
+    var body = overrides();
+    body.template = ed.template.id;
+    body.survey_id = $('f-survey_id').value.trim();
+    body.site = $('f-site').value;
+    return act(api('POST', '/api/surveys', body), 'created');
+  }
+
+  function save() {
+    return act(api('PUT', '/api/surveys/' + encodeURIComponent(ed.detail.survey_id), overrides()), 'saved');
+  }
+
+  function publish() {
+    // Unsaved changes go in first: what is published is what the form shows.
+    var id = encodeURIComponent(ed.detail.survey_id);
+    var o = overrides();
+    var first = Object.keys(o).length ? api('PUT', '/api/surveys/' + id, o) : Promise.resolve(null);
+    return act(first.then(function () { return api('POST', '/api/surveys/' + id + '/publish'); }), 'published');
+  }
+
+  function pause() {
+    return act(api('POST', '/api/surveys/' + encodeURIComponent(ed.detail.survey_id) + '/pause'), 'paused');
+  }
+
+  // ---- code panel -------------------------------------------------------------
+
+  function renderCode() {
+    var site = $('f-site').value || 'SITE_KEY';
+    var id = $('f-survey_id').value.trim() || 'SURVEY_ID';
+    $('code-tag').textContent = '<script async src="' + location.origin + '/manyi.js" data-site="' + site + '"></script>';
+    $('code-show').textContent = '<script>\n' +
+      '  window.manyi = window.manyi || function(){(manyi.q = manyi.q || []).push(arguments)};\n' +
+      "  manyi('show', { survey: '" + id + "', orderId: ORDER_ID, customer: CUSTOMER_ID,\n" +
+      "                  channel: 'web', locale: '" + ($('f-default_locale').value || 'zh-CN') + "' });\n" +
+      '</script>';
+  }
+
+  // ---- preview (the real widget, see admin_ui.rs) ---------------------------
+
+  function loadWidget() {
+    if (!widget) {
+      widget = fetch('/admin/widget.json', { cache: 'no-store' }).then(function (r) {
+        if (!r.ok) throw new Error('widget not built (HTTP ' + r.status + ')');
+        return r.json();
+      }).then(function (w) {
+        return import(w.glue).then(function (m) {
+          return m.default({ module_or_path: w.wasm }).then(function () { return m; });
+        });
+      });
+      widget.catch(function () { widget = null; });
+    }
+    return widget;
+  }
+
+  /** The base definition with the form's settings applied (as far as the
+   * browser can tell; the collector's check is the one that counts). */
+  function previewDefinition() {
+    var s = JSON.parse(JSON.stringify(ed.base));
+    var ls = checkedLocales();
+    if (ls.length) s.locales = ls;
+    var dl = $('f-default_locale').value;
+    s.default_locale = ls.indexOf(dl) >= 0 ? dl : s.locales[0];
+    var color = $('f-brand_color').value.trim();
+    if (/^#[0-9a-fA-F]{6}$/.test(color)) s.theme = { brand_color: color };
+    s.display = s.display || {};
+    s.display.mode = 'inline';
+    document.querySelectorAll('[data-text-q]').forEach(function (input) {
+      var q = s.questions.filter(function (x) { return x.id === input.dataset.textQ; })[0];
+      if (q && input.value.trim()) q.text[input.dataset.textLocale] = input.value.trim();
+    });
+    document.querySelectorAll('[data-threshold-q]').forEach(function (input) {
+      var qid = input.dataset.thresholdQ, v = Number(input.value);
+      if (input.value === '' || !isFinite(v)) return;
+      s.questions.forEach(function (q) {
+        (function walk(c) {
+          if (!c) return;
+          ['all', 'any'].forEach(function (k) { if (Array.isArray(c[k])) c[k].forEach(walk); });
+          if (c.not) walk(c.not);
+          if (c.question === qid && (c.op === 'lte' || c.op === 'lt')) { c.op = 'lte'; c.value = v; }
+        })(q.show_if);
+      });
+    });
+    // Text a locale lacks falls back in the widget; drop empty ones.
+    s.questions.forEach(function (q) {
+      Object.keys(q.text || {}).forEach(function (l) { if (s.locales.indexOf(l) < 0) delete q.text[l]; });
+    });
+    return s;
+  }
+
+  function schedulePreview(delay) {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(renderPreview, delay == null ? 400 : delay);
+  }
+
+  function renderPreview() {
+    if (!ed || $('editor-view').hidden) return;
+    var box = $('preview');
+    var err = $('preview-error');
+    var definition;
+    try { definition = previewDefinition(); } catch (e) { return; }
+    loadWidget().then(function (m) {
+      box.textContent = '';
+      var host = el('div', { 'data-manyi-preview': definition.id });
+      box.appendChild(host);
+      m.mount(host.attachShadow({ mode: 'open' }), JSON.stringify({
+        collector: location.origin + '/admin/preview',
+        site: $('f-site').value || 'preview',
+        survey: definition,
+        context: { order_id: 'preview', customer: 'preview', channel: 'web', locale: $('preview-locale').value || null,
+          page: location.href },
+        sig: null,
+        locale: $('preview-locale').value || null,
+        mode: 'inline'
+      }));
+      err.textContent = '';
+    }).catch(function (e) {
+      err.textContent = t('preview_unavailable', { e: (e && e.message) || e });
+    });
+  }
+
+  // ---- wiring -------------------------------------------------------------------
+
+  function init() {
+    applyLang();
+    $('ui-lang').addEventListener('change', function () {
+      lang = $('ui-lang').value;
+      try { localStorage.setItem(LANG_KEY, lang); } catch (e) { /* ignore */ }
+      applyLang();
+      if (!$('home-view').hidden) home().catch(fail);
+      if (ed && !$('editor-view').hidden) {
+        $('editor-title').textContent = ed.detail ? t('editing', { id: ed.detail.survey_id }) :
+          t('new_from', { name: loc(ed.template && ed.template.name) });
+        updateState();
+      }
+    });
+    $('login-form').addEventListener('submit', login);
+    $('logout').addEventListener('click', function () { ed = null; logout(''); });
+    $('back').addEventListener('click', function () { ed = null; home().catch(fail); });
+    $('survey-form').addEventListener('submit', create);
+    $('save').addEventListener('click', save);
+    $('publish').addEventListener('click', publish);
+    $('pause').addEventListener('click', pause);
+    $('add-segment').addEventListener('click', function () { addSegment('', 1).focus(); });
+    $('f-brand_swatch').addEventListener('input', function () {
+      $('f-brand_color').value = $('f-brand_swatch').value;
+      schedulePreview();
+    });
+    $('f-brand_color').addEventListener('input', syncSwatch);
+    $('survey-form').addEventListener('input', function (ev) {
+      if (ev.target.name === 'locale') showLocaleFields();
+      renderCode();
+      schedulePreview();
+    });
+    $('survey-form').addEventListener('change', function () { renderCode(); schedulePreview(); });
+    $('preview-locale').addEventListener('change', function () { schedulePreview(0); });
+
+    if (token()) {
+      home().catch(function (e) {
+        if (e.status === 401) logout(t('session_expired'));
+        else fail(e);
+      });
+    }
+    else show('login-view');
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
