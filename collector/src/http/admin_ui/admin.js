@@ -458,7 +458,7 @@
     var base = ed.base;
     var o = {};
     var ls = checkedLocales();
-    if (ls.join() !== base.locales.join()) o.locales = ls;
+    if (ls.slice().sort().join() !== base.locales.slice().sort().join()) o.locales = ls;
     var dl = $('f-default_locale').value;
     if (dl !== base.default_locale) o.default_locale = dl;
     var color = $('f-brand_color').value.trim();
