@@ -119,6 +119,23 @@ impl MountConfig {
         (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(c)
     }
 
+    /// Whether text on the brand colour must be black rather than white:
+    /// when the colour's WCAG luminance is above 0.179, where the two
+    /// contrast ratios meet (≈4.58:1). sRGB decoding is approximated as
+    /// c^2.25 (square roots only: no `pow` in the wasm).
+    pub fn dark_on_brand(&self) -> bool {
+        let Some(c) = self.brand_color() else {
+            return false;
+        };
+        let b = c.as_bytes();
+        let nibble = |x: u8| f32::from((x & 15) + 9 * (x >> 6));
+        let channel = |i: usize| {
+            let v = (nibble(b[i]) * 16.0 + nibble(b[i + 1])) / 255.0;
+            v * v * v.sqrt().sqrt()
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5) > 0.179
+    }
+
     /// Starts the flow for this configuration.
     pub fn into_flow(self) -> Flow {
         let locale = i18n::choose_locale(self.locale.as_deref(), &self.survey);
@@ -156,6 +173,22 @@ mod tests {
         assert_eq!(c.url("/v1/responses"), "http://127.0.0.1:8080/v1/responses");
         assert_eq!(c.brand_color(), Some("#d9480f"));
         assert_eq!(c.into_flow().locale(), Locale::En);
+    }
+
+    #[test]
+    fn text_on_the_brand_colour_is_black_where_white_would_not_read() {
+        let mut c = config("");
+        // White on #d9480f is 4.3:1 (axe: color-contrast), black 4.9:1.
+        assert!(c.dark_on_brand());
+        for (color, dark) in [
+            ("#1f6feb", false),
+            ("#c2410c", false),
+            ("#ffd60a", true),
+            ("#000000", false),
+        ] {
+            c.survey.theme.brand_color = color.into();
+            assert_eq!(c.dark_on_brand(), dark, "{color}");
+        }
     }
 
     #[test]

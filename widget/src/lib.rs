@@ -73,6 +73,9 @@ mod browser {
         if let Some(color) = config.brand_color() {
             // CSSOM rather than a style attribute: allowed under strict CSP.
             container.style().set_property("--mq-brand", color)?;
+            if config.dark_on_brand() {
+                container.style().set_property("--mq-on", "#000")?;
+            }
         }
         root.append_child(&container)?;
 
