@@ -53,11 +53,11 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    /// Stored responses as `(response_id, order_id, channel, answers)`,
-    /// oldest first.
+    /// Stored responses, oldest first.
     pub async fn responses(&self) -> Result<Vec<StoredResponse>> {
         Ok(sqlx::query_as(
-            "SELECT response_id, order_id, channel, answers FROM responses ORDER BY received_at",
+            "SELECT response_id, survey_id, survey_version, order_id, customer, channel, \
+             locale, answers FROM responses ORDER BY received_at",
         )
         .fetch_all(&self.db)
         .await?)
@@ -101,8 +101,16 @@ impl TestApp {
 pub struct StoredResponse {
     /// The client-made idempotency key.
     pub response_id: String,
+    /// The survey answered.
+    pub survey_id: String,
+    /// The survey version answered.
+    pub survey_version: i64,
     /// The merchant's order id.
     pub order_id: Option<String>,
+    /// The merchant's customer id.
+    pub customer: Option<String>,
+    /// The locale the survey was shown in.
+    pub locale: Option<String>,
     /// `web`, `wechat`, …
     pub channel: Option<String>,
     /// The answers as stored (JSON text).

@@ -3,38 +3,8 @@
 
 use anyhow::Result;
 use manyi_tests::app::TestApp;
-use manyi_tests::browser::{Browser, Device, find, gone, wait_for};
+use manyi_tests::browser::{Browser, Device, find, gone};
 use serde_json::{Value, json};
-
-/// One stored response row, as the collector wrote it.
-#[derive(Debug, sqlx::FromRow)]
-struct StoredResponse {
-    survey_id: String,
-    survey_version: i64,
-    order_id: Option<String>,
-    customer: Option<String>,
-    channel: Option<String>,
-    locale: Option<String>,
-    answers: String,
-}
-
-async fn stored_responses(app: &TestApp) -> Result<Vec<StoredResponse>> {
-    Ok(sqlx::query_as(
-        "SELECT survey_id, survey_version, order_id, customer, channel, locale, answers \
-         FROM responses ORDER BY received_at",
-    )
-    .fetch_all(&app.db)
-    .await?)
-}
-
-/// Waits until the collector has stored `n` responses.
-async fn wait_for_rows(app: &TestApp, n: usize) -> Result<Vec<StoredResponse>> {
-    wait_for(&format!("{n} stored response(s)"), || async {
-        let rows = stored_responses(app).await?;
-        Ok((rows.len() >= n).then_some(rows))
-    })
-    .await
-}
 
 #[tokio::test]
 async fn a_low_score_shows_the_follow_up_and_the_full_answer_is_stored() -> Result<()> {
@@ -78,7 +48,7 @@ async fn a_low_score_shows_the_follow_up_and_the_full_answer_is_stored() -> Resu
         "thank-you screen in English"
     );
 
-    let rows = wait_for_rows(&app, 1).await?;
+    let rows = app.wait_for_responses(1).await?;
     assert_eq!(rows.len(), 1, "exactly one stored response");
     let row = &rows[0];
     assert_eq!(row.survey_id, "post-payment");
@@ -87,7 +57,7 @@ async fn a_low_score_shows_the_follow_up_and_the_full_answer_is_stored() -> Resu
     assert_eq!(row.customer.as_deref(), Some("c-42"));
     assert_eq!(row.channel.as_deref(), Some("web"));
     assert_eq!(row.locale.as_deref(), Some("en"));
-    let answers: Value = serde_json::from_str(&row.answers)?;
+    let answers: Value = row.answers();
     assert_eq!(
         answers,
         json!({ "nps": 3, "reason": ["slow_delivery"], "comment": "The parcel came a week late." })
@@ -132,10 +102,10 @@ async fn raising_the_score_hides_the_follow_up_and_its_answer_is_not_sent() -> R
         "thank-you screen in Chinese"
     );
 
-    let rows = wait_for_rows(&app, 1).await?;
+    let rows = app.wait_for_responses(1).await?;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].order_id.as_deref(), Some("E2E-CHANGE"));
-    let answers: Value = serde_json::from_str(&rows[0].answers)?;
+    let answers: Value = rows[0].answers();
     assert_eq!(
         answers,
         json!({ "nps": 9 }),
@@ -160,9 +130,6 @@ async fn submitting_without_a_score_shows_the_required_message_and_stores_nothin
         !error.text().await?.trim().is_empty(),
         "a required message is shown"
     );
-    assert!(
-        stored_responses(&app).await?.is_empty(),
-        "nothing is stored"
-    );
+    assert!(app.responses().await?.is_empty(), "nothing is stored");
     browser.close().await
 }
