@@ -58,6 +58,67 @@ impl Default for Theme {
     }
 }
 
+impl Theme {
+    /// The brand colour if it is a plain `#rrggbb`. Renderers paste it into
+    /// CSS, so anything else is ignored rather than trusted.
+    pub fn safe_brand_color(&self) -> Option<&str> {
+        let c = self.brand_color.as_str();
+        let hex = c.strip_prefix('#')?;
+        (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(c)
+    }
+
+    /// Whether text on the brand colour must be black rather than white for
+    /// WCAG AA contrast: when the colour's relative luminance is above 0.179,
+    /// where the two contrast ratios meet (≈4.58:1). sRGB decoding is
+    /// approximated as c^2.25 (square roots only: no `pow` in the wasm).
+    /// `false` when the colour is not a plain `#rrggbb`.
+    pub fn dark_text_on_brand(&self) -> bool {
+        let Some(c) = self.safe_brand_color() else {
+            return false;
+        };
+        let b = c.as_bytes();
+        // ASCII hex digit → value: '0'..'9' are 0x3_, 'a'..'f'/'A'..'F' have bit 6 set.
+        let nibble = |x: u8| f32::from((x & 15) + 9 * (x >> 6));
+        let channel = |i: usize| {
+            let v = (nibble(b[i]) * 16.0 + nibble(b[i + 1])) / 255.0;
+            v * v * v.sqrt().sqrt()
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5) > 0.179
+    }
+}
+
+#[cfg(test)]
+mod theme_tests {
+    use super::Theme;
+
+    fn theme(c: &str) -> Theme {
+        Theme {
+            brand_color: c.into(),
+        }
+    }
+
+    #[test]
+    fn only_plain_hex_colours_are_used() {
+        assert_eq!(theme("#D9480f").safe_brand_color(), Some("#D9480f"));
+        for bad in ["red", "#fff", "#12345g", "#1234567", "red;}</style>"] {
+            assert_eq!(theme(bad).safe_brand_color(), None, "{bad}");
+            assert!(!theme(bad).dark_text_on_brand());
+        }
+    }
+
+    #[test]
+    fn text_is_black_where_white_would_not_read() {
+        // White on #d9480f is 4.29:1 (fails AA); black is 4.9:1.
+        assert!(theme("#d9480f").dark_text_on_brand());
+        assert!(theme("#ffffff").dark_text_on_brand());
+        assert!(theme("#ffd43b").dark_text_on_brand());
+        // The default blue and dark colours keep white text.
+        assert!(!theme("#1f6feb").dark_text_on_brand());
+        assert!(!theme("#000000").dark_text_on_brand());
+        assert!(!theme("#0b5cad").dark_text_on_brand());
+    }
+}
+
 /// How the widget is placed on the host page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DisplayMode {

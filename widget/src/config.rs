@@ -111,29 +111,14 @@ impl MountConfig {
         [self.collector.trim_end_matches('/'), path].concat()
     }
 
-    /// The brand colour if it is a plain `#rrggbb` (anything else is ignored
-    /// rather than pasted into CSS).
+    /// The brand colour if it is a plain `#rrggbb` (see [`manyi_shared::Theme`]).
     pub fn brand_color(&self) -> Option<&str> {
-        let c = self.survey.theme.brand_color.as_str();
-        let hex = c.strip_prefix('#')?;
-        (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(c)
+        self.survey.theme.safe_brand_color()
     }
 
-    /// Whether text on the brand colour must be black rather than white:
-    /// when the colour's WCAG luminance is above 0.179, where the two
-    /// contrast ratios meet (≈4.58:1). sRGB decoding is approximated as
-    /// c^2.25 (square roots only: no `pow` in the wasm).
+    /// Whether text on the brand colour must be black rather than white.
     pub fn dark_on_brand(&self) -> bool {
-        let Some(c) = self.brand_color() else {
-            return false;
-        };
-        let b = c.as_bytes();
-        let nibble = |x: u8| f32::from((x & 15) + 9 * (x >> 6));
-        let channel = |i: usize| {
-            let v = (nibble(b[i]) * 16.0 + nibble(b[i + 1])) / 255.0;
-            v * v * v.sqrt().sqrt()
-        };
-        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5) > 0.179
+        self.survey.theme.dark_text_on_brand()
     }
 
     /// Starts the flow for this configuration.

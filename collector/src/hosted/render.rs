@@ -43,11 +43,17 @@ pub fn esc(s: &str) -> String {
 /// The survey's brand colour when it is a plain `#rrggbb`, else the default.
 fn brand(survey: Option<&Survey>) -> &str {
     survey
-        .map(|s| s.theme.brand_color.as_str())
-        .filter(|c| {
-            c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
-        })
+        .and_then(|s| s.theme.safe_brand_color())
         .unwrap_or(DEFAULT_BRAND)
+}
+
+/// The text colour on the brand colour: black where white would fail WCAG AA.
+fn on_brand(survey: Option<&Survey>) -> &'static str {
+    if survey.is_some_and(|s| s.theme.dark_text_on_brand()) {
+        "#000"
+    } else {
+        "#fff"
+    }
 }
 
 const STYLE: &str = "*{box-sizing:border-box}\
@@ -74,7 +80,7 @@ legend{font-weight:600;padding:0;margin:0 0 8px;width:100%}\
 .pt input{position:absolute;opacity:0;width:1px;height:1px;margin:0}\
 .pt span{display:flex;align-items:center;justify-content:center;min-height:44px;padding:6px 10px;border:1px solid #d0d7de;border-radius:8px;background:#fff;cursor:pointer;text-align:center}\
 .scale.rows .pt span{justify-content:flex-start;text-align:left}\
-.pt input:checked+span{background:var(--brand);border-color:var(--brand);color:#fff;font-weight:600}\
+.pt input:checked+span{background:var(--brand);border-color:var(--brand);color:var(--on);font-weight:600}\
 .pt input:focus-visible+span,.opt input:focus-visible{outline:2px solid var(--brand);outline-offset:2px}\
 .ends{display:flex;justify-content:space-between;gap:12px;margin:6px 0 0}\
 .opt{display:flex;align-items:center;gap:12px;min-height:44px;padding:8px 12px;margin:0 0 6px;border:1px solid #d0d7de;border-radius:8px;cursor:pointer}\
@@ -83,20 +89,22 @@ input[type=text],textarea{display:block;width:100%;min-height:44px;padding:10px 
 textarea{min-height:112px;resize:vertical}\
 .other{margin:0 0 6px}\
 input[type=text]:focus,textarea:focus{outline:2px solid var(--brand);outline-offset:1px}\
-button{display:block;width:100%;min-height:48px;border:0;border-radius:8px;background:var(--brand);color:#fff;font:inherit;font-size:1.05rem;font-weight:600;cursor:pointer}\
+button{display:block;width:100%;min-height:48px;border:0;border-radius:8px;background:var(--brand);color:var(--on);font:inherit;font-size:1.05rem;font-weight:600;cursor:pointer}\
 .msg{text-align:center;padding:32px 8px}\
 .msg p{color:#57606a;margin:8px 0 0}";
 
 /// The document around `body`.
-fn document(locale: Locale, title: &str, brand_color: &str, body: &str) -> String {
+fn document(locale: Locale, title: &str, survey: Option<&Survey>, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1,viewport-fit=cover\">\
 <meta name=\"robots\" content=\"noindex,nofollow\"><meta name=\"format-detection\" content=\"telephone=no\">\
-<title>{title}</title><style>:root{{--brand:{brand_color}}}{STYLE}</style></head>\
+<title>{title}</title><style>:root{{--brand:{brand_color};--on:{on}}}{STYLE}</style></head>\
 <body><main><div class=\"card\">{body}</div></main></body></html>",
         lang = locale.tag(),
         title = esc(title),
+        brand_color = brand(survey),
+        on = on_brand(survey),
     )
 }
 
@@ -113,7 +121,7 @@ pub fn message_page(
         esc(heading),
         esc(message)
     );
-    document(locale, heading, brand(survey), &body)
+    document(locale, heading, survey, &body)
 }
 
 /// The thank-you page: the survey's title and its thank-you text.
@@ -185,7 +193,7 @@ pub fn form_page(page: &FormPage<'_>) -> String {
         "<button type=\"submit\">{}</button></form>",
         esc(text(locale, Text::Submit))
     );
-    document(locale, title, brand(Some(survey)), &b)
+    document(locale, title, Some(survey), &b)
 }
 
 /// The banner above a form with errors: a summary, links to the questions,
@@ -515,6 +523,18 @@ mod tests {
         assert_eq!(brand(Some(&s)), "#d9480f");
         s.theme.brand_color = "red;}</style><script>".into();
         assert_eq!(brand(Some(&s)), DEFAULT_BRAND);
+    }
+
+    #[test]
+    fn text_on_the_brand_colour_keeps_aa_contrast() {
+        let mut s = demo();
+        // White on the demo's #d9480f is 4.29:1: buttons and chosen ratings use black.
+        assert_eq!(on_brand(Some(&s)), "#000");
+        let page = document(Locale::En, "t", Some(&s), "");
+        assert!(page.contains(":root{--brand:#d9480f;--on:#000}"), "{page}");
+        s.theme.brand_color = "#1f6feb".into();
+        assert_eq!(on_brand(Some(&s)), "#fff");
+        assert_eq!(on_brand(None), "#fff");
     }
 
     #[test]
