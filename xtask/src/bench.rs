@@ -38,7 +38,7 @@ use crate::tools;
 const BENCHES: &[(&str, &str)] = &[
     (
         "widget",
-        "first-load bytes, time to first question and JS heap in headless Chromium (plain and throttled)",
+        "first question, bytes and JS heap in headless Chromium, plain and throttled, vs SurveyJS (option: --runs N)",
     ),
     (
         "collector",
@@ -65,6 +65,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     match name.as_str() {
         "collector" => collector(&args[1..]),
+        "widget" => crate::bench_widget::widget(&args[1..]),
         _ => bail!("not yet implemented: {name}"),
     }
 }
@@ -384,7 +385,7 @@ fn report(
 /// (a build, a test suite) lowers the figures: measure how busy the CPUs are
 /// for one second while the collector idles, and say so up front. (Not the
 /// load average: it still remembers the build that just ran.)
-fn warn_if_busy() {
+pub(crate) fn warn_if_busy() {
     /// (busy, total) jiffies of all CPUs together, from /proc/stat (Linux).
     fn cpu_times() -> Option<(u64, u64)> {
         let stat = fs::read_to_string("/proc/stat").ok()?;
@@ -418,7 +419,7 @@ fn warn_if_busy() {
 }
 
 /// `15000.4` → `15,000`.
-fn thousands(value: f64) -> String {
+pub(crate) fn thousands(value: f64) -> String {
     if !value.is_finite() {
         return value.to_string();
     }
@@ -464,9 +465,10 @@ fn print_phase(summary: &Value) {
 
 /// A server process started by the bench; killed on drop if still running,
 /// so an error or Ctrl-C path never leaves it behind.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    /// Where the server listens.
+    pub(crate) addr: SocketAddr,
     log: PathBuf,
 }
 
@@ -474,7 +476,7 @@ impl Server {
     /// Starts `cmd` and waits for the stdout line `<prefix>ADDR…` that says
     /// where it listens (both manyi and `loadgen hello` print one after
     /// binding port 0, so no port is guessed). Stderr goes to `log`.
-    fn start(mut cmd: Command, prefix: &'static str, log: &Path) -> Result<Server> {
+    pub(crate) fn start(mut cmd: Command, prefix: &'static str, log: &Path) -> Result<Server> {
         let log_file =
             fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         cmd.stdin(Stdio::null())
@@ -525,7 +527,7 @@ impl Server {
 
     /// SIGTERM (graceful: in-flight requests finish, the store closes), then
     /// SIGKILL if it has not exited within 15 s.
-    fn stop(&mut self) -> Result<std::process::ExitStatus> {
+    pub(crate) fn stop(&mut self) -> Result<std::process::ExitStatus> {
         if let Some(status) = self.child.try_wait().context("polling the server")? {
             bail!(
                 "the server had already exited ({status}); its log:\n{}",
@@ -566,7 +568,7 @@ impl Drop for Server {
 }
 
 /// Polls `GET /healthz` until it answers 200 (30 s at most).
-fn wait_healthy(addr: SocketAddr) -> Result<()> {
+pub(crate) fn wait_healthy(addr: SocketAddr) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut last = String::from("no answer yet");
     while Instant::now() < deadline {

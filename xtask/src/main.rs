@@ -6,6 +6,7 @@
 //! how to get it, and writes its outputs under `target/`.
 
 mod bench;
+mod bench_widget;
 mod dist;
 mod serve;
 mod sizes;
