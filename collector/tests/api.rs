@@ -37,6 +37,29 @@ async fn the_published_survey_is_served_with_a_short_cache() {
 }
 
 #[tokio::test]
+async fn survey_definitions_and_the_demo_page_are_brotli_compressed_for_browsers() {
+    let app = spawn_app().await;
+    for path in ["/v1/surveys/post-payment", "/demo"] {
+        let reply = app
+            .client
+            .get(app.url(path))
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(reply.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            reply
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok()),
+            Some("br"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn unknown_or_malformed_survey_ids_are_404_survey_not_found() {
     let app = spawn_app().await;
     for id in ["no-such-survey", "Not%20An%20Id"] {

@@ -61,8 +61,10 @@
   function load() {
     if (!glue) {
       try {
+        var wasm = fetch(base + '__MANYI_WASM__');
+        wasm['catch'](function () {});
         glue = Function('u', 'return import(u)')(base + '__MANYI_GLUE__').then(function (m) {
-          return m['default']({ module_or_path: base + '__MANYI_WASM__' }).then(function () {
+          return m['default']({ module_or_path: wasm }).then(function () {
             return m;
           });
         });

@@ -25,6 +25,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/demo", get(demo_page))
         .route("/", get(|| async { Redirect::temporary("/demo") }))
+        // The demo page stands for a merchant's page: serve it compressed
+        // like one, so the widget benchmark measures the widget, not this.
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 /// Query parameters of `/demo`.
