@@ -26,3 +26,30 @@ pub fn dist_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target/dist"))
 }
+
+/// A fresh collector (demo seeded) and a browser showing its `/demo` page
+/// with the widget mounted: how most browser tests start.
+pub struct DemoSession {
+    /// The collector.
+    pub app: app::TestApp,
+    /// The browser on `/demo`.
+    pub browser: browser::Browser,
+    /// The widget's shadow root on that page.
+    pub widget: fantoccini::elements::ShadowRoot,
+}
+
+/// Starts a [`DemoSession`] on `/demo?{query}` (e.g. `order=E2E-1&locale=en`).
+pub async fn open_demo(device: browser::Device, query: &str) -> anyhow::Result<DemoSession> {
+    let app = app::TestApp::spawn().await?;
+    let browser = browser::Browser::start(device).await?;
+    browser
+        .client
+        .goto(&app.url(&format!("/demo?{query}")))
+        .await?;
+    let widget = browser.widget().await?;
+    Ok(DemoSession {
+        app,
+        browser,
+        widget,
+    })
+}

@@ -2,19 +2,17 @@
 //! in a real headless Chromium, and the answer lands in the database.
 
 use anyhow::Result;
-use manyi_tests::app::TestApp;
-use manyi_tests::browser::{Browser, Device, find, gone};
+use manyi_tests::browser::{Device, find, gone};
+use manyi_tests::{DemoSession, open_demo};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_low_score_shows_the_follow_up_and_the_full_answer_is_stored() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let browser = Browser::start(Device::Desktop).await?;
-    browser
-        .client
-        .goto(&app.url("/demo?order=E2E-LOW&locale=en"))
-        .await?;
-    let widget = browser.widget().await?;
+    let DemoSession {
+        app,
+        browser,
+        widget,
+    } = open_demo(Device::Desktop, "order=E2E-LOW&locale=en").await?;
 
     // The follow-up is not asked before a score is given.
     let three = find(
@@ -67,13 +65,11 @@ async fn a_low_score_shows_the_follow_up_and_the_full_answer_is_stored() -> Resu
 
 #[tokio::test]
 async fn raising_the_score_hides_the_follow_up_and_its_answer_is_not_sent() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let browser = Browser::start(Device::Desktop).await?;
-    browser
-        .client
-        .goto(&app.url("/demo?order=E2E-CHANGE&locale=zh-CN"))
-        .await?;
-    let widget = browser.widget().await?;
+    let DemoSession {
+        app,
+        browser,
+        widget,
+    } = open_demo(Device::Desktop, "order=E2E-CHANGE&locale=zh-CN").await?;
 
     find(
         &widget,
@@ -116,13 +112,11 @@ async fn raising_the_score_hides_the_follow_up_and_its_answer_is_not_sent() -> R
 
 #[tokio::test]
 async fn submitting_without_a_score_shows_the_required_message_and_stores_nothing() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let browser = Browser::start(Device::Desktop).await?;
-    browser
-        .client
-        .goto(&app.url("/demo?order=E2E-EMPTY&locale=en"))
-        .await?;
-    let widget = browser.widget().await?;
+    let DemoSession {
+        app,
+        browser,
+        widget,
+    } = open_demo(Device::Desktop, "order=E2E-EMPTY&locale=en").await?;
 
     find(&widget, "button[type=submit]").await?.click().await?;
     let error = find(&widget, r#"[data-question="nps"] [data-error]"#).await?;

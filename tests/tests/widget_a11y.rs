@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use manyi_tests::app::TestApp;
 use manyi_tests::browser::{Browser, Device, find};
 use manyi_tests::surveys::{self, AdminApi};
+use manyi_tests::{DemoSession, open_demo};
 use serde_json::{Value, json};
 use std::path::Path;
 use tokio::sync::OnceCell;
@@ -135,13 +136,12 @@ async fn assert_accessible(browser: &Browser, survey: &str, what: &str) -> Resul
 #[tokio::test]
 async fn the_inline_demo_survey_passes_axe_while_answering_with_errors_and_when_thanked()
 -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let browser = Browser::start(Device::Desktop).await?;
-    browser
-        .client
-        .goto(&app.url("/demo?order=A11Y-INLINE&locale=zh-CN"))
-        .await?;
-    let widget = browser.widget().await?;
+    // `_app` keeps the collector running until the end of the test.
+    let DemoSession {
+        app: _app,
+        browser,
+        widget,
+    } = open_demo(Device::Desktop, "order=A11Y-INLINE&locale=zh-CN").await?;
     find(&widget, r#"[data-question="nps"] [role=radio]"#).await?;
     assert_accessible(&browser, "post-payment", "inline, as shown").await?;
 

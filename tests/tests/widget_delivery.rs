@@ -6,19 +6,18 @@ use anyhow::Result;
 use fantoccini::key::Key;
 use manyi_tests::app::TestApp;
 use manyi_tests::browser::{Browser, Device, find, wait_for};
+use manyi_tests::{DemoSession, open_demo};
 use serde_json::json;
 
 const PENDING: &str = "manyi:pending:";
 
 #[tokio::test]
 async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let browser = Browser::start(Device::Desktop).await?;
-    browser
-        .client
-        .goto(&app.url("/demo?order=E2E-OFFLINE&locale=en"))
-        .await?;
-    let widget = browser.widget().await?;
+    let DemoSession {
+        app,
+        browser,
+        widget,
+    } = open_demo(Device::Desktop, "order=E2E-OFFLINE&locale=en").await?;
 
     browser.set_offline(true).await?;
     find(
@@ -62,13 +61,11 @@ async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -
 
 #[tokio::test]
 async fn a_failed_send_is_retried_in_the_background_until_the_collector_takes_it() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let browser = Browser::start(Device::Desktop).await?;
-    browser
-        .client
-        .goto(&app.url("/demo?order=E2E-RETRY&locale=en"))
-        .await?;
-    let widget = browser.widget().await?;
+    let DemoSession {
+        app,
+        browser,
+        widget,
+    } = open_demo(Device::Desktop, "order=E2E-RETRY&locale=en").await?;
     // The browser stays online (no `online` event will come): only the
     // back-off timer can deliver.
     browser.block_urls(&["*/v1/responses"]).await?;
@@ -158,13 +155,11 @@ async fn answers_left_by_an_earlier_page_are_sent_on_the_next_load_and_refusals_
 
 #[tokio::test]
 async fn showing_answering_and_dismissing_are_recorded_as_events() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let browser = Browser::start(Device::Desktop).await?;
-    browser
-        .client
-        .goto(&app.url("/demo?order=E2E-EVENTS&locale=en"))
-        .await?;
-    let widget = browser.widget().await?;
+    let DemoSession {
+        app,
+        browser,
+        widget,
+    } = open_demo(Device::Desktop, "order=E2E-EVENTS&locale=en").await?;
     app.wait_for_events("E2E-EVENTS", &["shown"]).await?;
 
     // Touching the scale starts the survey; the close control dismisses it.

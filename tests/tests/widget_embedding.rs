@@ -8,6 +8,7 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use manyi_tests::app::TestApp;
 use manyi_tests::browser::{Browser, DEADLINE, Device, find, wait_for};
+use manyi_tests::{DemoSession, open_demo};
 use serde_json::{Value, json};
 
 /// Shows the demo survey for `order` as an overlay (no target), after
@@ -135,13 +136,11 @@ async fn in_wechat_the_survey_is_a_bottom_sheet_and_the_channel_is_wechat() -> R
 
 #[tokio::test]
 async fn the_survey_can_be_answered_with_the_keyboard_only() -> Result<()> {
-    let app = TestApp::spawn().await?;
-    let browser = Browser::start(Device::Desktop).await?;
-    browser
-        .client
-        .goto(&app.url("/demo?order=E2E-KEYS&locale=en"))
-        .await?;
-    let widget = browser.widget().await?;
+    let DemoSession {
+        app,
+        browser,
+        widget,
+    } = open_demo(Device::Desktop, "order=E2E-KEYS&locale=en").await?;
     find(&widget, "[role=radio]").await?;
 
     // Tab into the scale: one stop, on the first point.
