@@ -27,6 +27,7 @@
 //! - [`seed`]: the demo site and survey.
 
 pub mod admin;
+pub mod cases;
 pub mod commands;
 pub mod config;
 pub mod eligibility;

@@ -252,7 +252,7 @@ async fn a_customer_with_an_open_case_is_not_asked_until_it_is_resolved() {
     assert_eq!(decision(&app, &request("c-happy", "O-2")).await, None);
     assert!(
         store
-            .set_case_status(case, "in_progress")
+            .set_case_status(case, "contacted")
             .await
             .expect("update")
     );

@@ -165,12 +165,12 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Whether the customer has an open or in-progress case on the site.
+    /// Whether the customer has an open or contacted case on the site.
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn has_open_case(&self, site: &SiteKey, customer: &str) -> Result<bool, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM cases
-             WHERE site_key = ? AND customer = ? AND status IN ('open', 'in_progress')
+             WHERE site_key = ? AND customer = ? AND status IN ('open', 'contacted')
              LIMIT 1",
         )
         .bind(site.as_str())
@@ -252,8 +252,10 @@ impl Store {
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn open_case(&self, case: &NewCase<'_>) -> Result<i64, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO cases (site_key, customer, survey_id, status, reason, created_at)
-             VALUES (?, ?, ?, 'open', ?, ?)",
+            "INSERT INTO cases (site_key, customer, survey_id, status, reason, due_at,
+                                created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'open', ?4,
+                     strftime('%Y-%m-%dT%H:%M:%fZ', ?5, '+24 hours'), ?5, ?5)",
         )
         .bind(case.site.as_str())
         .bind(case.customer)
@@ -269,11 +271,10 @@ impl Store {
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn set_case_status(&self, id: i64, status: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE cases SET status = ?,
-                 closed_at = CASE WHEN ? IN ('resolved', 'closed') THEN ? ELSE NULL END
-             WHERE id = ?",
+            "UPDATE cases SET status = ?1, updated_at = ?2,
+                 closed_at = CASE WHEN ?1 IN ('resolved', 'verified', 'closed') THEN ?2 ELSE NULL END
+             WHERE id = ?3",
         )
-        .bind(status)
         .bind(status)
         .bind(now_timestamp())
         .bind(id)

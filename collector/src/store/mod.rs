@@ -17,8 +17,10 @@
 //! ([`sites`], [`surveys`], [`responses`]).
 
 pub mod admin_tokens;
+pub mod cases;
 pub mod catalog;
 pub mod eligibility;
+pub mod outbox;
 pub mod responses;
 pub mod site_admin;
 pub mod sites;
