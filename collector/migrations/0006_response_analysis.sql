@@ -59,8 +59,9 @@ CREATE TABLE pipeline_cursors (
 INSERT INTO pipeline_cursors (name, last_rowid) VALUES ('analysis', 0);
 
 -- Per-survey data-quality settings. Without a row: too fast below the
--- survey's own display.min_seconds, else 10 seconds; duplicates within
--- 1440 minutes (a day). See collector/src/analytics/quality.rs.
+-- survey's own display.min_seconds, else below 2 seconds per answered
+-- question; duplicates within 1440 minutes (a day). See
+-- collector/src/analytics/quality.rs.
 CREATE TABLE survey_quality (
     survey_id                TEXT    NOT NULL PRIMARY KEY,
     -- A response submitted faster than this is flagged 'too_fast'; 0 disables.
