@@ -9,6 +9,7 @@ pub mod admin;
 pub mod admin_ui;
 pub mod assets;
 pub mod cors;
+pub mod dashboard;
 pub mod demo;
 pub mod eligibility;
 pub mod error;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::router())
         .merge(admin::router(state.clone()))
         .merge(admin_ui::router())
+        .merge(dashboard::router())
         .merge(assets::router(state.dist()))
         .fallback(|| async { ApiError::NotFound })
         // Added before the fallback would miss it; here it wraps every route

@@ -1,0 +1,125 @@
+//! `/admin/dashboard`: the analytics dashboard for service managers.
+//!
+//! Like the admin UI ([`super::admin_ui`]) it is one HTML page, one vanilla
+//! JS file and one CSS file under `dashboard/`, compiled in with
+//! `include_str!`: no framework, no build step and nothing fetched from a
+//! CDN (managers' networks may not reach one). The page logs in with the
+//! same bearer token as `/admin` (kept in `sessionStorage` under the same
+//! key, so coming from `/admin` in the same tab needs no second login) and
+//! reads everything through the admin API:
+//!
+//! - reports (`/api/reports/…`, docs/reports-api.md): KPI tiles with the
+//!   change against the previous period of the same length, margin of
+//!   error and a "too few answers" mark, trends by day/week/month,
+//!   breakdowns, the SERVQUAL dimension × channel heat map and the
+//!   follow-up reason distribution, all for one filter (date range,
+//!   survey, channel, segment, locale, tag, flagged included or not);
+//! - exports (CSV / NDJSON for the same filter) as downloads;
+//! - the case queue (`/api/cases`, docs/cases-api.md), overdue first, with
+//!   status changes where the workflow allows them.
+//!
+//! Charts are inline SVG built by pure functions in the script (data in,
+//! SVG markup out), each followed by a table holding the same figures, so
+//! screen readers and the browser tests read numbers, not pixels. The
+//! figures are never computed in the page: what it shows is what the
+//! reports API answered.
+//!
+//! # Security headers
+//! The same strict CSP as the admin UI minus `'wasm-unsafe-eval'` (no
+//! widget here): scripts from this origin only, no inline script or
+//! handler attributes; inline styles are allowed for SVG attributes.
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::AppState;
+
+const PAGE: &str = include_str!("dashboard/dashboard.html");
+const SCRIPT: &str = include_str!("dashboard/dashboard.js");
+const STYLE: &str = include_str!("dashboard/dashboard.css");
+
+/// The page's Content-Security-Policy.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/dashboard", get(page))
+        .route("/admin/dashboard/", get(page))
+        .route("/admin/dashboard/dashboard.js", get(script))
+        .route("/admin/dashboard/dashboard.css", get(style))
+}
+
+/// Headers of every static file here: always revalidated (the files change
+/// with the binary, and are small), never sniffed, no referrer.
+fn file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn page() -> Response {
+    let mut response = file("text/html; charset=utf-8", PAGE);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+async fn script() -> Response {
+    file("text/javascript; charset=utf-8", SCRIPT)
+}
+
+async fn style() -> Response {
+    file("text/css; charset=utf-8", STYLE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_has_no_inline_script_and_loads_its_files() {
+        assert!(PAGE.contains(r#"<script src="/admin/dashboard/dashboard.js" defer></script>"#));
+        assert!(PAGE.contains(r#"href="/admin/dashboard/dashboard.css""#));
+        assert_eq!(
+            PAGE.matches("<script").count(),
+            1,
+            "only the external dashboard.js (CSP: no inline script)"
+        );
+        for handler in ["onclick=", "onsubmit=", "onload=", "oninput=", "onchange="] {
+            assert!(
+                !PAGE.contains(handler),
+                "no inline event handler ({handler})"
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_is_fetched_from_another_origin() {
+        for text in [PAGE, SCRIPT, STYLE] {
+            for needle in ["http://", "https://", "//cdn", "@import"] {
+                // The SVG namespace is an identifier, not a fetch.
+                let hits = text
+                    .match_indices(needle)
+                    .filter(|(i, _)| !text[*i..].starts_with("http://www.w3.org/2000/svg"))
+                    .count();
+                assert_eq!(hits, 0, "no external URL ({needle}) in the dashboard files");
+            }
+        }
+    }
+}
