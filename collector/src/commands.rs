@@ -1,5 +1,5 @@
-//! The admin subcommands of the `manyi` binary (`sign`, `site create`,
-//! `admin-token create`, `survey …`), as functions returning what to print,
+//! The admin subcommands of the `manyi` binary (`sign`, `site create|list`,
+//! `admin-token create|list|revoke`, `survey …`), as functions returning what to print,
 //! so tests can call them directly. They call [`crate::admin`], as the admin
 //! API does.
 
@@ -8,12 +8,19 @@ use manyi_shared::signing::{self, SignedParts};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 
-use crate::admin::surveys::{self, CreateSurvey, Overrides, SurveyDetail};
+use std::collections::BTreeMap;
+
+use crate::admin::surveys::{
+    self, CreateSurvey, EditSurvey, Overrides, SurveyDetail, SurveyListItem,
+};
 use crate::admin::{AdminError, tokens};
 use crate::config::{
-    CreateSiteArgs, CreateSurveyArgs, CreateTokenArgs, DatabaseArgs, SignArgs, SurveyIdArgs,
+    CreateSiteArgs, CreateSurveyArgs, CreateTokenArgs, DatabaseArgs, EditSurveyArgs, OverrideArgs,
+    SignArgs, SurveyIdArgs,
 };
 use crate::store::Store;
+use crate::store::admin_tokens::AdminTokenListing;
+use crate::store::site_admin::SiteSummary;
 
 /// What `manyi sign --json` prints.
 #[derive(Debug, Serialize)]
@@ -118,9 +125,31 @@ where
 /// `manyi admin-token create`: a new admin API token (shown once).
 pub async fn create_admin_token(args: &CreateTokenArgs) -> anyhow::Result<SecretString> {
     with_store(&args.db, async |store| {
-        tokens::create(store, &args.name).await
+        tokens::create(store, &args.name).await.map(|t| t.token)
     })
     .await
+}
+
+/// The overrides the flags ask for (absent flags change nothing).
+pub fn overrides_from(args: &OverrideArgs) -> Overrides {
+    let mut texts: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (question, locale, text) in &args.texts {
+        texts
+            .entry(question.clone())
+            .or_default()
+            .insert(locale.clone(), text.clone());
+    }
+    Overrides {
+        locales: (!args.locales.is_empty()).then(|| args.locales.clone()),
+        default_locale: args.default_locale.clone(),
+        brand_color: args.brand_color.clone(),
+        display_mode: args.display_mode.clone(),
+        question_texts: (!texts.is_empty()).then_some(texts),
+        thresholds: (!args.thresholds.is_empty())
+            .then(|| args.thresholds.iter().cloned().collect()),
+        sampling: (!args.sampling.is_empty()).then(|| args.sampling.iter().cloned().collect()),
+        recontact_days: args.recontact_days,
+    }
 }
 
 /// `manyi survey create`: a survey from a template, version 1 as a draft
@@ -130,17 +159,97 @@ pub async fn create_survey(args: &CreateSurveyArgs) -> anyhow::Result<SurveyDeta
         template: args.template.clone(),
         survey_id: args.id.clone(),
         site: args.site.clone(),
-        overrides: Overrides {
-            brand_color: args.brand_color.clone(),
-            locales: (!args.locales.is_empty()).then(|| args.locales.clone()),
-            default_locale: args.default_locale.clone(),
-            ..Overrides::default()
-        },
+        overrides: overrides_from(&args.overrides),
     };
     with_store(&args.db, async |store| {
         surveys::create(store, &request).await
     })
     .await
+}
+
+/// The edit `manyi survey edit` asks for: the `--file` body (as
+/// `PUT /api/surveys/{id}` takes it), then the flags on top (a flag wins
+/// over the same field of the file; maps are merged entry by entry).
+pub fn edit_request(file: Option<&str>, flags: &OverrideArgs) -> anyhow::Result<EditSurvey> {
+    let mut edit = match file {
+        Some(json) => {
+            let value: serde_json::Value =
+                serde_json::from_str(json).context("the --file is not JSON")?;
+            EditSurvey::from_json(value)?
+        }
+        None => EditSurvey::default(),
+    };
+    let f = overrides_from(flags);
+    let o = &mut edit.overrides;
+    o.locales = f.locales.or(o.locales.take());
+    o.default_locale = f.default_locale.or(o.default_locale.take());
+    o.brand_color = f.brand_color.or(o.brand_color.take());
+    o.display_mode = f.display_mode.or(o.display_mode.take());
+    o.recontact_days = f.recontact_days.or(o.recontact_days);
+    if let Some(texts) = f.question_texts {
+        let mine = o.question_texts.get_or_insert_with(BTreeMap::new);
+        for (question, by_locale) in texts {
+            mine.entry(question).or_default().extend(by_locale);
+        }
+    }
+    if let Some(thresholds) = f.thresholds {
+        o.thresholds
+            .get_or_insert_with(BTreeMap::new)
+            .extend(thresholds);
+    }
+    if let Some(sampling) = f.sampling {
+        o.sampling
+            .get_or_insert_with(BTreeMap::new)
+            .extend(sampling);
+    }
+    ensure!(
+        edit.definition.is_some() || edit.overrides != Overrides::default(),
+        "nothing to change: give --file and/or override flags (see `manyi survey edit --help`)"
+    );
+    Ok(edit)
+}
+
+/// `manyi survey edit`: edits the draft in place, or stores the next
+/// version as a draft ([`crate::admin::surveys::edit`], as
+/// `PUT /api/surveys/{id}` does).
+pub async fn edit_survey(args: &EditSurveyArgs) -> anyhow::Result<SurveyDetail> {
+    let file = args
+        .file
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        })
+        .transpose()?;
+    let edit = edit_request(file.as_deref(), &args.overrides)?;
+    with_store(&args.db, async |store| {
+        surveys::edit(store, &args.id, &edit).await
+    })
+    .await
+}
+
+/// `manyi survey show`.
+pub async fn show_survey(args: &SurveyIdArgs) -> anyhow::Result<SurveyDetail> {
+    with_store(&args.db, async |store| surveys::get(store, &args.id).await).await
+}
+
+/// `manyi survey list`.
+pub async fn list_surveys(db: &DatabaseArgs) -> anyhow::Result<Vec<SurveyListItem>> {
+    with_store(db, async |store| surveys::list(store).await).await
+}
+
+/// `manyi admin-token list`.
+pub async fn list_admin_tokens(db: &DatabaseArgs) -> anyhow::Result<Vec<AdminTokenListing>> {
+    with_store(db, async |store| tokens::list(store).await).await
+}
+
+/// `manyi admin-token revoke`.
+pub async fn revoke_admin_token(id: i64, db: &DatabaseArgs) -> anyhow::Result<()> {
+    with_store(db, async |store| tokens::revoke(store, id).await).await
+}
+
+/// `manyi site list`.
+pub async fn list_sites(db: &DatabaseArgs) -> anyhow::Result<Vec<SiteSummary>> {
+    with_store(db, async |store| crate::admin::sites::list(store).await).await
 }
 
 /// `manyi survey publish`.

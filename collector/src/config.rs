@@ -44,7 +44,7 @@ pub enum Command {
     /// Browse the questionnaire templates.
     #[command(subcommand)]
     Templates(TemplatesCommand),
-    /// Manage surveys: create from a template, publish, pause.
+    /// Manage surveys: create from a template, edit (new versions), publish, pause.
     #[command(subcommand)]
     Survey(SurveyCommand),
 }
@@ -55,6 +55,16 @@ pub enum AdminTokenCommand {
     /// Create a token for the admin API (`Authorization: Bearer …`),
     /// printed once: only its hash is stored.
     Create(CreateTokenArgs),
+    /// List the tokens (id, name, created, last used; never the tokens).
+    List(DatabaseArgs),
+    /// Revoke a token by id (see `list`): requests with it get 401.
+    Revoke {
+        /// The token id.
+        id: i64,
+        /// The database to write to.
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 /// `manyi admin-token create`.
@@ -89,6 +99,98 @@ pub enum SurveyCommand {
     Publish(SurveyIdArgs),
     /// Pause the survey: not shown, responses refused.
     Pause(SurveyIdArgs),
+    /// Edit a survey: a draft changes in place, a published survey gets the
+    /// next version as a draft (publish it to serve it).
+    Edit(EditSurveyArgs),
+    /// Print a survey as JSON: latest definition, versions, sampling.
+    Show(SurveyIdArgs),
+    /// List the surveys (id, site, latest version and status, live version).
+    List(DatabaseArgs),
+}
+
+/// Adjustments to a template or survey, as flags (the overrides of the
+/// admin API).
+#[derive(Debug, Clone, Default, Args)]
+pub struct OverrideArgs {
+    /// Brand colour, `#rrggbb`.
+    #[arg(long)]
+    pub brand_color: Option<String>,
+    /// A locale to declare (`zh-CN`, `zh-TW`, `en`); repeat for several.
+    /// Without `--default-locale`, the first becomes the default unless the
+    /// current default is among them.
+    #[arg(long = "locale")]
+    pub locales: Vec<String>,
+    /// The fallback locale.
+    #[arg(long)]
+    pub default_locale: Option<String>,
+    /// `auto`, `inline`, `bottom_sheet` or `modal`.
+    #[arg(long)]
+    pub display_mode: Option<String>,
+    /// A question text, `QUESTION.LOCALE=TEXT` (e.g. `nps.en=Would you
+    /// recommend us?`); repeat for several.
+    #[arg(long = "text", value_parser = parse_text)]
+    pub texts: Vec<(String, String, String)>,
+    /// A low-score threshold, `QUESTION=N`: follow-ups asking what went
+    /// wrong show at N or below; repeat for several.
+    #[arg(long = "threshold", value_parser = parse_threshold)]
+    pub thresholds: Vec<(String, i64)>,
+    /// A sampling rate, `SEGMENT=RATE` with RATE in 0..=1 (`default` for
+    /// everyone else); repeat for several.
+    #[arg(long = "sample", value_parser = parse_rate)]
+    pub sampling: Vec<(String, f64)>,
+    /// Days before a customer who answered may be asked again (0: no rule).
+    #[arg(long)]
+    pub recontact_days: Option<u32>,
+}
+
+/// `manyi survey edit`.
+#[derive(Debug, Clone, Args)]
+pub struct EditSurveyArgs {
+    /// The survey id.
+    pub id: String,
+    /// A JSON file with the body of `PUT /api/surveys/{id}`: a complete
+    /// `definition` and/or override fields. The flags apply on top of it.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Adjustments.
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+    /// The database to write to.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+fn split_pair(s: &str) -> Result<(&str, &str), String> {
+    s.split_once('=')
+        .filter(|(k, _)| !k.trim().is_empty())
+        .map(|(k, v)| (k.trim(), v))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+}
+
+fn parse_text(s: &str) -> Result<(String, String, String), String> {
+    let (key, text) = split_pair(s)?;
+    let (question, locale) = key
+        .split_once('.')
+        .ok_or_else(|| format!("{key:?} is not QUESTION.LOCALE"))?;
+    Ok((question.to_owned(), locale.to_owned(), text.to_owned()))
+}
+
+fn parse_threshold(s: &str) -> Result<(String, i64), String> {
+    let (question, n) = split_pair(s)?;
+    let n = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{n:?} is not an integer"))?;
+    Ok((question.to_owned(), n))
+}
+
+fn parse_rate(s: &str) -> Result<(String, f64), String> {
+    let (segment, rate) = split_pair(s)?;
+    let rate = rate
+        .trim()
+        .parse()
+        .map_err(|_| format!("{rate:?} is not a number"))?;
+    Ok((segment.to_owned(), rate))
 }
 
 /// `manyi survey create`.
@@ -103,17 +205,9 @@ pub struct CreateSurveyArgs {
     /// The site it belongs to.
     #[arg(long)]
     pub site: String,
-    /// Brand colour, `#rrggbb`.
-    #[arg(long)]
-    pub brand_color: Option<String>,
-    /// A locale to declare (`zh-CN`, `zh-TW`, `en`); repeat for several.
-    /// Without `--default-locale`, the first becomes the default unless the
-    /// template's default is among them.
-    #[arg(long = "locale")]
-    pub locales: Vec<String>,
-    /// The fallback locale.
-    #[arg(long)]
-    pub default_locale: Option<String>,
+    /// Adjustments to the template.
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
     /// The database to write to.
     #[command(flatten)]
     pub db: DatabaseArgs,
@@ -134,6 +228,8 @@ pub struct SurveyIdArgs {
 pub enum SiteCommand {
     /// Create a site with a fresh signing secret, printed once.
     Create(CreateSiteArgs),
+    /// List the sites (key, origins, signatures; never the secrets).
+    List(DatabaseArgs),
 }
 
 /// `manyi sign`: the arguments of one signature.

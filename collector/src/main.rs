@@ -80,6 +80,37 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", token.expose_secret());
             Ok(())
         }
+        Command::AdminToken(AdminTokenCommand::List(db)) => {
+            for t in commands::list_admin_tokens(&db).await? {
+                let used = t.last_used_at.as_deref().unwrap_or("never used");
+                println!(
+                    "{:>4}  {:<24}  created {}  last used {used}",
+                    t.id, t.name, t.created_at
+                );
+            }
+            Ok(())
+        }
+        Command::AdminToken(AdminTokenCommand::Revoke { id, db }) => {
+            commands::revoke_admin_token(id, &db).await?;
+            eprintln!("revoked admin token {id}");
+            Ok(())
+        }
+        Command::Site(SiteCommand::List(db)) => {
+            for s in commands::list_sites(&db).await? {
+                let signatures = if s.require_signature {
+                    "required"
+                } else {
+                    "optional"
+                };
+                println!(
+                    "{:<20} {:<24} signatures {signatures:<8}  origins {}",
+                    s.key.as_str(),
+                    s.name,
+                    s.allowed_origins.join(" ")
+                );
+            }
+            Ok(())
+        }
         Command::Templates(TemplatesCommand::List) => {
             for t in templates::all() {
                 let meta = serde_json::to_value(&t.meta).context("encoding JSON")?;
@@ -107,6 +138,20 @@ async fn main() -> anyhow::Result<()> {
                 SurveyCommand::Create(args) => ("created", commands::create_survey(args).await),
                 SurveyCommand::Publish(args) => ("published", commands::publish_survey(args).await),
                 SurveyCommand::Pause(args) => ("paused", commands::pause_survey(args).await),
+                SurveyCommand::Edit(args) => ("edited", commands::edit_survey(args).await),
+                SurveyCommand::Show(args) => ("shown", commands::show_survey(args).await),
+                SurveyCommand::List(db) => {
+                    for s in commands::list_surveys(db).await? {
+                        let live = s
+                            .published_version
+                            .map_or("none".to_owned(), |v| format!("v{v}"));
+                        println!(
+                            "{:<24} {:<16} v{} {:<9} live {live}",
+                            s.survey_id, s.site, s.version, s.status
+                        );
+                    }
+                    return Ok(());
+                }
             };
             let survey = result.map_err(|e| anyhow::anyhow!(commands::describe(&e)))?;
             eprintln!(

@@ -93,6 +93,24 @@ async fn stored_version(app: &TestApp, response_id: &Value) -> i64 {
         .expect("stored")
 }
 
+/// `(version, status, superseded_by, responses)` of every version in a
+/// survey detail.
+fn version_rows(detail: &Value) -> Vec<(i64, String, Option<i64>, i64)> {
+    detail["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().expect("version"),
+                v["status"].as_str().expect("status").to_owned(),
+                v["superseded_by"].as_i64(),
+                v["responses"].as_i64().expect("responses"),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn requests_without_a_valid_token_are_refused_with_distinct_codes() {
     let app = spawn_app().await;
@@ -187,7 +205,8 @@ async fn creating_from_a_template_stores_a_draft_with_the_overrides_applied() {
     assert_eq!(reply.json["published_version"], Value::Null);
     assert_eq!(
         reply.json["versions"],
-        json!([{"version": 1, "status": "draft", "created_at": reply.json["versions"][0]["created_at"]}])
+        json!([{"version": 1, "status": "draft", "superseded_by": null, "responses": 0,
+                "created_at": reply.json["versions"][0]["created_at"]}])
     );
 
     // The stored row, not only the reply.
@@ -446,6 +465,19 @@ async fn versions_keep_the_responses_that_answered_them() {
     assert_eq!(stored_version(&app, &second["response_id"]).await, 2);
     assert_eq!(stored_version(&app, &late["response_id"]).await, 1);
 
+    // The admin API reports each answer under the version it answered, and
+    // v1 as superseded by v2 (no longer served, still answerable).
+    let history = admin_get(&app, "/api/surveys/checkout").await;
+    assert_eq!(
+        version_rows(&history.json),
+        [
+            (1, "published".to_owned(), Some(2), 2),
+            (2, "published".to_owned(), None, 1)
+        ],
+        "{}",
+        history.json
+    );
+
     // A full definition is accepted too (its version is ignored).
     let mut definition = served.json.clone();
     definition["version"] = json!(99);
@@ -458,6 +490,15 @@ async fn versions_keep_the_responses_that_answered_them() {
     .await;
     assert_eq!(full.status, StatusCode::OK, "{}", full.json);
     assert_eq!(full.json["version"], 3);
+    // A draft supersedes nothing: v2 is still what customers get.
+    assert_eq!(
+        version_rows(&full.json),
+        [
+            (1, "published".to_owned(), Some(2), 2),
+            (2, "published".to_owned(), None, 1),
+            (3, "draft".to_owned(), None, 0)
+        ]
+    );
     definition["id"] = json!("another");
     admin_put(
         &app,
@@ -578,6 +619,8 @@ async fn the_openapi_document_parses_and_lists_every_admin_path() {
         ("/api/surveys/{id}/publish", &["post"]),
         ("/api/surveys/{id}/pause", &["post"]),
         ("/api/sites", &["get", "post"]),
+        ("/api/tokens", &["get", "post"]),
+        ("/api/tokens/{id}", &["delete"]),
     ] {
         for m in methods {
             assert!(
@@ -719,4 +762,322 @@ async fn each_demo_start_replaces_the_demo_token() {
         StatusCode::OK
     );
     assert_eq!(app.count("admin_tokens").await, 1);
+}
+
+async fn admin_delete(app: &TestApp, path: &str, auth: &str) -> Reply {
+    send(app, reqwest::Method::DELETE, path, None, Some(auth)).await
+}
+
+#[tokio::test]
+async fn tokens_are_created_once_listed_without_secrets_and_revoked() {
+    let app = spawn_app().await;
+    let demo = format!("Bearer {}", token(&app));
+    let created = admin_post(&app, "/api/tokens", &json!({"name": "  ops laptop "})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    assert_eq!(created.json["name"], "ops laptop", "the name is trimmed");
+    let new_token = created.json["token"].as_str().expect("token").to_owned();
+    assert!(
+        new_token.starts_with("manyi_") && new_token.len() == 49,
+        "{new_token}"
+    );
+    let new_id = created.json["id"].as_i64().expect("id");
+    let new_auth = format!("Bearer {new_token}");
+
+    // The new token works; the listing marks the caller's own token and
+    // holds neither token nor hash.
+    let list = send(
+        &app,
+        reqwest::Method::GET,
+        "/api/tokens",
+        None,
+        Some(&new_auth),
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.json);
+    let rows: Vec<(String, bool, bool)> = list
+        .json
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().expect("name").to_owned(),
+                t["current"].as_bool().expect("current"),
+                t["last_used_at"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("demo".to_owned(), false, true),
+            ("ops laptop".to_owned(), true, true)
+        ],
+        "{}",
+        list.json
+    );
+    let db = app.db().await;
+    let (hash,): (String,) = sqlx::query_as("SELECT token_hash FROM admin_tokens WHERE id = ?")
+        .bind(new_id)
+        .fetch_one(&db)
+        .await
+        .expect("row");
+    db.close().await;
+    assert!(
+        !list.text().contains(&new_token),
+        "the token is never listed"
+    );
+    assert!(!list.text().contains(&hash), "nor its hash");
+
+    // Revoked with the demo token: the next request with it is refused.
+    let revoked = admin_delete(&app, &format!("/api/tokens/{new_id}"), &demo).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.json);
+    send(
+        &app,
+        reqwest::Method::GET,
+        "/api/surveys",
+        None,
+        Some(&new_auth),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "invalid_token");
+    assert_eq!(app.count("admin_tokens").await, 1);
+    admin_delete(&app, &format!("/api/tokens/{new_id}"), &demo)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "token_not_found");
+    let bad_id = admin_delete(&app, "/api/tokens/abc", &demo).await;
+    bad_id.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(bad_id.has_error("id", "wrong_type"), "{}", bad_id.json);
+
+    for name in ["", "   ", &"x".repeat(101)] {
+        let reply = admin_post(&app, "/api/tokens", &json!({ "name": name })).await;
+        reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+        assert!(
+            reply.has_error("name", "required"),
+            "{name:?}: {}",
+            reply.json
+        );
+    }
+    admin_post(&app, "/api/tokens", &json!({"name": "x", "admin": true}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert_eq!(app.count("admin_tokens").await, 1, "nothing more stored");
+
+    // A session may revoke its own token; it is then refused too.
+    let own_id = admin_get(&app, "/api/tokens").await.json[0]["id"]
+        .as_i64()
+        .expect("id");
+    assert_eq!(
+        admin_delete(&app, &format!("/api/tokens/{own_id}"), &demo)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    admin_get(&app, "/api/templates")
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "invalid_token");
+}
+
+#[tokio::test]
+async fn site_field_problems_are_listed_with_their_paths() {
+    let app = spawn_app().await;
+    let reply = admin_post(
+        &app,
+        "/api/sites",
+        &json!({"key": "Bad Key!", "name": " ",
+                "allowed_origins": ["https://ok.example", "ftp://x", "https://a/b"]}),
+    )
+    .await;
+    reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    let paths: Vec<(&str, &str)> = reply.json["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["question"].as_str().expect("path"),
+                e["code"].as_str().expect("code"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("key", "wrong_type"),
+            ("name", "required"),
+            ("allowed_origins[1]", "wrong_type"),
+            ("allowed_origins[2]", "wrong_type")
+        ],
+        "{}",
+        reply.json
+    );
+    assert_eq!(app.count("sites").await, 1, "nothing stored");
+}
+
+#[tokio::test]
+async fn cli_edits_list_and_revokes_like_the_api() {
+    let app = spawn_app().await;
+    let data = app.data.path();
+    create_nps(&app, "cli-edit").await;
+    publish(&app, "cli-edit").await;
+
+    // A file with the PUT body, flags on top: the published v1 gets a v2 draft.
+    let file = data.join("edit.json");
+    std::fs::write(
+        &file,
+        json!({"brand_color": "#000000", "question_texts": {"nps": {"en": "From the file"}}})
+            .to_string(),
+    )
+    .expect("write");
+    let out = manyi(
+        &[
+            "survey",
+            "edit",
+            "cli-edit",
+            "--file",
+            file.to_str().expect("utf-8 path"),
+            "--brand-color",
+            "#abcdef",
+            "--text",
+            "nps.zh-TW=您會推薦我們嗎？",
+            "--threshold",
+            "nps=5",
+            "--sample",
+            "vip=0.5",
+            "--recontact-days",
+            "14",
+            "--display-mode",
+            "modal",
+        ],
+        data,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let edited: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (edited["version"].as_i64(), edited["status"].as_str()),
+        (Some(2), Some("draft"))
+    );
+    assert_eq!(edited["published_version"], 1, "v1 is still live");
+    let d = &edited["definition"];
+    assert_eq!(
+        d["theme"]["brand_color"], "#abcdef",
+        "the flag wins over the file"
+    );
+    assert_eq!(d["questions"][0]["text"]["en"], "From the file");
+    assert_eq!(d["questions"][0]["text"]["zh-TW"], "您會推薦我們嗎？");
+    assert_eq!(d["display"]["mode"], "modal");
+    let db = app.db().await;
+    let (definition,): (String,) = sqlx::query_as(
+        "SELECT definition FROM surveys WHERE survey_id = 'cli-edit' AND version = 2 AND status = 'draft'",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("v2 stored as a draft");
+    let sampling: Vec<(String, f64, i64)> = sqlx::query_as(
+        "SELECT segment, rate, recontact_days FROM survey_sampling WHERE survey_id = 'cli-edit'",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("sampling");
+    db.close().await;
+    let stored: Value = serde_json::from_str(&definition).expect("json");
+    let reasons = stored["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .find(|q| q["id"] == "reasons")
+        .expect("reasons");
+    assert_eq!(
+        reasons["show_if"],
+        json!({"question": "nps", "op": "lte", "value": 5})
+    );
+    assert_eq!(sampling, [("vip".to_owned(), 0.5, 14)]);
+    assert_eq!(app.get_survey("cli-edit").await.json["version"], 1);
+
+    // Invalid edits list their paths and change nothing; an empty edit is refused.
+    let out = manyi(
+        &["survey", "edit", "cli-edit", "--threshold", "nps=42"],
+        data,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("thresholds.nps"));
+    let out = manyi(&["survey", "edit", "cli-edit"], data);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to change"));
+    let out = manyi(&["survey", "edit", "cli-edit", "--threshold", "nps"], data);
+    assert!(
+        !out.status.success(),
+        "a malformed flag is refused by the parser"
+    );
+
+    let out = manyi(&["survey", "show", "cli-edit"], data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        version_rows(&shown),
+        [
+            (1, "published".to_owned(), None, 0),
+            (2, "draft".to_owned(), None, 0)
+        ]
+    );
+    let out = manyi(&["survey", "list"], data);
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with("cli-edit "))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(
+        line.contains("v2 draft") && line.ends_with("live v1"),
+        "{line}"
+    );
+
+    // Tokens: created, listed without secrets, revoked by id.
+    let out = manyi(&["admin-token", "create", "--name", "ci bot"], data);
+    let secret = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let out = manyi(&["admin-token", "list"], data);
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!listing.contains(&secret), "{listing}");
+    let id = listing
+        .lines()
+        .find(|l| l.contains("ci bot"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{listing}"))
+        .to_owned();
+    assert!(listing.lines().any(|l| l.contains("demo")), "{listing}");
+    let out = manyi(&["admin-token", "revoke", &id], data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    send(
+        &app,
+        reqwest::Method::GET,
+        "/api/surveys",
+        None,
+        Some(&format!("Bearer {secret}")),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "invalid_token");
+    let out = manyi(&["admin-token", "revoke", &id], data);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("no admin token has the id {id}"))
+    );
+
+    let out = manyi(&["site", "list"], data);
+    let sites = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(sites.lines().count(), 1, "{sites}");
+    assert!(sites.starts_with("demo "), "{sites}");
 }

@@ -5,7 +5,7 @@
 //! - [`tokens`]: admin bearer tokens (created, shown once, stored hashed);
 //! - [`surveys`]: surveys from templates with overrides, versions, publish
 //!   and pause;
-//! - [`sites`]: sites and their signing secrets.
+//! - [`sites`]: sites, their keys, allowed origins and signing secrets.
 
 pub mod sites;
 pub mod surveys;
@@ -46,9 +46,17 @@ pub enum AdminError {
     /// every problem is listed with its path.
     #[error("the survey is invalid ({} problem(s))", .0.len())]
     InvalidSurvey(Vec<ValidationError>),
-    /// A request field is wrong (e.g. a malformed site key or origin).
+    /// A request field is wrong (e.g. a body that is not an object).
     #[error("{0}")]
     InvalidRequest(String),
+    /// Request fields are wrong (e.g. a malformed site key or origin); every
+    /// problem is listed with the field's path (`key`, `allowed_origins[1]`),
+    /// so a form can show each next to its field. Code `invalid_request`.
+    #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<ValidationError>),
+    /// No admin token has this id.
+    #[error("no admin token has the id {0}")]
+    TokenNotFound(i64),
     /// Pausing a survey none of whose versions was ever published.
     #[error("survey {0:?} has no published version to pause")]
     NotPublished(String),
@@ -75,7 +83,8 @@ impl AdminError {
             AdminError::SurveyExists(_) => "survey_exists",
             AdminError::SiteExists(_) => "site_exists",
             AdminError::InvalidSurvey(_) => "invalid_survey",
-            AdminError::InvalidRequest(_) => "invalid_request",
+            AdminError::InvalidRequest(_) | AdminError::InvalidFields(_) => "invalid_request",
+            AdminError::TokenNotFound(_) => "token_not_found",
             AdminError::NotPublished(_) => "not_published",
             AdminError::EditConflict(_) => "edit_conflict",
             AdminError::Store(_) | AdminError::Random(_) => "internal",

@@ -1,6 +1,6 @@
 //! Sites: creating one (with its signing secret, shown once) and listing them.
 
-use manyi_shared::SiteKey;
+use manyi_shared::{ErrorCode, SiteKey, ValidationError};
 use secrecy::SecretString;
 
 use super::AdminError;
@@ -32,20 +32,43 @@ pub struct CreatedSite {
     pub secret: SecretString,
 }
 
-/// Creates the site with a fresh signing secret. Fails when the key is taken.
+/// Creates the site with a fresh signing secret. Fails when the key is
+/// taken, or with every field problem ([`AdminError::InvalidFields`]: `key`,
+/// `name`, `allowed_origins[i]`).
 #[tracing::instrument(skip(store))]
 pub async fn create(store: &Store, spec: &SiteSpec<'_>) -> Result<CreatedSite, AdminError> {
+    let mut errors = Vec::new();
     let key = SiteKey::parse(spec.key)
-        .map_err(|e| AdminError::InvalidRequest(format!("key {:?}: {e}", spec.key)))?;
+        .map_err(|e| {
+            errors.push(ValidationError::new(
+                "key",
+                ErrorCode::WrongType,
+                format!("key {:?}: {e}", spec.key),
+            ))
+        })
+        .ok();
     let name = spec.name.trim();
     if name.is_empty() {
-        return Err(AdminError::InvalidRequest("the site name is empty".into()));
+        errors.push(ValidationError::new(
+            "name",
+            ErrorCode::Required,
+            "the site name is empty",
+        ));
     }
-    let origins = spec
-        .origins
-        .iter()
-        .map(|o| normalize_origin(o))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut origins = Vec::with_capacity(spec.origins.len());
+    for (i, origin) in spec.origins.iter().enumerate() {
+        match check_origin(origin) {
+            Ok(o) => origins.push(o),
+            Err(message) => errors.push(ValidationError::new(
+                format!("allowed_origins[{i}]"),
+                ErrorCode::WrongType,
+                message,
+            )),
+        }
+    }
+    let Some(key) = key.filter(|_| errors.is_empty()) else {
+        return Err(AdminError::InvalidFields(errors));
+    };
     let secret = new_secret()?;
     let origin_refs: Vec<&str> = origins.iter().map(String::as_str).collect();
     let created = store
@@ -84,6 +107,11 @@ pub fn new_secret() -> Result<SecretString, AdminError> {
 /// `*`, or `http(s)://host[:port]` (lower-cased, a trailing `/` dropped):
 /// what browsers send in `Origin`, so an exact comparison works.
 pub fn normalize_origin(origin: &str) -> Result<String, AdminError> {
+    check_origin(origin).map_err(AdminError::InvalidRequest)
+}
+
+/// [`normalize_origin`], failing with the message only.
+fn check_origin(origin: &str) -> Result<String, String> {
     let origin = origin.trim();
     if origin == "*" {
         return Ok(origin.to_owned());
@@ -98,9 +126,9 @@ pub fn normalize_origin(origin: &str) -> Result<String, AdminError> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
     if !valid {
-        return Err(AdminError::InvalidRequest(format!(
+        return Err(format!(
             "origin {origin:?} is not `*` or an origin like `https://shop.example` or `http://localhost:3000` (no path)"
-        )));
+        ));
     }
     Ok(lower)
 }

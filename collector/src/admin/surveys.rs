@@ -12,7 +12,9 @@
 //!   versions **stay published**: `GET /v1/surveys/{id}` serves the newest,
 //!   and a response still in flight for an older version (a customer who
 //!   opened the survey before the publish) is validated against that older
-//!   version and accepted.
+//!   version and accepted. The admin API marks such a version
+//!   *superseded* ([`VersionView::superseded_by`]): no longer served, still
+//!   answerable, with its own response count.
 //! - Pausing turns every published version into `paused`: the survey is not
 //!   served, responses to it are refused (`survey_not_found`) and the
 //!   eligibility check answers `survey_paused`. Publishing again resumes the
@@ -199,8 +201,17 @@ impl EditSurvey {
 pub struct VersionView {
     /// Version number.
     pub version: u32,
-    /// `draft`, `published` or `paused`.
+    /// `draft`, `published` or `paused` (the stored status).
     pub status: &'static str,
+    /// The newer version that replaced this one for new customers, when
+    /// there is one (this version was published and a later one has been
+    /// published since). A superseded version is no longer served; it still
+    /// accepts the responses in flight for it (customers who opened it
+    /// before the newer publish) until the survey is paused.
+    pub superseded_by: Option<u32>,
+    /// How many stored responses answered this version (they keep it for
+    /// good: reports count each under the version it answered).
+    pub responses: u64,
     /// When it was stored (RFC 3339 UTC).
     pub created_at: String,
 }
@@ -313,17 +324,33 @@ pub async fn get(store: &Store, survey_id: &str) -> Result<SurveyDetail, AdminEr
         status: latest.status.as_str(),
         published_version,
         definition: latest.survey,
-        versions: versions.into_iter().map(version_view).collect(),
+        versions: version_views(versions),
         sampling,
     })
 }
 
-fn version_view(v: VersionInfo) -> VersionView {
-    VersionView {
-        version: v.version,
-        status: v.status.as_str(),
-        created_at: v.created_at,
-    }
+/// The versions as shown, each published-once version marked with the
+/// first later version that was published too (drafts supersede nothing).
+fn version_views(versions: Vec<VersionInfo>) -> Vec<VersionView> {
+    let ever_published: Vec<u32> = versions
+        .iter()
+        .filter(|v| v.status != SurveyStatus::Draft)
+        .map(|v| v.version)
+        .collect();
+    versions
+        .into_iter()
+        .map(|v| VersionView {
+            superseded_by: if v.status == SurveyStatus::Draft {
+                None
+            } else {
+                ever_published.iter().copied().find(|&n| n > v.version)
+            },
+            version: v.version,
+            status: v.status.as_str(),
+            responses: v.responses,
+            created_at: v.created_at,
+        })
+        .collect()
 }
 
 /// Creates a survey from a template with overrides, as version 1, a draft.

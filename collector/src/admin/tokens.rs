@@ -15,12 +15,13 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use manyi_shared::{ErrorCode, ValidationError};
 use secrecy::SecretString;
 use sha2::{Digest as _, Sha256};
 
 use super::AdminError;
 use crate::store::Store;
-use crate::store::admin_tokens::AdminToken;
+use crate::store::admin_tokens::{AdminToken, AdminTokenListing};
 
 /// Every token starts with this (so leaked tokens are easy to grep for).
 pub const PREFIX: &str = "manyi_";
@@ -59,16 +60,44 @@ fn generate() -> Result<(SecretString, String), AdminError> {
     Ok((SecretString::from(token), hashed))
 }
 
+/// The longest token name accepted.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A token just created.
+#[derive(Debug)]
+pub struct CreatedToken {
+    /// Its id (for revoking it).
+    pub id: i64,
+    /// Its name, trimmed.
+    pub name: String,
+    /// The token itself: shown now, never again (only its hash is stored).
+    pub token: SecretString,
+}
+
 /// Creates a token named `name` and returns it: the only time it is seen.
+/// An empty or over-long name is refused with the path `name`.
 #[tracing::instrument(skip(store))]
-pub async fn create(store: &Store, name: &str) -> Result<SecretString, AdminError> {
+pub async fn create(store: &Store, name: &str) -> Result<CreatedToken, AdminError> {
     let name = name.trim();
-    if name.is_empty() {
-        return Err(AdminError::InvalidRequest("the token name is empty".into()));
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(AdminError::InvalidFields(vec![ValidationError::new(
+            "name",
+            ErrorCode::Required,
+            format!(
+                "a token name has 1 to {MAX_NAME_CHARS} characters, none of them control characters"
+            ),
+        )]));
     }
     let (token, hashed) = generate()?;
-    store.insert_admin_token(name, &hashed).await?;
-    Ok(token)
+    let id = store.insert_admin_token(name, &hashed).await?;
+    Ok(CreatedToken {
+        id,
+        name: name.to_owned(),
+        token,
+    })
 }
 
 /// Replaces the `demo` token with a fresh one and returns it. Only hashes
@@ -81,6 +110,24 @@ pub async fn rotate_demo(store: &Store) -> Result<SecretString, AdminError> {
         .replace_admin_tokens_named(DEMO_TOKEN_NAME, &hashed)
         .await?;
     Ok(token)
+}
+
+/// Every token (names and dates, never the tokens), oldest first.
+pub async fn list(store: &Store) -> Result<Vec<AdminTokenListing>, AdminError> {
+    Ok(store.list_admin_tokens().await?)
+}
+
+/// Revokes the token with this id: the next request presenting it gets 401
+/// `invalid_token`. Revoking the token of the current session is allowed
+/// (the admin UI then logs out).
+#[tracing::instrument(skip(store))]
+pub async fn revoke(store: &Store, id: i64) -> Result<(), AdminError> {
+    if store.delete_admin_token(id).await? {
+        tracing::info!(id, "admin token revoked");
+        Ok(())
+    } else {
+        Err(AdminError::TokenNotFound(id))
+    }
 }
 
 /// The token a request presents (the value after `Bearer `), checked:

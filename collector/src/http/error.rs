@@ -137,14 +137,15 @@ impl ApiError {
                 AdminError::Unauthorized | AdminError::InvalidToken => StatusCode::UNAUTHORIZED,
                 AdminError::TemplateNotFound(_)
                 | AdminError::SurveyNotFound(_)
-                | AdminError::UnknownSite(_) => StatusCode::NOT_FOUND,
+                | AdminError::UnknownSite(_)
+                | AdminError::TokenNotFound(_) => StatusCode::NOT_FOUND,
                 AdminError::SurveyExists(_)
                 | AdminError::SiteExists(_)
                 | AdminError::NotPublished(_)
                 | AdminError::EditConflict(_) => StatusCode::CONFLICT,
-                AdminError::InvalidSurvey(_) | AdminError::InvalidRequest(_) => {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
+                AdminError::InvalidSurvey(_)
+                | AdminError::InvalidRequest(_)
+                | AdminError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 AdminError::Store(_) | AdminError::Random(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
         }
@@ -252,7 +253,9 @@ impl IntoResponse for ApiError {
         };
         let errors: &[ValidationError] = match &self {
             ApiError::InvalidResponse(errors)
-            | ApiError::Admin(AdminError::InvalidSurvey(errors)) => errors,
+            | ApiError::Admin(
+                AdminError::InvalidSurvey(errors) | AdminError::InvalidFields(errors),
+            ) => errors,
             _ => &[],
         };
         let body = ErrorBody {

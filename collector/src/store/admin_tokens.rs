@@ -86,3 +86,49 @@ impl Store {
         Ok(())
     }
 }
+
+/// A token as the admin API lists it (never the token, nor its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminTokenListing {
+    /// Row id: what `DELETE /api/tokens/{id}` and `manyi admin-token revoke` take.
+    pub id: i64,
+    /// What the token is for.
+    pub name: String,
+    /// When it was created (RFC 3339 UTC).
+    pub created_at: String,
+    /// When it was last used, if ever (RFC 3339 UTC, about a minute precise).
+    pub last_used_at: Option<String>,
+}
+
+impl Store {
+    /// Every token, oldest first.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn list_admin_tokens(&self) -> Result<Vec<AdminTokenListing>, StoreError> {
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, name, created_at, last_used_at FROM admin_tokens ORDER BY id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, created_at, last_used_at)| AdminTokenListing {
+                id,
+                name,
+                created_at,
+                last_used_at,
+            })
+            .collect())
+    }
+
+    /// Revokes (deletes) the token with this id; `false` when there is none.
+    /// Requests are authenticated by looking the hash up on every call, so
+    /// the very next request with that token is refused.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn delete_admin_token(&self, id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM admin_tokens WHERE id = ?")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,4 +1,4 @@
-//! The admin API under `/api/`: templates, surveys and sites, behind a
+//! The admin API under `/api/`: templates, surveys, sites and tokens, behind a
 //! bearer token ([`require_token`]), documented by an OpenAPI document
 //! generated from the handlers (`GET /api/openapi.json`, public: it
 //! describes the API and holds no data).
@@ -9,6 +9,7 @@
 pub mod sites;
 pub mod surveys;
 pub mod templates;
+pub mod tokens;
 
 use axum::Json;
 use axum::Router;
@@ -25,14 +26,14 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::{ApiError, AppState};
-use crate::admin::{AdminError, tokens};
+use crate::admin::{AdminError, tokens as token_auth};
 
 /// The document's frame; paths and schemas are added by the routers.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "manyi admin API",
-        description = "Survey management: templates, surveys (versions, publish, pause) and sites. \
+        description = "Survey management: templates, surveys (versions, publish, pause), sites and admin tokens. \
                        Every path needs `Authorization: Bearer manyi_…` (see `manyi admin-token create`). \
                        Errors are `{code, message, errors}`; 422 `invalid_survey` lists every problem \
                        as `{question: <path>, code, message}`."
@@ -86,6 +87,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(templates::router())
         .merge(surveys::router())
         .merge(sites::router())
+        .merge(tokens::router())
         .split_for_parts()
 }
 
@@ -111,17 +113,19 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// `invalid_token`.
 pub async fn require_token(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(tokens::bearer)
+        .and_then(token_auth::bearer)
         .ok_or(AdminError::Unauthorized)?;
-    let token = tokens::authenticate(state.store(), presented).await?;
+    let token = token_auth::authenticate(state.store(), presented).await?;
     tracing::debug!(token = %token.name, "admin request");
+    // Handlers may ask which token is calling (`GET /api/tokens` marks it).
+    request.extensions_mut().insert(token);
     Ok(next.run(request).await)
 }
 
