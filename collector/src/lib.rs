@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod seed;
 pub mod store;
 pub mod templates;
+pub mod webhooks;
 
 pub use config::{Cli, Command, Config};
 pub use http::{AppState, router};
@@ -58,6 +59,8 @@ use tokio::task::JoinHandle;
 pub struct App {
     state: AppState,
     demo_admin_token: Option<SecretString>,
+    /// Webhook delivery and the overdue sweep, started by [`App::serve`].
+    workers: webhooks::Settings,
 }
 
 impl App {
@@ -85,7 +88,14 @@ impl App {
                 .with_limits(limits)
                 .with_metrics(metrics),
             demo_admin_token,
+            workers: webhooks::Settings::default(),
         })
+    }
+
+    /// The same app with these background-work settings (tests shorten
+    /// the webhook retry delays).
+    pub fn with_worker_settings(self, workers: webhooks::Settings) -> Self {
+        Self { workers, ..self }
     }
 
     /// The admin token `--seed-demo` made for this start (the previous
@@ -120,10 +130,13 @@ impl App {
         let service = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
+        let workers = webhooks::Workers::start(self.state.store(), &self.workers)?;
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        workers.stop().await;
+        served?;
         self.state.store().close().await;
         tracing::info!("collector stopped");
         Ok(())

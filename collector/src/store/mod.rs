@@ -26,6 +26,7 @@ pub mod site_admin;
 pub mod sites;
 pub mod survey_admin;
 pub mod surveys;
+pub mod webhooks;
 pub mod writer;
 
 use anyhow::Context as _;
