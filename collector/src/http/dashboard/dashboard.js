@@ -254,9 +254,14 @@
     var mag = Math.pow(10, Math.floor(Math.log10(raw)));
     var step = [1, 2, 2.5, 5, 10].map(function (m) { return m * mag; })
       .filter(function (s) { return s >= raw; })[0] || 10 * mag;
-    var out = [];
-    for (var v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v * 1e6) / 1e6);
-    if (out[0] > lo) out.unshift(out[0] - step);
+    // From the step at or below `lo` to the first at or above `hi`.
+    var out = [], v = Math.floor(lo / step) * step;
+    out.push(Math.round(v * 1e6) / 1e6);
+    while (v < hi - step * 1e-9) {
+      v += step;
+      out.push(Math.round(v * 1e6) / 1e6);
+    }
+    if (out.length < 2) out.push(Math.round((v + step) * 1e6) / 1e6);
     return out;
   }
 
@@ -293,14 +298,15 @@
       out += '<line class="grid" x1="' + m.l + '" x2="' + (w - m.r) + '" y1="' + r1(y(v)) + '" y2="' + r1(y(v)) + '"/>' +
         '<text x="' + (m.l - 6) + '" y="' + r1(y(v) + 4) + '" text-anchor="end" class="muted">' + esc(fmt(v)) + '</text>';
     });
-    // At most one x label per ~70 px, always the first and the last.
+    // At most one x label per ~70 px: every `every`-th point from the
+    // first, and the last one when it does not crowd the one before.
     var every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(pw / 70))));
-    points.forEach(function (p, i) {
-      if (i % every === 0 || i === n - 1) {
-        if (i !== n - 1 && n - 1 - i < every / 2 && i !== 0) return;
-        var anchor = n === 1 ? 'middle' : i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle';
-        out += '<text x="' + r1(x(i)) + '" y="' + (h - 8) + '" text-anchor="' + anchor + '" class="muted">' + esc(p.label) + '</text>';
-      }
+    var labelled = [];
+    for (var i = 0; i < n; i += every) labelled.push(i);
+    if (labelled[labelled.length - 1] !== n - 1 && n - 1 - labelled[labelled.length - 1] >= every * 0.75) labelled.push(n - 1);
+    labelled.forEach(function (i) {
+      var anchor = n === 1 ? 'middle' : i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle';
+      out += '<text x="' + r1(x(i)) + '" y="' + (h - 8) + '" text-anchor="' + anchor + '" class="muted">' + esc(points[i].label) + '</text>';
     });
     var d = '', pen = false;
     points.forEach(function (p, i) {
