@@ -314,6 +314,16 @@ pub enum RateLimitSwitch {
     Off,
 }
 
+/// Whether the response-analysis pipeline runs in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyticsSwitch {
+    /// Flags, tags and cases within a fraction of a second of each response.
+    On,
+    /// No background analysis (to measure the bare ingest rate); reports
+    /// still analyse what they need when asked.
+    Off,
+}
+
 /// One rate limit: `RATE/UNIT[:BURST]` with UNIT `s`, `m` or `h`
 /// (e.g. `20/s:40`: 20 per second on average, up to 40 at once), or `off`.
 /// The burst defaults to twice the rate.
@@ -434,6 +444,12 @@ pub struct Config {
     /// throttle every customer together.
     #[arg(long, env = "MANYI_RATE_LIMIT_LOOPBACK")]
     pub rate_limit_loopback: bool,
+
+    /// `off` stops the background response analysis (data-quality flags,
+    /// tags, follow-up cases, `response.created`), e.g. to measure the bare
+    /// ingest rate; reports still analyse pending responses when read.
+    #[arg(long, env = "MANYI_ANALYTICS", value_enum, default_value = "on")]
+    pub analytics: AnalyticsSwitch,
 }
 
 impl Config {
@@ -453,6 +469,7 @@ impl Config {
             rate_per_ip: Rate::Off,
             rate_per_site: Rate::Off,
             rate_limit_loopback: true,
+            analytics: AnalyticsSwitch::On,
         }
     }
 

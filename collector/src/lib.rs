@@ -27,6 +27,7 @@
 //! - [`seed`]: the demo site and survey.
 
 pub mod admin;
+pub mod analytics;
 pub mod cases;
 pub mod commands;
 pub mod config;
@@ -83,10 +84,15 @@ impl App {
         http::assets::check_dist(&config.dist);
         let limits = Arc::new(http::limits::RateLimits::from_config(config));
         http::limits::spawn_pruning(&limits);
+        let analytics = match config.analytics {
+            config::AnalyticsSwitch::On => analytics::Pipeline::start(store.clone()),
+            config::AnalyticsSwitch::Off => analytics::Pipeline::manual(store.clone()),
+        };
         Ok(Self {
             state: AppState::new(store, config.dist.clone())
                 .with_limits(limits)
-                .with_metrics(metrics),
+                .with_metrics(metrics)
+                .with_analytics(analytics),
             demo_admin_token,
             workers: webhooks::Settings::default(),
         })
@@ -136,6 +142,8 @@ impl App {
             .await
             .context("serving HTTP");
         workers.stop().await;
+        // The analysis worker finishes its batch before the database closes.
+        self.state.analytics().shutdown().await;
         served?;
         self.state.store().close().await;
         tracing::info!("collector stopped");

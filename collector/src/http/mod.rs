@@ -43,6 +43,7 @@ pub struct AppState {
     pub(crate) dist: Arc<PathBuf>,
     pub(crate) limits: Arc<RateLimits>,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) analytics: crate::analytics::Pipeline,
 }
 
 impl AppState {
@@ -51,6 +52,7 @@ impl AppState {
     /// own (see [`AppState::with_metrics`]).
     pub fn new(store: Store, dist: impl Into<PathBuf>) -> Self {
         Self {
+            analytics: crate::analytics::Pipeline::manual(store.clone()),
             store,
             dist: Arc::new(dist.into()),
             limits: Arc::new(RateLimits::none()),
@@ -67,6 +69,18 @@ impl AppState {
     /// reports to).
     pub fn with_metrics(self, metrics: Arc<Metrics>) -> Self {
         Self { metrics, ..self }
+    }
+
+    /// The same state with this analysis pipeline (without: one with no
+    /// background loop, see [`crate::analytics::Pipeline::manual`]).
+    pub fn with_analytics(self, analytics: crate::analytics::Pipeline) -> Self {
+        Self { analytics, ..self }
+    }
+
+    /// The response-analysis pipeline (`catch_up()` before reading flags,
+    /// tags or cases).
+    pub fn analytics(&self) -> &crate::analytics::Pipeline {
+        &self.analytics
     }
 
     /// The metrics.

@@ -17,6 +17,7 @@
 //! ([`sites`], [`surveys`], [`responses`]).
 
 pub mod admin_tokens;
+pub mod analysis;
 pub mod cases;
 pub mod catalog;
 pub mod eligibility;

@@ -6,6 +6,7 @@
 //! Handlers only parse and call [`crate::admin`], which the `manyi` CLI
 //! calls too.
 
+pub mod analysis;
 pub mod sites;
 pub mod surveys;
 pub mod templates;
@@ -87,6 +88,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(templates::router())
         .merge(surveys::router())
         .merge(sites::router())
+        .merge(analysis::router())
         .merge(tokens::router())
         .split_for_parts()
 }
