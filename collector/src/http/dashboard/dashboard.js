@@ -265,6 +265,14 @@
     return out;
   }
 
+  /** `open` + the label + `</text>`; a label longer than `max` characters is
+   *  cut with '…' and keeps its full text as a tooltip. */
+  function clipped(label, max, open) {
+    label = String(label);
+    if (label.length <= max) return open + esc(label) + '</text>';
+    return '<g><title>' + esc(label) + '</title>' + open + esc(label.slice(0, max - 1) + '…') + '</text></g>';
+  }
+
   function svgOpen(w, h, id, title, desc) {
     return '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ' + w + ' ' + h + '" width="' + w + '" height="' + h +
       '" role="img" aria-labelledby="' + id + '-t ' + id + '-d"><title id="' + id + '-t">' + esc(title) +
@@ -351,10 +359,8 @@
     if (lo < 0) out += '<line class="axis" x1="' + r1(x(0)) + '" x2="' + r1(x(0)) + '" y1="' + m.t + '" y2="' + (h - m.b) + '"/>';
     rows.forEach(function (r, i) {
       var cy = m.t + i * rowH + rowH / 2;
-      var label = String(r.label);
-      var maxChars = Math.max(4, Math.floor(labelW / 7.5));
-      var shown = label.length > maxChars ? label.slice(0, maxChars - 1) + '…' : label;
-      out += '<text x="' + labelW + '" y="' + r1(cy + 4) + '" text-anchor="end"><title>' + esc(label) + '</title>' + esc(shown) + '</text>';
+      out += clipped(r.label, Math.max(4, Math.floor(labelW / 7.5)),
+        '<text x="' + labelW + '" y="' + r1(cy + 4) + '" text-anchor="end">');
       if (r.value === null || r.value === undefined) {
         out += '<text x="' + x0 + '" y="' + r1(cy + 4) + '" class="muted">—</text>';
         return;
@@ -399,10 +405,8 @@
     var out = svgOpen(w, h, opts.id, opts.title, opts.desc);
     var fmt = opts.format || function (v) { return String(v); };
     cols.forEach(function (c, j) {
-      var label = String(c.label);
-      var maxChars = Math.max(3, Math.floor(cellW / 7.5));
-      out += '<text x="' + (labelW + j * cellW + cellW / 2) + '" y="16" text-anchor="middle"><title>' + esc(label) + '</title>' +
-        esc(label.length > maxChars ? label.slice(0, maxChars - 1) + '…' : label) + '</text>';
+      out += clipped(c.label, Math.max(3, Math.floor(cellW / 7.5)),
+        '<text x="' + (labelW + j * cellW + cellW / 2) + '" y="16" text-anchor="middle">');
     });
     rows.forEach(function (r, i) {
       var y0 = 24 + i * cellH;
