@@ -2,13 +2,18 @@
 //! with a token, picks the NPS template, sees a validation error next to the
 //! field that caused it, creates and publishes the survey, and a customer
 //! then answers it through the ordinary loader; a wrong token is refused on
-//! the login form.
+//! the login form; on a phone, a site is created (its origin error shown
+//! next to the field, its secret shown once) and tokens are created and
+//! revoked; a survey's version history shows a superseded version with the
+//! answers it keeps, and the embed code asks for a signature when the site
+//! requires one.
 
 use anyhow::{Context, Result};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use manyi_tests::app::TestApp;
 use manyi_tests::browser::{Browser, Device, find, wait_for};
+use manyi_tests::surveys::AdminApi;
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
@@ -253,6 +258,274 @@ async fn a_wrong_token_is_refused_on_the_login_form() -> Result<()> {
     type_into(c, "#token", " ").await?;
     visible(c, "#login-submit").await?.click().await?;
     text_containing(c, "#login-error", "Paste an admin token").await?;
+
+    browser.close().await?;
+    Ok(())
+}
+
+/// The demo admin token of `app`.
+fn demo_token(app: &TestApp) -> Result<String> {
+    Ok(app
+        .app
+        .demo_admin_token
+        .as_ref()
+        .context("the demo seed hands out an admin token")?
+        .expose_secret()
+        .to_owned())
+}
+
+/// The field-error placement probe: is the message in `slot` next to
+/// `input`, is the input marked invalid, described by it, and focused?
+async fn error_next_to(browser: &Browser, input: &str, slot: &str) -> Result<Value> {
+    let script = format!(
+        "var i = document.getElementById('{input}'); var e = document.getElementById('{slot}'); \
+         if (!e.textContent) return null; \
+         return {{ same_field: i.closest('.field') === e.closest('.field'), \
+                  invalid: i.getAttribute('aria-invalid'), \
+                  described: i.getAttribute('aria-describedby').split(' ').indexOf(e.id) >= 0, \
+                  focused: document.activeElement === i, text: e.textContent }};"
+    );
+    wait_for(&format!("an error in #{slot}"), || async {
+        let v = browser.js(&script).await?;
+        Ok((!v.is_null()).then_some(v))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn sites_and_tokens_are_managed_from_the_admin_ui_on_a_phone() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let token = demo_token(&app)?;
+    let browser = Browser::start(Device::WeChatPhone).await?;
+    let c = &browser.client;
+    log_in(&browser, &app, &token).await?;
+    text_containing(c, "#site-list", "demo").await?;
+
+    // A bad origin: the collector's message lands next to the origins field.
+    type_into(c, "#s-key", "shop-tw").await?;
+    type_into(c, "#s-name", "Shop TW").await?;
+    type_into(c, "#s-origins", "https://shop.example\nftp://nope").await?;
+    visible(c, "#s-require").await?.click().await?;
+    visible(c, "#site-create").await?.click().await?;
+    let placement = error_next_to(&browser, "s-origins", "err-s-origins").await?;
+    assert_eq!(
+        placement,
+        json!({ "same_field": true, "invalid": "true", "described": true, "focused": true,
+                "text": placement["text"] }),
+        "error next to the origins field, announced and focused"
+    );
+    assert!(
+        placement["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ftp://nope"),
+        "{placement}"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sites WHERE key = 'shop-tw'")
+        .fetch_one(&app.db)
+        .await?;
+    assert_eq!(stored, 0, "nothing stored for an invalid site");
+
+    // Fixed: created, the secret shown once, the stored row as asked.
+    type_into(c, "#s-origins", "https://Shop.Example/").await?;
+    visible(c, "#site-create").await?.click().await?;
+    let secret = visible(c, "#site-secret-value").await?.text().await?;
+    assert!(
+        secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{secret}"
+    );
+    let (origins, require, stored_secret): (String, i64, Option<String>) = sqlx::query_as(
+        "SELECT allowed_origins, require_signature, signing_secret FROM sites WHERE key = 'shop-tw'",
+    )
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(
+        (origins.as_str(), require, stored_secret.as_deref()),
+        (r#"["https://shop.example"]"#, 1, Some(secret.as_str()))
+    );
+    let row = text_containing(c, r#"#site-list [data-site-key="shop-tw"]"#, "Shop TW").await?;
+    assert!(
+        row.contains("https://shop.example") && row.contains("signatures required"),
+        "{row}"
+    );
+    assert_eq!(
+        browser
+            .js("return [document.getElementById('s-key').value, \
+                 document.getElementById('err-s-origins').textContent, \
+                 document.getElementById('s-origins').hasAttribute('aria-invalid')]")
+            .await?,
+        json!(["", "", false]),
+        "the form is cleared with its errors"
+    );
+
+    // A token: created and shown once; the session's own token is marked.
+    type_into(c, "#t-name", "ci bot").await?;
+    visible(c, "#token-create").await?.click().await?;
+    let new_token = visible(c, "#token-secret-value").await?.text().await?;
+    assert!(new_token.starts_with("manyi_"), "{new_token}");
+    let (new_id,): (i64,) = sqlx::query_as("SELECT id FROM admin_tokens WHERE name = 'ci bot'")
+        .fetch_one(&app.db)
+        .await?;
+    text_containing(c, &format!(r#"[data-token-id="{new_id}"]"#), "ci bot").await?;
+    let (demo_id,): (i64,) = sqlx::query_as("SELECT id FROM admin_tokens WHERE name = 'demo'")
+        .fetch_one(&app.db)
+        .await?;
+    text_containing(
+        c,
+        &format!(r#"[data-token-id="{demo_id}"]"#),
+        "this session",
+    )
+    .await?;
+
+    // Nothing overflows sideways on the 360 px phone.
+    assert_eq!(
+        browser
+            .js("return document.documentElement.scrollWidth <= window.innerWidth")
+            .await?,
+        json!(true),
+        "the page fits the phone's width"
+    );
+
+    // Revoking asks once more on the button itself, then removes the row.
+    let revoke = format!(r#"button[data-revoke="{new_id}"]"#);
+    visible(c, &revoke).await?.click().await?;
+    text_containing(c, &revoke, "Confirm: revoke “ci bot”").await?;
+    let count = |id: i64| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM admin_tokens WHERE id = ?")
+            .bind(id)
+            .fetch_one(&app.db)
+    };
+    assert_eq!(count(new_id).await?, 1, "not yet revoked");
+    visible(c, &revoke).await?.click().await?;
+    wait_for("the ci bot token revoked", || async {
+        Ok((count(new_id).await? == 0).then_some(()))
+    })
+    .await?;
+    text_containing(c, "#status", "revoked").await?;
+
+    // Revoking the session's own token ends the session.
+    let own = format!(r#"button[data-revoke="{demo_id}"]"#);
+    visible(c, &own).await?.click().await?;
+    visible(c, &own).await?.click().await?;
+    text_containing(c, "#login-error", "You revoked the token of this session").await?;
+    assert_eq!(count(demo_id).await?, 0);
+    assert_eq!(
+        browser
+            .js("return [document.getElementById('home-view').hidden, \
+                 sessionStorage.getItem('manyi:admin-token')]")
+            .await?,
+        json!([true, null])
+    );
+
+    browser.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_version_history_and_the_embed_code_follow_the_survey_and_its_site() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let token = demo_token(&app)?;
+    let admin = AdminApi::new(&app)?;
+    admin.publish_template("nps", "hist").await?;
+    // One answer to v1, then v2 published.
+    let response = json!({
+        "response_id": uuid::Uuid::new_v4().to_string(), "site": "demo",
+        "survey_id": "hist", "survey_version": 1, "answers": { "nps": 10 },
+        "context": { "order_id": "H-1", "customer": "c-h" },
+        "timing": { "shown_at": "2026-11-23T08:00:00Z", "submitted_at": "2026-11-23T08:00:20Z" }
+    });
+    admin
+        .call(reqwest::Method::POST, "/v1/responses", Some(response))
+        .await?;
+    admin
+        .call(
+            reqwest::Method::PUT,
+            "/api/surveys/hist",
+            Some(json!({ "brand_color": "#000000" })),
+        )
+        .await?;
+    admin.publish("hist").await?;
+    admin
+        .call(
+            reqwest::Method::POST,
+            "/api/sites",
+            Some(json!({ "key": "signed-shop", "name": "Signed shop", "require_signature": true })),
+        )
+        .await?;
+
+    let browser = Browser::start(Device::Desktop).await?;
+    let c = &browser.client;
+    log_in(&browser, &app, &token).await?;
+    visible(c, r#"button[data-edit="hist"]"#)
+        .await?
+        .click()
+        .await?;
+    let rows = wait_for("the version history", || async {
+        let v = browser
+            .js("return Array.prototype.map.call(document.querySelectorAll('#history-rows tr'), \
+                 function (r) { return [r.dataset.version, r.querySelector('[data-state]').textContent, \
+                 r.querySelector('[data-responses]').textContent]; })")
+            .await?;
+        Ok((v.as_array().is_some_and(|a| a.len() == 2)).then_some(v))
+    })
+    .await?;
+    assert_eq!(
+        rows,
+        json!([
+            ["2", "published · live", "0"],
+            [
+                "1",
+                "superseded by version 2 (still accepts answers already under way)",
+                "1"
+            ]
+        ])
+    );
+
+    // The embed code for this survey on the demo site (signatures optional).
+    let code = text_containing(c, "#code-show", "survey: 'hist'").await?;
+    assert!(code.contains("manyi('show', {"), "{code}");
+    assert!(
+        code.contains("// sig: SIG_FROM_YOUR_SERVER, exp: EXP_FROM_YOUR_SERVER"),
+        "{code}"
+    );
+    text_containing(c, "#code-tag", r#"/manyi.js" data-site="demo""#).await?;
+    let signing = browser
+        .js("return document.getElementById('code-panel').textContent")
+        .await?;
+    let signing = signing.as_str().unwrap_or_default();
+    for needle in [
+        "site|survey|order|customer|exp",
+        "createHmac('sha256', secret)",
+        "hmac.new(secret.encode()",
+    ] {
+        assert!(signing.contains(needle), "{needle} in the code panel");
+    }
+
+    // A new survey on a site that requires signatures: sig and exp are asked for.
+    visible(c, "#back").await?.click().await?;
+    visible(c, r#"button[data-template="nps"]"#)
+        .await?
+        .click()
+        .await?;
+    text_containing(c, "#editor-title", "New survey").await?;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('history-panel').hidden")
+            .await?,
+        json!(true),
+        "no history before the survey exists"
+    );
+    visible(c, "#f-site")
+        .await?
+        .select_by_value("signed-shop")
+        .await?;
+    type_into(c, "#f-survey_id", "signed-nps").await?;
+    let code = text_containing(c, "#code-show", "survey: 'signed-nps'").await?;
+    assert!(
+        code.contains("\n                  sig: SIG_FROM_YOUR_SERVER, exp: EXP_FROM_YOUR_SERVER"),
+        "{code}"
+    );
+    text_containing(c, "#code-tag", r#"data-site="signed-shop""#).await?;
 
     browser.close().await?;
     Ok(())

@@ -1,5 +1,5 @@
-/* manyi admin UI: login, template gallery, survey editor, live preview,
- * embed code. Talks to /api/* with the token kept in sessionStorage.
+/* manyi admin UI: login, template gallery, survey editor with version
+ * history, live preview, embed code, sites and admin tokens. Talks to /api/* with the token kept in sessionStorage.
  * See collector/src/http/admin_ui.rs for the design notes. */
 (function () {
   'use strict';
@@ -40,7 +40,25 @@
       code: '获取代码', code_tag: '1. 每个页面一次，放在 </body> 之前：',
       code_show: '2. 支付完成（或工单关闭）后调用：',
       code_sign: '3. 如果站点要求签名：在服务器端用站点密钥对 site|survey|order|customer|exp 做 HMAC-SHA256（见 docs/signing.md），并传入 sig 和 exp：',
-      required_field: '必填。', unexpected: '请求失败：{e}', unknown_problem: '{path}：{msg}'
+      required_field: '必填。', unexpected: '请求失败：{e}', unknown_problem: '{path}：{msg}',
+      sites_title: '站点', add_site: '添加站点', site_key: '站点 key', site_name: '名称',
+      sites_help: '站点是嵌入问卷的网站或 H5：key 写在脚本标签里，允许的来源可以提交答卷，密钥在您的服务器上为订单和客户签名。',
+      site_key_help: '小写字母、数字、- 和 _，例如 shop-cn。用作 data-site="…"，创建后不可更改。',
+      site_origins: '允许的来源（每行一个）',
+      site_origins_help: '嵌入问卷的页面来源，例如 https://shop.example 或 http://localhost:3000（不含路径）；* 表示任意来源。留空：只允许本服务自己的页面。',
+      site_require: '要求对订单和客户签名（答卷会触发跟进工单时建议开启）', create_site: '创建站点',
+      secret_title: '签名密钥（只显示这一次）：', secret_help: '请保存在您的服务器上（不要放进页面）。之后无法再次查看。',
+      site_created: '站点 {key} 已创建。', origins_none: '仅本服务页面', signatures_required: '需要签名',
+      signatures_optional: '签名可选', tokens_title: '管理令牌', add_token: '新建令牌', token_name: '用途',
+      create_token: '创建令牌', token_secret_title: '新令牌（只显示这一次）：', token_created: '令牌“{name}”已创建。',
+      this_session: '当前会话', never_used: '从未使用', last_used: '最近使用 {t}', created_at: '创建于 {t}',
+      revoke: '撤销', revoke_confirm: '确认撤销“{name}”', revoked: '令牌“{name}”已撤销。',
+      own_token_revoked: '您撤销了当前会话的令牌，请用其他令牌登录。',
+      history: '版本', history_help: '已发布的版本不会再改变：编辑会生成下一个版本。答卷始终记在所回答的版本下。',
+      col_version: '版本', col_state: '状态', col_responses: '答卷', col_created: '创建时间',
+      state_live: '线上', state_replaced: '已被版本 {v} 取代', state_superseded: '已被版本 {v} 取代（仍接受已打开问卷的答卷）',
+      code_sig: '// 站点要求签名：sig 和 exp 由您的服务器生成（见第 3 步）',
+      code_sig_optional: '// 如果站点要求签名，再传入 sig 和 exp（见第 3 步）'
     },
     'zh-TW': {
       skip: '跳到正文', admin: '管理', language: '語言', logout: '登出',
@@ -73,7 +91,25 @@
       code: '取得程式碼', code_tag: '1. 每個頁面一次，放在 </body> 之前：',
       code_show: '2. 付款完成（或工單關閉）後呼叫：',
       code_sign: '3. 如果網站要求簽章：在伺服器端用網站密鑰對 site|survey|order|customer|exp 做 HMAC-SHA256（見 docs/signing.md），並傳入 sig 和 exp：',
-      required_field: '必填。', unexpected: '請求失敗：{e}', unknown_problem: '{path}：{msg}'
+      required_field: '必填。', unexpected: '請求失敗：{e}', unknown_problem: '{path}：{msg}',
+      sites_title: '網站', add_site: '新增網站', site_key: '網站 key', site_name: '名稱',
+      sites_help: '網站是嵌入問卷的網頁或 H5：key 寫在指令碼標籤裡，允許的來源可以提交答卷，密鑰在您的伺服器上為訂單和客戶簽章。',
+      site_key_help: '小寫字母、數字、- 和 _，例如 shop-tw。用作 data-site="…"，建立後不可變更。',
+      site_origins: '允許的來源（每行一個）',
+      site_origins_help: '嵌入問卷的頁面來源，例如 https://shop.example 或 http://localhost:3000（不含路徑）；* 表示任意來源。留空：只允許本服務自己的頁面。',
+      site_require: '要求對訂單和客戶簽章（答卷會觸發追蹤案件時建議開啟）', create_site: '建立網站',
+      secret_title: '簽章密鑰（只顯示這一次）：', secret_help: '請保存在您的伺服器上（不要放進頁面）。之後無法再次查看。',
+      site_created: '網站 {key} 已建立。', origins_none: '僅本服務頁面', signatures_required: '需要簽章',
+      signatures_optional: '簽章可選', tokens_title: '管理權杖', add_token: '新增權杖', token_name: '用途',
+      create_token: '建立權杖', token_secret_title: '新權杖（只顯示這一次）：', token_created: '權杖「{name}」已建立。',
+      this_session: '目前工作階段', never_used: '從未使用', last_used: '最近使用 {t}', created_at: '建立於 {t}',
+      revoke: '撤銷', revoke_confirm: '確認撤銷「{name}」', revoked: '權杖「{name}」已撤銷。',
+      own_token_revoked: '您撤銷了目前工作階段的權杖，請用其他權杖登入。',
+      history: '版本', history_help: '已發布的版本不會再改變：編輯會產生下一個版本。答卷一律記在所回答的版本下。',
+      col_version: '版本', col_state: '狀態', col_responses: '答卷', col_created: '建立時間',
+      state_live: '線上', state_replaced: '已被版本 {v} 取代', state_superseded: '已被版本 {v} 取代（仍接受已開啟問卷的答卷）',
+      code_sig: '// 網站要求簽章：sig 和 exp 由您的伺服器產生（見第 3 步）',
+      code_sig_optional: '// 如果網站要求簽章，再傳入 sig 和 exp（見第 3 步）'
     },
     en: {
       skip: 'Skip to content', admin: 'admin', language: 'Language', logout: 'Log out',
@@ -106,7 +142,25 @@
       code: 'Get the code', code_tag: '1. Once per page, before </body>:',
       code_show: '2. After payment (or when a ticket closes):',
       code_sign: '3. If the site requires signed context, sign on your server (HMAC-SHA256 over site|survey|order|customer|exp with the site\'s secret; see docs/signing.md) and pass sig and exp:',
-      required_field: 'Required.', unexpected: 'The request failed: {e}', unknown_problem: '{path}: {msg}'
+      required_field: 'Required.', unexpected: 'The request failed: {e}', unknown_problem: '{path}: {msg}',
+      sites_title: 'Sites', add_site: 'Add a site', site_key: 'Site key', site_name: 'Name',
+      sites_help: 'A site is a web property that embeds surveys: its key goes in the script tag, its allowed origins may post answers, its secret signs the order and customer on your server.',
+      site_key_help: 'Lower-case letters, digits, - and _, e.g. shop-cn. Used as data-site="…"; cannot change later.',
+      site_origins: 'Allowed origins (one per line)',
+      site_origins_help: 'The pages that embed the survey, e.g. https://shop.example or http://localhost:3000 (no path); * allows any. None: only this collector\'s own pages.',
+      site_require: 'Require signed order and customer (recommended when answers open cases)', create_site: 'Create site',
+      secret_title: 'Signing secret, shown only now:', secret_help: 'Keep it on your servers (never in the page). It cannot be shown again.',
+      site_created: 'Site {key} created.', origins_none: 'own pages only', signatures_required: 'signatures required',
+      signatures_optional: 'signatures optional', tokens_title: 'Admin tokens', add_token: 'New token', token_name: 'What it is for',
+      create_token: 'Create token', token_secret_title: 'New token, shown only now:', token_created: 'Token “{name}” created.',
+      this_session: 'this session', never_used: 'never used', last_used: 'last used {t}', created_at: 'created {t}',
+      revoke: 'Revoke', revoke_confirm: 'Confirm: revoke “{name}”', revoked: 'Token “{name}” revoked.',
+      own_token_revoked: 'You revoked the token of this session: log in with another one.',
+      history: 'Versions', history_help: 'A published version never changes: editing it makes the next version. Answers keep the version they answered.',
+      col_version: 'Version', col_state: 'State', col_responses: 'Answers', col_created: 'Created',
+      state_live: 'live', state_replaced: 'replaced by version {v}', state_superseded: 'superseded by version {v} (still accepts answers already under way)',
+      code_sig: '// the site requires signatures: sig and exp come from your server (step 3)',
+      code_sig_optional: '// if the site requires signatures, also pass sig and exp (step 3)'
     }
   };
 
@@ -241,15 +295,153 @@
   }
 
   function home() {
-    return Promise.all([api('GET', '/api/templates'), api('GET', '/api/surveys'), api('GET', '/api/sites')])
+    return Promise.all([api('GET', '/api/templates'), api('GET', '/api/surveys'), api('GET', '/api/sites'),
+      api('GET', '/api/tokens')])
       .then(function (r) {
         templates = r[0] || [];
         sites = r[2] || [];
         renderSurveys(r[1] || []);
         renderGallery();
+        renderSites();
+        renderTokens(r[3] || []);
         signedIn = true;
         show('home-view');
       });
+  }
+
+  // ---- sites and tokens ---------------------------------------------------
+
+  function renderSites() {
+    var ul = $('site-list');
+    ul.textContent = '';
+    sites.forEach(function (s) {
+      ul.appendChild(el('li', { 'data-site-key': s.key }, [
+        el('strong', { text: s.key }),
+        el('span', { text: s.name }),
+        el('span', { 'class': 'meta', text: s.allowed_origins.length ? s.allowed_origins.join(' ') : t('origins_none') }),
+        el('span', { 'class': 'badge', text: t(s.require_signature ? 'signatures_required' : 'signatures_optional') })
+      ]));
+    });
+  }
+
+  function renderTokens(list) {
+    var ul = $('token-list');
+    ul.textContent = '';
+    list.forEach(function (tok) {
+      var b = el('button', { type: 'button', 'class': 'secondary', 'data-revoke': tok.id, text: t('revoke') });
+      b.addEventListener('click', function () { revokeToken(tok, b); });
+      ul.appendChild(el('li', { 'data-token-id': tok.id }, [
+        el('strong', { text: tok.name }),
+        tok.current ? el('span', { 'class': 'badge published', text: t('this_session') }) : null,
+        el('span', { 'class': 'meta', text: t('created_at', { t: when(tok.created_at) }) + ' · ' +
+          (tok.last_used_at ? t('last_used', { t: when(tok.last_used_at) }) : t('never_used')) }),
+        b
+      ]));
+    });
+  }
+
+  /** A stored RFC 3339 UTC time, shown in the browser's time zone. */
+  function when(ts) {
+    var d = new Date(ts);
+    return isNaN(d) ? ts : d.toLocaleString(lang);
+  }
+
+  /** Shows the errors of a small form next to their fields: `slotFor`
+   * maps an error path to the `data-*-error-for` value of its slot. */
+  function formErrors(form, attr, e, slotFor) {
+    form.querySelectorAll('[' + attr + ']').forEach(function (x) { x.textContent = ''; });
+    form.querySelectorAll('[aria-invalid]').forEach(function (x) { x.removeAttribute('aria-invalid'); });
+    var first = null;
+    var unplaced = [];
+    var items = e.errors && e.errors.length ? e.errors : [{ question: '', message: e.message }];
+    items.forEach(function (item) {
+      var key = slotFor(item.question || '');
+      var slot = key && form.querySelector('[' + attr + '="' + key + '"]');
+      if (!slot) { unplaced.push(item.message); return; }
+      slot.textContent = (slot.textContent ? slot.textContent + ' ' : '') + item.message;
+      var input = slot.closest('.field').querySelector('input, textarea');
+      input.setAttribute('aria-invalid', 'true');
+      if (!first) first = input;
+    });
+    say(t('unexpected', { e: unplaced.length ? unplaced.join(' ') : e.message }), true);
+    if (first) first.focus();
+  }
+
+  function clearFormErrors(form, attr) {
+    form.querySelectorAll('[' + attr + ']').forEach(function (x) { x.textContent = ''; });
+    form.querySelectorAll('[aria-invalid]').forEach(function (x) { x.removeAttribute('aria-invalid'); });
+  }
+
+  function createSite(ev) {
+    ev.preventDefault();
+    var form = $('site-form');
+    var body = {
+      key: $('s-key').value.trim(),
+      name: $('s-name').value.trim(),
+      allowed_origins: $('s-origins').value.split('\n').map(function (o) { return o.trim(); })
+        .filter(function (o) { return o; }),
+      require_signature: $('s-require').checked
+    };
+    $('site-create').disabled = true;
+    $('site-secret').hidden = true;
+    say('');
+    api('POST', '/api/sites', body).then(function (created) {
+      clearFormErrors(form, 'data-site-error-for');
+      form.reset();
+      $('site-secret-value').textContent = created.secret;
+      $('site-secret').hidden = false;
+      $('site-secret').focus();
+      say(t('site_created', { key: created.key }));
+      return api('GET', '/api/sites').then(function (list) { sites = list || []; renderSites(); });
+    }, function (e) {
+      if (e.status === 401) return;
+      if (e.code === 'site_exists') e.errors = [{ question: 'key', message: e.message }];
+      formErrors(form, 'data-site-error-for', e, function (path) {
+        if (path === 'key' || path === 'name') return path;
+        if (/^allowed_origins(\[\d+\])?$/.test(path)) return 'allowed_origins';
+        return null;
+      });
+    }).then(function () { $('site-create').disabled = false; });
+  }
+
+  function createToken(ev) {
+    ev.preventDefault();
+    var form = $('token-form');
+    $('token-create').disabled = true;
+    $('token-secret').hidden = true;
+    say('');
+    api('POST', '/api/tokens', { name: $('t-name').value }).then(function (created) {
+      clearFormErrors(form, 'data-token-error-for');
+      form.reset();
+      $('token-secret-value').textContent = created.token;
+      $('token-secret').hidden = false;
+      $('token-secret').focus();
+      say(t('token_created', { name: created.name }));
+      return api('GET', '/api/tokens').then(renderTokens);
+    }, function (e) {
+      if (e.status === 401) return;
+      formErrors(form, 'data-token-error-for', e, function (path) { return path === 'name' ? 'name' : null; });
+    }).then(function () { $('token-create').disabled = false; });
+  }
+
+  /** First click arms the button (its label asks to confirm), the second
+   * revokes: no modal dialog, and a slip of the finger costs nothing. */
+  function revokeToken(tok, button) {
+    if (!button.dataset.armed) {
+      button.dataset.armed = '1';
+      button.textContent = t('revoke_confirm', { name: tok.name });
+      button.classList.add('danger');
+      return;
+    }
+    button.disabled = true;
+    api('DELETE', '/api/tokens/' + encodeURIComponent(tok.id)).then(function () {
+      if (tok.current) { logout(t('own_token_revoked')); return null; }
+      say(t('revoked', { name: tok.name }));
+      return api('GET', '/api/tokens').then(function (list) {
+        renderTokens(list);
+        $('tokens-title').focus();
+      });
+    }, fail);
   }
 
   function statusText(s) { return t('status_' + s); }
@@ -443,7 +635,28 @@
     if (/^#[0-9a-fA-F]{6}$/.test(v)) $('f-brand_swatch').value = v.toLowerCase();
   }
 
+  function renderHistory() {
+    var d = ed && ed.detail;
+    $('history-panel').hidden = !d;
+    var body = $('history-rows');
+    body.textContent = '';
+    if (!d) return;
+    d.versions.slice().reverse().forEach(function (v) {
+      var state = statusText(v.status);
+      if (v.superseded_by && v.status === 'published') state = t('state_superseded', { v: v.superseded_by });
+      else if (v.superseded_by) state += ' · ' + t('state_replaced', { v: v.superseded_by });
+      else if (v.version === d.published_version) state += ' · ' + t('state_live');
+      body.appendChild(el('tr', { 'data-version': v.version, 'data-superseded-by': v.superseded_by }, [
+        el('th', { scope: 'row', text: 'v' + v.version }),
+        el('td', { 'data-state': '', text: state }),
+        el('td', { 'data-responses': '', text: String(v.responses) }),
+        el('td', { text: when(v.created_at) })
+      ]));
+    });
+  }
+
   function updateState() {
+    renderHistory();
     var d = ed && ed.detail;
     $('create').hidden = !!d;
     $('save').hidden = !d;
@@ -622,10 +835,15 @@
     var site = $('f-site').value || 'SITE_KEY';
     var id = $('f-survey_id').value.trim() || 'SURVEY_ID';
     $('code-tag').textContent = '<script async src="' + location.origin + '/manyi.js" data-site="' + site + '"></script>';
+    var chosen = sites.filter(function (s) { return s.key === site; })[0];
+    var signed = !!(chosen && chosen.require_signature);
     $('code-show').textContent = '<script>\n' +
       '  window.manyi = window.manyi || function(){(manyi.q = manyi.q || []).push(arguments)};\n' +
       "  manyi('show', { survey: '" + id + "', orderId: ORDER_ID, customer: CUSTOMER_ID,\n" +
-      "                  channel: 'web', locale: '" + ($('f-default_locale').value || 'zh-CN') + "' });\n" +
+      "                  channel: 'web', segment: SEGMENT, locale: '" + ($('f-default_locale').value || 'zh-CN') + "',\n" +
+      '                  ' + t(signed ? 'code_sig' : 'code_sig_optional') + '\n' +
+      '                  ' + (signed ? '' : '// ') + 'sig: SIG_FROM_YOUR_SERVER, exp: EXP_FROM_YOUR_SERVER\n' +
+      '  });\n' +
       '</script>';
   }
 
@@ -728,6 +946,8 @@
       }
     });
     $('login-form').addEventListener('submit', login);
+    $('site-form').addEventListener('submit', createSite);
+    $('token-form').addEventListener('submit', createToken);
     $('logout').addEventListener('click', function () { ed = null; logout(''); });
     $('back').addEventListener('click', function () { ed = null; home().catch(fail); });
     $('survey-form').addEventListener('submit', create);
