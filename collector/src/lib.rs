@@ -35,6 +35,7 @@ pub mod eligibility;
 pub mod hosted;
 pub mod http;
 pub mod ingest;
+pub mod reports;
 pub mod seed;
 pub mod store;
 pub mod templates;
@@ -88,6 +89,7 @@ impl App {
             config::AnalyticsSwitch::On => analytics::Pipeline::start(store.clone()),
             config::AnalyticsSwitch::Off => analytics::Pipeline::manual(store.clone()),
         };
+        reports::rollup::spawn(store.clone());
         Ok(Self {
             state: AppState::new(store, config.dist.clone())
                 .with_limits(limits)

@@ -7,6 +7,7 @@
 //! calls too.
 
 pub mod analysis;
+pub mod reports;
 pub mod sites;
 pub mod surveys;
 pub mod templates;
@@ -89,6 +90,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(surveys::router())
         .merge(sites::router())
         .merge(analysis::router())
+        .merge(reports::router())
         .merge(tokens::router())
         .split_for_parts()
 }

@@ -1,0 +1,677 @@
+//! Reports: NPS, CSAT, CES, Likert means per question and SERVQUAL
+//! dimension, response rate, completion time and follow-up reasons, over
+//! any date range, filtered, grouped and as trends — all from the rollups
+//! of migration 0007 (see [`rollup`]), so a report over a million responses
+//! reads a few thousand pre-summed rows.
+//!
+//! Metric definitions are those of [`manyi_shared::metrics`] (and
+//! shared/DESIGN.md); margins of error and the low-sample mark are
+//! documented there. Days are reporting days in UTC+08:00 ([`days`]).
+//! Flagged responses (data quality) are left out unless asked for, and the
+//! number left out is always reported.
+//!
+//! The HTTP contract is docs/reports-api.md; handlers are in
+//! `crate::http::admin::reports`.
+
+pub mod days;
+pub mod durations;
+pub mod kpis;
+pub mod query;
+pub mod rollup;
+
+use manyi_shared::Survey;
+use manyi_shared::metrics::{self, ValueCounts};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use self::days::{Interval, REPORT_OFFSET_TEXT, buckets, format_day};
+use self::kpis::{KpiSums, Kpis};
+use self::query::{Filter, GroupBy};
+use crate::store::reports::Key;
+use crate::store::{Store, StoreError};
+
+/// A date range as answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Period {
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day (inclusive).
+    pub to: String,
+    /// Days covered.
+    pub days: i64,
+}
+
+impl Period {
+    fn of(f: &Filter) -> Self {
+        Self {
+            from: format_day(f.from),
+            to: format_day(f.to),
+            days: f.days(),
+        }
+    }
+}
+
+/// What every report answer carries besides its figures.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Frame {
+    /// The range reported.
+    pub period: Period,
+    /// The reporting offset of days, `+08:00`.
+    pub utc_offset: &'static str,
+    /// Whether flagged responses are counted.
+    pub include_flagged: bool,
+    /// Figures from fewer answers are marked `low_sample`.
+    pub low_sample_threshold: u64,
+}
+
+impl Frame {
+    fn of(f: &Filter) -> Self {
+        Self {
+            period: Period::of(f),
+            utc_offset: REPORT_OFFSET_TEXT,
+            include_flagged: f.include_flagged,
+            low_sample_threshold: metrics::LOW_SAMPLE,
+        }
+    }
+}
+
+/// Sums per group key (`[]` when not grouped, `[day]` / `[day, group]` for
+/// trends). Flagged responses are counted as excluded unless included.
+async fn sums_by(
+    store: &Store,
+    filter: &Filter,
+    group: Option<GroupBy>,
+    by_day: bool,
+) -> Result<BTreeMap<Vec<String>, KpiSums>, StoreError> {
+    let sel = filter.selection(group);
+    let mut keys = Vec::new();
+    if by_day {
+        keys.push(Key::Day);
+    }
+    if let Some(g) = group {
+        keys.push(g.key());
+    }
+    let mut out: BTreeMap<Vec<String>, KpiSums> = BTreeMap::new();
+    let per_question = group == Some(GroupBy::Question);
+    if !per_question {
+        for row in store.report_totals(&sel, &keys).await? {
+            let e = out.entry(row.keys).or_default();
+            if row.flagged && !filter.include_flagged {
+                e.excluded_flagged += row.responses;
+            } else {
+                e.responses += row.responses;
+                e.timed += row.timed;
+            }
+        }
+        for (k, bucket, n) in store.report_durations(&sel, &keys).await? {
+            *out.entry(k)
+                .or_default()
+                .durations
+                .entry(bucket)
+                .or_default() += n;
+        }
+    }
+    for row in store.report_scores(&sel, &keys).await? {
+        let e = out.entry(row.keys).or_default();
+        e.add_scores(&row.kind, &row.counts);
+        if per_question {
+            // A question group's responses are the answers to it.
+            e.responses = e.responses.max(row.counts.iter().sum());
+        }
+    }
+    if shown_known(filter, group) {
+        for (k, n) in store.report_shown(&sel, &keys).await? {
+            out.entry(k).or_default().shown = Some(n);
+        }
+        for e in out.values_mut() {
+            e.shown.get_or_insert(0);
+        }
+    }
+    Ok(out)
+}
+
+/// Impressions are stored per survey and day only.
+fn shown_known(filter: &Filter, group: Option<GroupBy>) -> bool {
+    !filter.narrower_than_survey() && matches!(group, None | Some(GroupBy::Survey))
+}
+
+/// Responses left out as flagged under `filter` (0 when included).
+async fn excluded(store: &Store, filter: &Filter) -> Result<u64, StoreError> {
+    if filter.include_flagged {
+        return Ok(0);
+    }
+    let rows = store.report_totals(&filter.selection(None), &[]).await?;
+    Ok(rows.iter().filter(|r| r.flagged).map(|r| r.responses).sum())
+}
+
+/// Current − previous, when both exist.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Change {
+    /// Responses.
+    pub responses: i64,
+    /// Response rate (fraction).
+    pub response_rate: Option<f64>,
+    /// Median completion seconds.
+    pub median_seconds: Option<f64>,
+    /// NPS points.
+    pub nps: Option<f64>,
+    /// CSAT top-2-box, percentage points.
+    pub csat_top2_pct: Option<f64>,
+    /// CSAT mean.
+    pub csat_mean: Option<f64>,
+    /// CES mean.
+    pub ces_mean: Option<f64>,
+    /// CES % easy, percentage points.
+    pub ces_easy_pct: Option<f64>,
+}
+
+fn diff(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(a? - b?)
+}
+
+impl Change {
+    fn between(c: &Kpis, p: &Kpis) -> Self {
+        Self {
+            responses: c.responses as i64 - p.responses as i64,
+            response_rate: diff(c.response_rate, p.response_rate),
+            median_seconds: diff(c.median_seconds, p.median_seconds),
+            nps: diff(
+                c.nps.as_ref().map(|x| x.score),
+                p.nps.as_ref().map(|x| x.score),
+            ),
+            csat_top2_pct: diff(
+                c.csat.as_ref().map(|x| x.top2_pct),
+                p.csat.as_ref().map(|x| x.top2_pct),
+            ),
+            csat_mean: diff(
+                c.csat.as_ref().map(|x| x.mean),
+                p.csat.as_ref().map(|x| x.mean),
+            ),
+            ces_mean: diff(
+                c.ces.as_ref().map(|x| x.mean),
+                p.ces.as_ref().map(|x| x.mean),
+            ),
+            ces_easy_pct: diff(
+                c.ces.as_ref().map(|x| x.easy_pct),
+                p.ces.as_ref().map(|x| x.easy_pct),
+            ),
+        }
+    }
+}
+
+/// `GET /api/reports/summary`: the KPI tiles.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Summary {
+    /// Range and conventions.
+    #[serde(flatten)]
+    pub frame: Frame,
+    /// The period of equal length just before.
+    pub previous_period: Period,
+    /// Figures of the period.
+    pub current: Kpis,
+    /// Figures of the previous period.
+    pub previous: Kpis,
+    /// current − previous.
+    pub change: Change,
+}
+
+/// The KPI tiles of `filter`, with the previous period.
+pub async fn summary(store: &Store, filter: &Filter) -> Result<Summary, StoreError> {
+    let prev_filter = filter.previous();
+    let kpis_of = |mut m: BTreeMap<Vec<String>, KpiSums>, f: &Filter| {
+        let mut s = m.remove(&Vec::new()).unwrap_or_default();
+        if shown_known(f, None) {
+            s.shown.get_or_insert(0);
+        }
+        s.kpis()
+    };
+    let current = kpis_of(sums_by(store, filter, None, false).await?, filter);
+    let previous = kpis_of(
+        sums_by(store, &prev_filter, None, false).await?,
+        &prev_filter,
+    );
+    Ok(Summary {
+        frame: Frame::of(filter),
+        previous_period: Period::of(&prev_filter),
+        change: Change::between(&current, &previous),
+        current,
+        previous,
+    })
+}
+
+/// One trend bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Bucket {
+    /// First day (clipped to the range).
+    pub start: String,
+    /// Last day, inclusive (clipped).
+    pub end: String,
+    /// Figures.
+    pub kpis: Kpis,
+}
+
+/// `GET /api/reports/trend`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Trend {
+    /// Range and conventions.
+    #[serde(flatten)]
+    pub frame: Frame,
+    /// `day`, `week` or `month`.
+    pub interval: &'static str,
+    /// Every bucket of the range, in order.
+    pub buckets: Vec<Bucket>,
+}
+
+/// The figures per day, ISO week or calendar month.
+pub async fn trend(
+    store: &Store,
+    filter: &Filter,
+    interval: Interval,
+) -> Result<Trend, StoreError> {
+    let per_day = sums_by(store, filter, None, true).await?;
+    let shown = shown_known(filter, None);
+    let buckets = buckets(filter.from, filter.to, interval)
+        .into_iter()
+        .map(|(start, end)| {
+            let (s, e) = (format_day(start), format_day(end));
+            let mut sums = KpiSums::default();
+            for (_, day) in per_day.range(vec![s.clone()]..=vec![e.clone()]) {
+                sums.merge(day);
+            }
+            if shown {
+                sums.shown.get_or_insert(0);
+            }
+            Bucket {
+                start: s,
+                end: e,
+                kpis: sums.kpis(),
+            }
+        })
+        .collect();
+    Ok(Trend {
+        frame: Frame::of(filter),
+        interval: interval.as_str(),
+        buckets,
+    })
+}
+
+/// One group of a breakdown.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Group {
+    /// The value grouped on; null for responses without one.
+    pub key: Option<String>,
+    /// Figures.
+    pub kpis: Kpis,
+}
+
+/// `GET /api/reports/breakdown`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Breakdown {
+    /// Range and conventions.
+    #[serde(flatten)]
+    pub frame: Frame,
+    /// What is grouped on.
+    pub by: &'static str,
+    /// Flagged responses left out in all.
+    pub excluded_flagged: u64,
+    /// Groups, most responses first.
+    pub groups: Vec<Group>,
+}
+
+fn key_value(k: String) -> Option<String> {
+    (!k.is_empty()).then_some(k)
+}
+
+/// The figures per survey, version, channel, segment, locale, question or tag.
+pub async fn breakdown(
+    store: &Store,
+    filter: &Filter,
+    by: GroupBy,
+) -> Result<Breakdown, StoreError> {
+    let sums = sums_by(store, filter, Some(by), false).await?;
+    let mut groups: Vec<Group> = sums
+        .into_iter()
+        .map(|(mut k, s)| Group {
+            key: key_value(k.pop().unwrap_or_default()),
+            kpis: s.kpis(),
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        b.kpis
+            .responses
+            .cmp(&a.kpis.responses)
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Ok(Breakdown {
+        frame: Frame::of(filter),
+        by: by.as_str(),
+        excluded_flagged: excluded(store, filter).await?,
+        groups,
+    })
+}
+
+/// Answers of one value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ValueCount {
+    /// The answer value.
+    pub value: i64,
+    /// Answers.
+    pub count: u64,
+}
+
+/// One rating question's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct QuestionFigures {
+    /// Survey id.
+    pub survey_id: String,
+    /// Question id.
+    pub question: String,
+    /// `nps`, `csat`, `ces` or `likert`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// SERVQUAL dimension, null when none.
+    pub dimension: Option<String>,
+    /// Answers.
+    pub n: u64,
+    /// Mean answer.
+    pub mean: Option<f64>,
+    /// Median answer.
+    pub median: Option<f64>,
+    /// 95 % margin of the mean.
+    pub margin: Option<f64>,
+    /// n below the threshold.
+    pub low_sample: bool,
+    /// Answers per value, every value of the scale.
+    pub distribution: Vec<ValueCount>,
+}
+
+/// The Likert mean of one SERVQUAL dimension (or one heat-map cell).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DimensionFigure {
+    /// Dimension name.
+    pub dimension: String,
+    /// The group (heat map only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Answers.
+    pub n: u64,
+    /// Mean answer; null when n = 0.
+    pub mean: Option<f64>,
+    /// 95 % margin of the mean.
+    pub margin: Option<f64>,
+    /// n below the threshold.
+    pub low_sample: bool,
+}
+
+/// The five SERVQUAL dimensions, in the usual order.
+pub const DIMENSIONS: [&str; 5] = [
+    "reliability",
+    "responsiveness",
+    "assurance",
+    "empathy",
+    "tangibles",
+];
+
+fn scale_of(kind: &str, likert_points: i64) -> (i64, i64) {
+    match kind {
+        "nps" => (0, 10),
+        "csat" => (1, 5),
+        "ces" => (1, 7),
+        _ => (1, likert_points),
+    }
+}
+
+fn dimension_figure(
+    dimension: &str,
+    key: Option<String>,
+    c: &ValueCounts,
+    hi: i64,
+) -> DimensionFigure {
+    let m = metrics::mean_from_counts(c, 1, hi);
+    let n = m.map_or(0, |m| m.n);
+    DimensionFigure {
+        dimension: dimension.to_owned(),
+        key,
+        n,
+        mean: m.map(|m| m.mean),
+        margin: m.and_then(|m| m.margin()),
+        low_sample: metrics::is_low_sample(n),
+    }
+}
+
+/// `GET /api/reports/questions`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct QuestionsReport {
+    /// Range and conventions.
+    #[serde(flatten)]
+    pub frame: Frame,
+    /// Flagged responses left out.
+    pub excluded_flagged: u64,
+    /// Rating questions, by survey then question id.
+    pub questions: Vec<QuestionFigures>,
+    /// The five SERVQUAL dimensions' Likert means.
+    pub dimensions: Vec<DimensionFigure>,
+}
+
+/// Likert points per (survey, question) from the latest definitions; 5
+/// when unknown.
+async fn likert_points(
+    store: &Store,
+    surveys: &[String],
+) -> Result<BTreeMap<(String, String), i64>, StoreError> {
+    let mut points = BTreeMap::new();
+    for (id, json) in store.latest_definitions(surveys).await? {
+        let Ok(survey) = serde_json::from_str::<Survey>(&json) else {
+            continue;
+        };
+        for q in &survey.questions {
+            if let manyi_shared::QuestionKind::Likert { points: p, .. } = q.kind {
+                points.insert((id.clone(), q.id.as_str().to_owned()), i64::from(p));
+            }
+        }
+    }
+    Ok(points)
+}
+
+/// Every rating question's distribution and mean, and the SERVQUAL
+/// dimension means.
+pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport, StoreError> {
+    let sel = filter.selection(None);
+    let rows = store
+        .report_scores(&sel, &[Key::Survey, Key::Question, Key::Dimension])
+        .await?;
+    let mut surveys: Vec<String> = rows.iter().map(|r| r.keys[0].clone()).collect();
+    surveys.dedup();
+    let points = likert_points(store, &surveys).await?;
+    let mut dims: BTreeMap<String, ValueCounts> = BTreeMap::new();
+    let mut questions = Vec::new();
+    for row in rows {
+        let [survey_id, question, dimension]: [String; 3] = match row.keys.try_into() {
+            Ok(k) => k,
+            Err(_) => continue,
+        };
+        let p = points
+            .get(&(survey_id.clone(), question.clone()))
+            .copied()
+            .unwrap_or(if row.counts[6] + row.counts[7] > 0 {
+                7
+            } else {
+                5
+            });
+        let (lo, hi) = scale_of(&row.kind, p);
+        if row.kind == "likert" && !dimension.is_empty() {
+            let d = dims.entry(dimension.clone()).or_insert([0; 11]);
+            for (s, c) in d.iter_mut().zip(row.counts) {
+                *s += c;
+            }
+        }
+        let m = metrics::mean_from_counts(&row.counts, lo, hi);
+        let n = m.map_or(0, |m| m.n);
+        questions.push(QuestionFigures {
+            survey_id,
+            question,
+            kind: row.kind,
+            dimension: key_value(dimension),
+            n,
+            mean: m.map(|m| m.mean),
+            median: m.map(|m| m.median),
+            margin: m.and_then(|m| m.margin()),
+            low_sample: metrics::is_low_sample(n),
+            distribution: (lo..=hi)
+                .map(|v| ValueCount {
+                    value: v,
+                    // lo..=hi lies within 0..=10.
+                    count: row.counts[v as usize],
+                })
+                .collect(),
+        });
+    }
+    let dimensions = DIMENSIONS
+        .iter()
+        .map(|d| dimension_figure(d, None, &dims.get(*d).copied().unwrap_or([0; 11]), 7))
+        .collect();
+    Ok(QuestionsReport {
+        frame: Frame::of(filter),
+        excluded_flagged: excluded(store, filter).await?,
+        questions,
+        dimensions,
+    })
+}
+
+/// `GET /api/reports/heatmap`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Heatmap {
+    /// Range and conventions.
+    #[serde(flatten)]
+    pub frame: Frame,
+    /// What the columns are.
+    pub by: &'static str,
+    /// Flagged responses left out.
+    pub excluded_flagged: u64,
+    /// The rows: the five dimensions.
+    pub dimensions: Vec<&'static str>,
+    /// The columns: every group with Likert answers (null = none).
+    pub keys: Vec<Option<String>>,
+    /// One cell per dimension and group with answers.
+    pub cells: Vec<DimensionFigure>,
+}
+
+/// Likert mean per SERVQUAL dimension × group.
+pub async fn heatmap(store: &Store, filter: &Filter, by: GroupBy) -> Result<Heatmap, StoreError> {
+    let sel = filter.selection(Some(by));
+    let rows = store
+        .report_scores(&sel, &[Key::Dimension, by.key()])
+        .await?;
+    let mut cells = Vec::new();
+    let mut keys: Vec<Option<String>> = Vec::new();
+    for row in rows {
+        if row.kind != "likert" || row.keys[0].is_empty() {
+            continue;
+        }
+        let key = key_value(row.keys[1].clone());
+        if !keys.contains(&key) {
+            keys.push(key.clone());
+        }
+        cells.push(dimension_figure(&row.keys[0], key, &row.counts, 7));
+    }
+    keys.sort();
+    cells.sort_by_key(|c| {
+        (
+            DIMENSIONS.iter().position(|d| *d == c.dimension),
+            c.key.clone(),
+        )
+    });
+    Ok(Heatmap {
+        frame: Frame::of(filter),
+        by: by.as_str(),
+        excluded_flagged: excluded(store, filter).await?,
+        dimensions: DIMENSIONS.to_vec(),
+        keys,
+        cells,
+    })
+}
+
+/// One option's picks.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OptionCount {
+    /// Option id (`other` for the free-text option).
+    pub option: String,
+    /// Picks.
+    pub count: u64,
+    /// count ÷ respondents × 100.
+    pub pct: f64,
+}
+
+/// One choice question's distribution.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ChoiceFigures {
+    /// Survey id.
+    pub survey_id: String,
+    /// Question id.
+    pub question: String,
+    /// `single_choice` or `multi_choice`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Responses that answered it.
+    pub respondents: u64,
+    /// Options, most picked first.
+    pub options: Vec<OptionCount>,
+}
+
+/// `GET /api/reports/reasons`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Reasons {
+    /// Range and conventions.
+    #[serde(flatten)]
+    pub frame: Frame,
+    /// Flagged responses left out.
+    pub excluded_flagged: u64,
+    /// Choice questions, by survey then question id.
+    pub questions: Vec<ChoiceFigures>,
+}
+
+/// The follow-up reason (choice question) distributions.
+pub async fn reasons(store: &Store, filter: &Filter) -> Result<Reasons, StoreError> {
+    let sel = filter.selection(None);
+    let rows = store
+        .report_choices(&sel, &[Key::Survey, Key::Question])
+        .await?;
+    let mut by_question: BTreeMap<(String, String), ChoiceFigures> = BTreeMap::new();
+    for row in rows {
+        let key = (row.keys[0].clone(), row.keys[1].clone());
+        let q = by_question
+            .entry(key.clone())
+            .or_insert_with(|| ChoiceFigures {
+                survey_id: key.0,
+                question: key.1,
+                kind: row.kind.clone(),
+                respondents: 0,
+                options: Vec::new(),
+            });
+        if row.option.is_empty() {
+            q.respondents += row.count;
+        } else {
+            q.options.push(OptionCount {
+                option: row.option,
+                count: row.count,
+                pct: 0.0,
+            });
+        }
+    }
+    let mut questions: Vec<ChoiceFigures> = by_question.into_values().collect();
+    for q in &mut questions {
+        for o in &mut q.options {
+            if q.respondents > 0 {
+                o.pct = 100.0 * o.count as f64 / q.respondents as f64;
+            }
+        }
+        q.options
+            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.option.cmp(&b.option)));
+    }
+    Ok(Reasons {
+        frame: Frame::of(filter),
+        excluded_flagged: excluded(store, filter).await?,
+        questions,
+    })
+}

@@ -1,0 +1,445 @@
+//! The rollup worker: folds stored responses (behind the analysis
+//! pipeline, so flags and tags are known) and 'shown' events into the
+//! rollup tables of migration 0007.
+//!
+//! [`catch_up`] folds everything pending; reports call it before reading
+//! so their figures are current, and [`spawn`] runs it in the background so
+//! that reports rarely have much to fold. Each batch is added together with
+//! its cursor advance in one transaction (see [`crate::store::rollups`]):
+//! exactly once, whoever runs it and however often.
+
+use manyi_shared::{Dimension, QuestionKind, Survey};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::days::{day_of, format_day};
+use super::durations::bucket_of;
+use crate::store::rollups::{
+    Grain, PendingEvent, PendingResponse, ResponseCounts, RollupDelta, ScoreCounts,
+};
+use crate::store::{Store, StoreError};
+
+/// Responses per transaction: large enough that the per-transaction cost
+/// vanishes, small enough that the single write connection is not held
+/// long (response inserts wait for it).
+const BATCH: u32 = 2000;
+
+/// Events per transaction.
+const EVENT_BATCH: u32 = 10_000;
+
+/// How often the background worker looks for new rows.
+const INTERVAL: Duration = Duration::from_millis(500);
+
+/// What the rollups need to know of a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Folded {
+    /// A rating question: its kind and SERVQUAL dimension ('' when none).
+    Score {
+        /// 'nps', 'csat', 'ces' or 'likert'.
+        kind: &'static str,
+        /// Dimension name or ''.
+        dimension: &'static str,
+    },
+    /// A choice question: 'single_choice' or 'multi_choice'.
+    Choice(&'static str),
+}
+
+/// The folded questions of one survey version, by question id (text
+/// questions are not rolled up).
+pub type Questions = HashMap<String, Folded>;
+
+/// The lowercase name of a SERVQUAL dimension, as in definitions.
+pub fn dimension_name(d: Dimension) -> &'static str {
+    match d {
+        Dimension::Reliability => "reliability",
+        Dimension::Responsiveness => "responsiveness",
+        Dimension::Assurance => "assurance",
+        Dimension::Empathy => "empathy",
+        Dimension::Tangibles => "tangibles",
+    }
+}
+
+/// The questions of `survey` the rollups count.
+pub fn questions_of(survey: &Survey) -> Questions {
+    survey
+        .questions
+        .iter()
+        .filter_map(|q| {
+            let folded = match &q.kind {
+                QuestionKind::SingleChoice { .. } | QuestionKind::MultiChoice { .. } => {
+                    Folded::Choice(q.kind.type_name())
+                }
+                QuestionKind::Text { .. } => return None,
+                kind => Folded::Score {
+                    kind: kind.type_name(),
+                    dimension: q.dimension.map_or("", dimension_name),
+                },
+            };
+            Some((q.id.as_str().to_owned(), folded))
+        })
+        .collect()
+}
+
+/// Definitions by (survey id, version), loaded once per catch-up.
+type Definitions = HashMap<(String, i64), Arc<Questions>>;
+
+async fn load_definitions(
+    store: &Store,
+    rows: &[PendingResponse],
+    defs: &mut Definitions,
+) -> Result<(), StoreError> {
+    for row in rows {
+        let key = (row.survey_id.clone(), row.survey_version);
+        if defs.contains_key(&key) {
+            continue;
+        }
+        let json = store
+            .survey_definition_json(&row.survey_id, row.survey_version)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Inconsistent(format!(
+                    "response for unknown survey {} v{}",
+                    row.survey_id, row.survey_version
+                ))
+            })?;
+        let survey: Survey = serde_json::from_str(&json).map_err(|e| {
+            StoreError::Inconsistent(format!(
+                "definition of {} v{} does not parse: {e}",
+                row.survey_id, row.survey_version
+            ))
+        })?;
+        defs.insert(key, Arc::new(questions_of(&survey)));
+    }
+    Ok(())
+}
+
+/// The option ids of a stored choice answer (wire shape, see
+/// `manyi_shared::answer`).
+fn chosen(answer: &Value) -> Vec<&str> {
+    match answer {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        Value::Object(o) => match (o.get("choice"), o.get("choices")) {
+            (Some(Value::String(s)), _) => vec![s.as_str()],
+            (_, Some(Value::Array(items))) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// The tags of an analysis row (`["a","b"]`), deduplicated and sorted.
+fn tags_of(json: Option<&str>) -> Vec<String> {
+    let mut tags: Vec<String> = json
+        .and_then(|j| serde_json::from_str::<Vec<String>>(j).ok())
+        .unwrap_or_default();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+/// What `rows` add to the rollups. Pure: `questions` gives each row's
+/// survey version's questions (a row whose version is missing there is an
+/// error, as is an unparsable timestamp or answers column).
+pub fn fold(
+    rows: &[PendingResponse],
+    questions: impl Fn(&str, i64) -> Option<Arc<Questions>>,
+) -> Result<RollupDelta, StoreError> {
+    let mut delta = RollupDelta::default();
+    for row in rows {
+        let day = day_of(&row.received_at).map(format_day).ok_or_else(|| {
+            StoreError::Inconsistent(format!("received_at {:?}", row.received_at))
+        })?;
+        let qs = questions(&row.survey_id, row.survey_version).ok_or_else(|| {
+            StoreError::Inconsistent(format!(
+                "no definition of {} v{}",
+                row.survey_id, row.survey_version
+            ))
+        })?;
+        let answers: BTreeMap<String, Value> = serde_json::from_str(&row.answers)?;
+        let flagged = row.flagged == Some(1);
+        let total = Grain {
+            level: 0,
+            day,
+            survey_id: row.survey_id.clone(),
+            version: row.survey_version,
+            channel: String::new(),
+            segment: String::new(),
+            locale: String::new(),
+            tag: String::new(),
+            flagged,
+        };
+        let context = Grain {
+            level: 1,
+            channel: row.channel.clone().unwrap_or_default(),
+            segment: row.segment.clone().unwrap_or_default(),
+            locale: row.locale.clone().unwrap_or_default(),
+            ..total.clone()
+        };
+        let mut grains = vec![total, context.clone()];
+        for tag in tags_of(row.tags.as_deref()) {
+            grains.push(Grain {
+                level: 2,
+                tag,
+                ..context.clone()
+            });
+        }
+        let bucket = row
+            .duration_ms
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map(bucket_of);
+        for grain in grains {
+            let r: &mut ResponseCounts = delta.responses.entry(grain.clone()).or_default();
+            r.responses += 1;
+            if let Some(b) = bucket {
+                r.timed += 1;
+                *r.durations.entry(b).or_default() += 1;
+            }
+            for (qid, answer) in &answers {
+                match qs.get(qid) {
+                    Some(Folded::Score { kind, dimension }) => {
+                        let Some(v) = answer.as_i64().filter(|v| (0..=10).contains(v)) else {
+                            continue;
+                        };
+                        let s = delta
+                            .scores
+                            .entry((grain.clone(), qid.clone()))
+                            .or_insert_with(|| ScoreCounts {
+                                kind,
+                                dimension,
+                                counts: [0; 11],
+                            });
+                        // 0..=10 checked above.
+                        s.counts[v as usize] += 1;
+                    }
+                    Some(Folded::Choice(kind)) => {
+                        let options = chosen(answer);
+                        if options.is_empty() {
+                            continue;
+                        }
+                        for option in std::iter::once("").chain(options) {
+                            delta
+                                .choices
+                                .entry((grain.clone(), qid.clone(), option.to_owned()))
+                                .or_insert((kind, 0))
+                                .1 += 1;
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    Ok(delta)
+}
+
+/// The 'shown' events of `events` per (reporting day, survey).
+pub fn fold_shown(events: &[PendingEvent]) -> BTreeMap<(String, String), u64> {
+    let mut shown = BTreeMap::new();
+    for e in events.iter().filter(|e| e.event == "shown") {
+        if let Some(day) = day_of(&e.received_at) {
+            *shown
+                .entry((format_day(day), e.survey_id.clone()))
+                .or_default() += 1;
+        }
+    }
+    shown
+}
+
+/// Folds every pending response (up to the analysis cursor) and event;
+/// returns how many responses this call folded.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn catch_up(store: &Store) -> Result<u64, StoreError> {
+    let mut defs = Definitions::new();
+    let mut folded = 0u64;
+    loop {
+        let batch = store.pending_rollup_responses(BATCH).await?;
+        let Some(last) = batch.rows.last().map(|r| r.rowid) else {
+            break;
+        };
+        load_definitions(store, &batch.rows, &mut defs).await?;
+        let delta = fold(&batch.rows, |s, v| defs.get(&(s.to_owned(), v)).cloned())?;
+        if store.apply_rollup(batch.from, last, &delta).await? {
+            folded += batch.rows.len() as u64;
+        }
+    }
+    loop {
+        let (from, events) = store.pending_rollup_events(EVENT_BATCH).await?;
+        let Some(last) = events.last().map(|e| e.id) else {
+            break;
+        };
+        store.apply_shown(from, last, &fold_shown(&events)).await?;
+    }
+    Ok(folded)
+}
+
+/// Runs [`catch_up`] every half second until the store closes. Errors are
+/// logged and retried: a failed batch left nothing behind.
+pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if store.is_closed() {
+                break;
+            }
+            if let Err(e) = catch_up(&store).await {
+                if store.is_closed() {
+                    break;
+                }
+                tracing::warn!(error = %e, "rollup catch-up failed; retrying");
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        rowid: i64,
+        answers: &str,
+        flagged: bool,
+        tags: &str,
+        ms: Option<i64>,
+    ) -> PendingResponse {
+        PendingResponse {
+            rowid,
+            survey_id: "s".into(),
+            survey_version: 1,
+            channel: Some("wechat".into()),
+            segment: None,
+            locale: Some("zh-CN".into()),
+            answers: answers.into(),
+            // 16:30 UTC = 00:30 the next day in UTC+8.
+            received_at: "2026-11-23T16:30:00.000Z".into(),
+            flagged: Some(i64::from(flagged)),
+            tags: Some(tags.into()),
+            duration_ms: ms,
+        }
+    }
+
+    fn questions() -> Arc<Questions> {
+        Arc::new(HashMap::from([
+            (
+                "nps".to_owned(),
+                Folded::Score {
+                    kind: "nps",
+                    dimension: "",
+                },
+            ),
+            ("reason".to_owned(), Folded::Choice("multi_choice")),
+        ]))
+    }
+
+    #[test]
+    fn a_response_counts_once_per_level_and_once_per_tag() {
+        let rows = [
+            row(
+                1,
+                r#"{"nps": 3, "reason": ["slow", "price"], "comment": "慢"}"#,
+                false,
+                r#"["logistics_slow","price"]"#,
+                Some(41_200),
+            ),
+            row(2, r#"{"nps": 10}"#, true, "[]", None),
+        ];
+        let delta = fold(&rows, |_, _| Some(questions())).unwrap();
+        // Level 0 and 1 for each flag value, level 2 twice for row 1.
+        assert_eq!(delta.responses.len(), 6);
+        let l0: Vec<_> = delta
+            .responses
+            .iter()
+            .filter(|(g, _)| g.level == 0)
+            .collect();
+        assert_eq!(l0.len(), 2);
+        let (g, unflagged) = l0.iter().find(|(g, _)| !g.flagged).unwrap();
+        assert_eq!(g.day, "2026-11-24");
+        assert_eq!((g.channel.as_str(), g.tag.as_str()), ("", ""));
+        assert_eq!((unflagged.responses, unflagged.timed), (1, 1));
+        assert_eq!(unflagged.durations, BTreeMap::from([(41, 1)]));
+        let context = delta
+            .responses
+            .keys()
+            .find(|g| g.level == 1 && !g.flagged)
+            .unwrap();
+        assert_eq!(
+            (
+                context.channel.as_str(),
+                context.segment.as_str(),
+                context.locale.as_str()
+            ),
+            ("wechat", "", "zh-CN")
+        );
+        let tags: Vec<&str> = delta
+            .responses
+            .keys()
+            .filter(|g| g.level == 2)
+            .map(|g| g.tag.as_str())
+            .collect();
+        assert_eq!(tags, ["logistics_slow", "price"]);
+        // NPS 3 counted at each of row 1's four grains, NPS 10 at row 2's two.
+        let threes: u64 = delta.scores.values().map(|s| s.counts[3]).sum();
+        let tens: u64 = delta.scores.values().map(|s| s.counts[10]).sum();
+        assert_eq!((threes, tens), (4, 2));
+        // Reasons: respondents ('') and each option, at row 1's four grains.
+        let l0_choices: BTreeMap<&str, u64> = delta
+            .choices
+            .iter()
+            .filter(|((g, _, _), _)| g.level == 0)
+            .map(|((_, _, o), (_, n))| (o.as_str(), *n))
+            .collect();
+        assert_eq!(
+            l0_choices,
+            BTreeMap::from([("", 1), ("price", 1), ("slow", 1)])
+        );
+        assert_eq!(delta.choices.len(), 12);
+    }
+
+    #[test]
+    fn choice_answers_with_other_text_count_their_options() {
+        assert_eq!(
+            chosen(&serde_json::json!({"choices": ["a", "other"], "other_text": "x"})),
+            ["a", "other"]
+        );
+        assert_eq!(
+            chosen(&serde_json::json!({"choice": "other", "other_text": "x"})),
+            ["other"]
+        );
+        assert_eq!(chosen(&serde_json::json!("yes")), ["yes"]);
+        assert!(chosen(&serde_json::json!(3)).is_empty());
+    }
+
+    #[test]
+    fn an_unknown_survey_version_is_an_error_not_a_silent_skip() {
+        let rows = [row(1, r#"{"nps": 3}"#, false, "[]", None)];
+        assert!(fold(&rows, |_, _| None).is_err());
+    }
+
+    #[test]
+    fn only_shown_events_count_per_day_and_survey() {
+        let e = |id, event: &str, at: &str| PendingEvent {
+            id,
+            survey_id: "s".into(),
+            event: event.into(),
+            received_at: at.into(),
+        };
+        let shown = fold_shown(&[
+            e(1, "shown", "2026-11-23T15:00:00.000Z"),
+            e(2, "shown", "2026-11-23T16:00:00.000Z"),
+            e(3, "started", "2026-11-23T16:00:00.000Z"),
+            e(4, "shown", "2026-11-23T17:00:00.000Z"),
+        ]);
+        assert_eq!(
+            shown,
+            BTreeMap::from([
+                (("2026-11-23".to_owned(), "s".to_owned()), 1),
+                (("2026-11-24".to_owned(), "s".to_owned()), 2),
+            ])
+        );
+    }
+}

@@ -1,0 +1,347 @@
+//! Report queries over the rollups (migration 0007): sums of counts over a
+//! date range, a filter and a grouping. What the sums mean is decided in
+//! [`crate::reports`].
+//!
+//! Every query reads one rollup level (see the migration): the caller picks
+//! the coarsest level that has the columns it filters or groups by.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row as _, Sqlite};
+
+use super::{Store, StoreError};
+
+/// A column to group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// Reporting day.
+    Day,
+    /// Survey id.
+    Survey,
+    /// `survey_id:version`.
+    Version,
+    /// Channel ('' = none).
+    Channel,
+    /// Segment ('' = none).
+    Segment,
+    /// Locale ('' = none).
+    Locale,
+    /// Tag (level 2 only).
+    Tag,
+    /// Question id (scores and choices only).
+    Question,
+    /// SERVQUAL dimension (scores only; '' = none).
+    Dimension,
+}
+
+impl Key {
+    fn expr(self) -> &'static str {
+        match self {
+            Key::Day => "day",
+            Key::Survey => "survey_id",
+            Key::Version => "survey_id || ':' || version",
+            Key::Channel => "channel",
+            Key::Segment => "segment",
+            Key::Locale => "locale",
+            Key::Tag => "tag",
+            Key::Question => "question",
+            Key::Dimension => "dimension",
+        }
+    }
+}
+
+/// Which rollup rows to sum.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Rollup level: 0 total, 1 context, 2 tagged.
+    pub level: u8,
+    /// First reporting day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last reporting day, inclusive.
+    pub to: String,
+    /// Only this survey.
+    pub survey: Option<String>,
+    /// Only this version (with `survey`).
+    pub version: Option<i64>,
+    /// Only this channel ('' = none).
+    pub channel: Option<String>,
+    /// Only this segment.
+    pub segment: Option<String>,
+    /// Only this locale.
+    pub locale: Option<String>,
+    /// Only this tag (level 2).
+    pub tag: Option<String>,
+    /// Scores and choices: only this question.
+    pub question: Option<String>,
+    /// Include flagged responses.
+    pub include_flagged: bool,
+}
+
+/// Responses of one group and flag value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotalsRow {
+    /// The group's key values, in the order asked.
+    pub keys: Vec<String>,
+    /// Flagged or not.
+    pub flagged: bool,
+    /// Responses.
+    pub responses: u64,
+    /// With a completion time.
+    pub timed: u64,
+}
+
+/// Rating answers of one group and question kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoresRow {
+    /// The group's key values.
+    pub keys: Vec<String>,
+    /// 'nps', 'csat', 'ces' or 'likert'.
+    pub kind: String,
+    /// Answers per value 0..=10.
+    pub counts: [u64; 11],
+}
+
+/// One option's picks in one group and question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceRow {
+    /// The group's key values.
+    pub keys: Vec<String>,
+    /// 'single_choice' or 'multi_choice'.
+    pub kind: String,
+    /// Option id, '' = respondents.
+    pub option: String,
+    /// Picks.
+    pub count: u64,
+}
+
+/// `SELECT k0, k1, …` for `keys`.
+fn push_keys(qb: &mut QueryBuilder<'_, Sqlite>, keys: &[Key]) {
+    qb.push("SELECT ");
+    for (i, k) in keys.iter().enumerate() {
+        qb.push(k.expr());
+        qb.push(format!(" AS k{i}, "));
+    }
+}
+
+/// `WHERE …` for `sel`; `scores` adds the question filter.
+fn push_where<'a>(qb: &mut QueryBuilder<'a, Sqlite>, sel: &'a Selection, per_question: bool) {
+    qb.push(" WHERE level = ")
+        .push_bind(i64::from(sel.level))
+        .push(" AND day BETWEEN ")
+        .push_bind(sel.from.as_str())
+        .push(" AND ")
+        .push_bind(sel.to.as_str());
+    let text_filters = [
+        ("survey_id", &sel.survey),
+        ("channel", &sel.channel),
+        ("segment", &sel.segment),
+        ("locale", &sel.locale),
+        ("tag", &sel.tag),
+    ];
+    for (column, value) in text_filters {
+        if let Some(v) = value {
+            qb.push(format!(" AND {column} = ")).push_bind(v.as_str());
+        }
+    }
+    if let Some(v) = sel.version {
+        qb.push(" AND version = ").push_bind(v);
+    }
+    if per_question && let Some(q) = &sel.question {
+        qb.push(" AND question = ").push_bind(q.as_str());
+    }
+}
+
+/// `GROUP BY k0, k1, …` plus `extra` columns.
+fn push_group(qb: &mut QueryBuilder<'_, Sqlite>, keys: &[Key], extra: &[&str]) {
+    let cols: Vec<String> = (0..keys.len())
+        .map(|i| format!("k{i}"))
+        .chain(extra.iter().map(|c| (*c).to_owned()))
+        .collect();
+    if !cols.is_empty() {
+        qb.push(" GROUP BY ").push(cols.join(", "));
+    }
+}
+
+fn keys_of(row: &SqliteRow, n: usize) -> Result<Vec<String>, sqlx::Error> {
+    (0..n).map(|i| row.try_get::<String, _>(i)).collect()
+}
+
+fn count(row: &SqliteRow, i: usize) -> Result<u64, sqlx::Error> {
+    Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0))
+}
+
+impl Store {
+    /// Responses (and timed ones) per group and flag value, flagged rows
+    /// included whatever `sel.include_flagged` says (the caller reports
+    /// how many it left out).
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn report_totals(
+        &self,
+        sel: &Selection,
+        keys: &[Key],
+    ) -> Result<Vec<TotalsRow>, StoreError> {
+        let mut qb = QueryBuilder::new("");
+        push_keys(&mut qb, keys);
+        qb.push("flagged, SUM(responses), SUM(timed) FROM rollup_responses");
+        push_where(&mut qb, sel, false);
+        push_group(&mut qb, keys, &["flagged"]);
+        let rows = qb.build().fetch_all(&self.reader).await?;
+        let n = keys.len();
+        rows.iter()
+            .map(|row| {
+                Ok(TotalsRow {
+                    keys: keys_of(row, n)?,
+                    flagged: row.try_get::<i64, _>(n)? == 1,
+                    responses: count(row, n + 1)?,
+                    timed: count(row, n + 2)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Completion-time histogram per group: (keys, bucket, responses).
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn report_durations(
+        &self,
+        sel: &Selection,
+        keys: &[Key],
+    ) -> Result<Vec<(Vec<String>, u16, u64)>, StoreError> {
+        let mut qb = QueryBuilder::new("");
+        push_keys(&mut qb, keys);
+        // json_each sums the per-row histograms inside SQLite: one row per
+        // group and bucket comes back, not one per rollup row.
+        qb.push("CAST(j.key AS INTEGER) AS bucket, SUM(j.value) FROM rollup_responses, json_each(durations) AS j");
+        push_where(&mut qb, sel, false);
+        if !sel.include_flagged {
+            qb.push(" AND flagged = 0");
+        }
+        push_group(&mut qb, keys, &["bucket"]);
+        let rows = qb.build().fetch_all(&self.reader).await?;
+        let n = keys.len();
+        rows.iter()
+            .map(|row| {
+                let bucket = u16::try_from(row.try_get::<i64, _>(n)?).unwrap_or(u16::MAX);
+                Ok((keys_of(row, n)?, bucket, count(row, n + 1)?))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Rating answers per group and question kind (flagged rows only when
+    /// included).
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn report_scores(
+        &self,
+        sel: &Selection,
+        keys: &[Key],
+    ) -> Result<Vec<ScoresRow>, StoreError> {
+        let mut qb = QueryBuilder::new("");
+        push_keys(&mut qb, keys);
+        qb.push(
+            "kind, SUM(v0), SUM(v1), SUM(v2), SUM(v3), SUM(v4), SUM(v5), SUM(v6), SUM(v7), \
+             SUM(v8), SUM(v9), SUM(v10) FROM rollup_scores",
+        );
+        push_where(&mut qb, sel, true);
+        if !sel.include_flagged {
+            qb.push(" AND flagged = 0");
+        }
+        push_group(&mut qb, keys, &["kind"]);
+        let rows = qb.build().fetch_all(&self.reader).await?;
+        let n = keys.len();
+        rows.iter()
+            .map(|row| {
+                let mut counts = [0u64; 11];
+                for (v, c) in counts.iter_mut().enumerate() {
+                    *c = count(row, n + 1 + v)?;
+                }
+                Ok(ScoresRow {
+                    keys: keys_of(row, n)?,
+                    kind: row.try_get(n)?,
+                    counts,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Choice picks per group, question kind and option.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn report_choices(
+        &self,
+        sel: &Selection,
+        keys: &[Key],
+    ) -> Result<Vec<ChoiceRow>, StoreError> {
+        let mut qb = QueryBuilder::new("");
+        push_keys(&mut qb, keys);
+        qb.push("kind, option, SUM(count) FROM rollup_choices");
+        push_where(&mut qb, sel, true);
+        if !sel.include_flagged {
+            qb.push(" AND flagged = 0");
+        }
+        push_group(&mut qb, keys, &["kind", "option"]);
+        let rows = qb.build().fetch_all(&self.reader).await?;
+        let n = keys.len();
+        rows.iter()
+            .map(|row| {
+                Ok(ChoiceRow {
+                    keys: keys_of(row, n)?,
+                    kind: row.try_get(n)?,
+                    option: row.try_get(n + 1)?,
+                    count: count(row, n + 2)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// 'shown' events per group; `keys` may only hold [`Key::Day`] and
+    /// [`Key::Survey`] (events have no other dimension).
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn report_shown(
+        &self,
+        sel: &Selection,
+        keys: &[Key],
+    ) -> Result<Vec<(Vec<String>, u64)>, StoreError> {
+        let mut qb = QueryBuilder::new("");
+        push_keys(&mut qb, keys);
+        qb.push("SUM(shown) FROM rollup_shown WHERE day BETWEEN ")
+            .push_bind(sel.from.as_str())
+            .push(" AND ")
+            .push_bind(sel.to.as_str());
+        if let Some(s) = &sel.survey {
+            qb.push(" AND survey_id = ").push_bind(s.as_str());
+        }
+        push_group(&mut qb, keys, &[]);
+        let rows = qb.build().fetch_all(&self.reader).await?;
+        let n = keys.len();
+        rows.iter()
+            .map(|row| {
+                // SUM over no rows is NULL: nothing shown.
+                let shown = row.try_get::<Option<i64>, _>(n)?.unwrap_or(0);
+                Ok((keys_of(row, n)?, u64::try_from(shown).unwrap_or(0)))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// The latest stored definition JSON of each survey among `surveys`
+    /// (for question types and dimensions in reports).
+    pub async fn latest_definitions(
+        &self,
+        surveys: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        for s in surveys {
+            let row: Option<(String,)> = sqlx::query_as(
+                "SELECT definition FROM surveys WHERE survey_id = ? ORDER BY version DESC LIMIT 1",
+            )
+            .bind(s)
+            .fetch_optional(&self.reader)
+            .await?;
+            if let Some((d,)) = row {
+                out.push((s.clone(), d));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,690 @@
+//! Reports through the admin API (`/api/reports/*`) against responses
+//! submitted over HTTP, with their receive times moved to known instants so
+//! that days, weeks and months in UTC+08:00 can be checked by hand.
+//!
+//! The collector runs with `--analytics off`: nothing is analysed or rolled
+//! up until a report asks, so the receive times can be set first.
+
+mod common;
+
+use common::{Reply, TestApp, new_response_id, spawn_app_with};
+use manyi_collector::config::AnalyticsSwitch;
+use reqwest::StatusCode;
+use secrecy::ExposeSecret as _;
+use serde_json::{Value, json};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+async fn spawn() -> TestApp {
+    spawn_app_with(|c| c.analytics = AnalyticsSwitch::Off).await
+}
+
+fn token(app: &TestApp) -> String {
+    app.app
+        .demo_admin_token
+        .as_ref()
+        .expect("demo token")
+        .expose_secret()
+        .to_owned()
+}
+
+async fn admin(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+    let mut r = app
+        .client
+        .request(method, app.url(path))
+        .header("authorization", format!("Bearer {}", token(app)));
+    if let Some(b) = body {
+        r = r
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    Reply::from(r.send().await.expect("request")).await
+}
+
+async fn report(app: &TestApp, path: &str) -> Value {
+    let reply = admin(app, reqwest::Method::GET, path, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.json);
+    reply.json
+}
+
+async fn writable(app: &TestApp) -> SqlitePool {
+    SqlitePool::connect_with(SqliteConnectOptions::new().filename(&app.app.db_path))
+        .await
+        .expect("open db")
+}
+
+/// Posts a response and moves its receive time to `received_at` (UTC).
+async fn submit(
+    app: &TestApp,
+    survey: &str,
+    answers: Value,
+    channel: Option<&str>,
+    seconds: u32,
+    received_at: &str,
+) -> String {
+    let id = new_response_id();
+    let body = json!({
+        "response_id": id, "site": "demo", "survey_id": survey, "survey_version": 1,
+        "answers": answers,
+        "context": { "order_id": format!("o-{id}"), "customer": format!("c-{id}"),
+                     "channel": channel, "segment": "vip", "locale": "zh-CN" },
+        "timing": { "shown_at": "2026-11-23T08:00:00Z",
+                    "submitted_at": format!("2026-11-23T08:{:02}:{:02}Z", seconds / 60, seconds % 60) }
+    });
+    let reply = app.post_response(&body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    let db = writable(app).await;
+    sqlx::query("UPDATE responses SET received_at = ? WHERE response_id = ?")
+        .bind(received_at)
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("move receive time");
+    db.close().await;
+    id
+}
+
+/// The NPS fixture on the demo `post-payment` survey. Days are in UTC+8.
+///
+/// | row | NPS | channel | received (UTC) | day (+8) | seconds |
+/// |---|---|---|---|---|---|
+/// | A | 10 | wechat | 10-31 15:00 | Sat 10-31 | 20 |
+/// | B | 9 | wechat | 10-31 16:00 | Sun 11-01 | 30 |
+/// | C | 8 | web | 11-01 15:59:59 | Sun 11-01 | 41 |
+/// | D | 7 | web | 11-01 16:00 | Mon 11-02 | 41 |
+/// | E | 6, reasons slow_delivery+price | app | 11-02 02:00 | Mon 11-02 | 50 |
+/// | F | 3, reasons slow_delivery | (none) | 11-03 02:00 | Tue 11-03 | 60 |
+/// | G | 0, reasons service_attitude | wechat | 11-03 03:00 | Tue 11-03 | 90 |
+/// | H | 10, flagged too fast | web | 11-02 03:00 | Mon 11-02 | 1 |
+///
+/// Plus 10 'shown' events on 11-02.
+async fn nps_fixture(app: &TestApp) {
+    let rows: [(Value, Option<&str>, u32, &str); 8] = [
+        (
+            json!({"nps": 10}),
+            Some("wechat"),
+            20,
+            "2026-10-31T15:00:00.000Z",
+        ),
+        (
+            json!({"nps": 9}),
+            Some("wechat"),
+            30,
+            "2026-10-31T16:00:00.000Z",
+        ),
+        (
+            json!({"nps": 8}),
+            Some("web"),
+            41,
+            "2026-11-01T15:59:59.000Z",
+        ),
+        (
+            json!({"nps": 7}),
+            Some("web"),
+            41,
+            "2026-11-01T16:00:00.000Z",
+        ),
+        (
+            json!({"nps": 6, "reason": ["slow_delivery", "price"]}),
+            Some("app"),
+            50,
+            "2026-11-02T02:00:00.000Z",
+        ),
+        (
+            json!({"nps": 3, "reason": ["slow_delivery"]}),
+            None,
+            60,
+            "2026-11-03T02:00:00.000Z",
+        ),
+        (
+            json!({"nps": 0, "reason": ["service_attitude"]}),
+            Some("wechat"),
+            90,
+            "2026-11-03T03:00:00.000Z",
+        ),
+        (
+            json!({"nps": 10}),
+            Some("web"),
+            1,
+            "2026-11-02T03:00:00.000Z",
+        ),
+    ];
+    for (answers, channel, seconds, at) in rows {
+        submit(app, "post-payment", answers, channel, seconds, at).await;
+    }
+    for _ in 0..10 {
+        let reply = app
+            .post_to(
+                "/v1/events",
+                json!({"site": "demo", "survey": "post-payment", "event": "shown"}).to_string(),
+                "application/json",
+                &[],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.json);
+    }
+    let db = writable(app).await;
+    sqlx::query("UPDATE events SET received_at = '2026-11-02T00:00:00.000Z'")
+        .execute(&db)
+        .await
+        .expect("move events");
+    db.close().await;
+}
+
+const RANGE: &str = "from=2026-10-31&to=2026-11-03";
+
+fn close(v: &Value, expected: f64) -> bool {
+    v.as_f64().is_some_and(|x| (x - expected).abs() < 1e-6)
+}
+
+#[tokio::test]
+async fn summary_counts_nps_response_rate_and_median_and_excludes_the_flagged_response() {
+    let app = spawn().await;
+    nps_fixture(&app).await;
+    let s = report(&app, &format!("/api/reports/summary?{RANGE}")).await;
+    let c = &s["current"];
+    assert_eq!(c["responses"], 7, "{s}");
+    assert_eq!(c["excluded_flagged"], 1);
+    // Promoters A, B; passives C, D; detractors E, F, G: (2 − 3)/7.
+    let nps = &c["nps"];
+    assert_eq!(
+        (
+            nps["promoters"].as_u64(),
+            nps["passives"].as_u64(),
+            nps["detractors"].as_u64()
+        ),
+        (Some(2), Some(2), Some(3))
+    );
+    assert!(close(&nps["score"], -100.0 / 7.0), "{nps}");
+    // 100·1.96·√((2/7 + 3/7 − (1/7)²)/7).
+    assert!(close(&nps["margin"], 61.707_860_564_911), "{nps}");
+    assert_eq!(nps["low_sample"], true);
+    assert_eq!(c["shown"], 10);
+    assert!(close(&c["response_rate"], 0.7));
+    // 20, 30, 41, 41, 50, 60, 90 s: the median is in the 41 s bucket.
+    assert!(close(&c["median_seconds"], 41.5));
+    assert_eq!(c["timed"], 7);
+    assert_eq!(
+        (c["csat"].clone(), c["ces"].clone()),
+        (Value::Null, Value::Null)
+    );
+    // The previous 4 days are empty.
+    assert_eq!(
+        s["previous_period"],
+        json!({"from": "2026-10-27", "to": "2026-10-30", "days": 4})
+    );
+    assert_eq!(s["previous"]["responses"], 0);
+    assert_eq!(s["previous"]["nps"], Value::Null);
+    assert_eq!(s["change"]["responses"], 7);
+    assert_eq!(s["change"]["nps"], Value::Null);
+    assert_eq!(s["utc_offset"], "+08:00");
+    assert_eq!(s["low_sample_threshold"], 30);
+
+    // Including the flagged promoter H: 3 promoters, 3 detractors of 8.
+    let s = report(
+        &app,
+        &format!("/api/reports/summary?{RANGE}&include_flagged=true"),
+    )
+    .await;
+    assert_eq!(s["current"]["responses"], 8);
+    assert_eq!(s["current"]["excluded_flagged"], 0);
+    assert!(close(&s["current"]["nps"]["score"], 0.0));
+
+    // Moving the period forward one day: A falls into the previous period.
+    let s = report(&app, "/api/reports/summary?from=2026-11-01&to=2026-11-03").await;
+    assert_eq!(s["current"]["responses"], 6);
+    assert_eq!(s["previous"]["responses"], 1);
+    assert!(close(&s["previous"]["nps"]["score"], 100.0));
+    // Current: B promoter; C, D passives; E, F, G detractors: (1 − 3)/6.
+    assert!(close(&s["change"]["nps"], -100.0 / 3.0 - 100.0));
+}
+
+#[tokio::test]
+async fn trends_bucket_by_day_iso_week_and_month_in_utc_plus_eight() {
+    let app = spawn().await;
+    nps_fixture(&app).await;
+    let t = report(&app, &format!("/api/reports/trend?{RANGE}&interval=day")).await;
+    let days: Vec<(String, u64, Option<f64>)> = t["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["start"].as_str().unwrap().to_owned(),
+                b["kpis"]["responses"].as_u64().unwrap(),
+                b["kpis"]["nps"]["score"].as_f64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        [
+            ("2026-10-31".to_owned(), 1, Some(100.0)),
+            ("2026-11-01".to_owned(), 2, Some(50.0)),
+            ("2026-11-02".to_owned(), 2, Some(-50.0)),
+            ("2026-11-03".to_owned(), 2, Some(-100.0)),
+        ]
+    );
+    // The flagged response and the impressions are on 11-02.
+    assert_eq!(t["buckets"][2]["kpis"]["excluded_flagged"], 1);
+    assert_eq!(t["buckets"][2]["kpis"]["shown"], 10);
+    assert_eq!(t["buckets"][0]["kpis"]["shown"], 0);
+
+    // ISO weeks: Sat 10-31 and Sun 11-01 end one week, Mon 11-02 starts the next.
+    let w = report(&app, &format!("/api/reports/trend?{RANGE}&interval=week")).await;
+    let b = w["buckets"].as_array().unwrap();
+    assert_eq!(b.len(), 2, "{w}");
+    assert_eq!(
+        (b[0]["start"].as_str(), b[0]["end"].as_str()),
+        (Some("2026-10-31"), Some("2026-11-01"))
+    );
+    assert_eq!(
+        (b[1]["start"].as_str(), b[1]["end"].as_str()),
+        (Some("2026-11-02"), Some("2026-11-03"))
+    );
+    // A, B promoters, C passive → 66.7; D passive, E, F, G detractors → −75.
+    assert!(close(&b[0]["kpis"]["nps"]["score"], 200.0 / 3.0));
+    assert!(close(&b[1]["kpis"]["nps"]["score"], -75.0));
+
+    // Months: B at 16:00 UTC on 10-31 is already November in UTC+8.
+    let m = report(&app, &format!("/api/reports/trend?{RANGE}&interval=month")).await;
+    let b = m["buckets"].as_array().unwrap();
+    assert_eq!(b.len(), 2);
+    assert_eq!(b[0]["kpis"]["responses"], 1);
+    assert_eq!(b[1]["kpis"]["responses"], 6);
+    assert!(close(&b[1]["kpis"]["nps"]["score"], -100.0 / 3.0));
+}
+
+#[tokio::test]
+async fn breakdowns_and_filters_by_channel_with_a_missing_channel_as_null() {
+    let app = spawn().await;
+    nps_fixture(&app).await;
+    let b = report(&app, &format!("/api/reports/breakdown?{RANGE}&by=channel")).await;
+    let groups: Vec<(Value, u64, f64)> = b["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].clone(),
+                g["kpis"]["responses"].as_u64().unwrap(),
+                g["kpis"]["nps"]["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (json!("wechat"), 3, 100.0 / 3.0),
+            (json!("web"), 2, 0.0),
+            (Value::Null, 1, -100.0),
+            (json!("app"), 1, -100.0),
+        ]
+    );
+    assert_eq!(b["excluded_flagged"], 1);
+    // Impressions are per survey only: no response rate per channel.
+    assert_eq!(b["groups"][0]["kpis"]["response_rate"], Value::Null);
+
+    let web = report(&app, &format!("/api/reports/summary?{RANGE}&channel=web")).await;
+    assert_eq!(web["current"]["responses"], 2);
+    assert_eq!(web["current"]["excluded_flagged"], 1);
+    assert_eq!(web["current"]["shown"], Value::Null);
+    let none = report(&app, &format!("/api/reports/summary?{RANGE}&channel=")).await;
+    assert_eq!(none["current"]["responses"], 1);
+
+    let by_survey = report(&app, &format!("/api/reports/breakdown?{RANGE}&by=survey")).await;
+    assert_eq!(by_survey["groups"][0]["key"], "post-payment");
+    assert!(close(&by_survey["groups"][0]["kpis"]["response_rate"], 0.7));
+    let by_version = report(&app, &format!("/api/reports/breakdown?{RANGE}&by=version")).await;
+    assert_eq!(by_version["groups"][0]["key"], "post-payment:1");
+    let by_question = report(&app, &format!("/api/reports/breakdown?{RANGE}&by=question")).await;
+    assert_eq!(by_question["groups"][0]["key"], "nps");
+    assert_eq!(by_question["groups"][0]["kpis"]["nps"]["n"], 7);
+    let v = report(
+        &app,
+        &format!("/api/reports/summary?{RANGE}&survey=post-payment&version=1"),
+    )
+    .await;
+    assert_eq!(v["current"]["responses"], 7);
+    let other = report(&app, &format!("/api/reports/summary?{RANGE}&survey=nope")).await;
+    assert_eq!(other["current"]["responses"], 0);
+    assert_eq!(other["current"]["nps"], Value::Null);
+}
+
+#[tokio::test]
+async fn reasons_are_counted_per_option_of_the_respondents() {
+    let app = spawn().await;
+    nps_fixture(&app).await;
+    let r = report(&app, &format!("/api/reports/reasons?{RANGE}")).await;
+    let q = &r["questions"][0];
+    assert_eq!(
+        (q["survey_id"].as_str(), q["question"].as_str()),
+        (Some("post-payment"), Some("reason"))
+    );
+    assert_eq!(q["type"], "multi_choice");
+    assert_eq!(q["respondents"], 3);
+    let options: Vec<(String, u64)> = q["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["option"].as_str().unwrap().to_owned(),
+                o["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        options,
+        [
+            ("slow_delivery".to_owned(), 2),
+            ("price".to_owned(), 1),
+            ("service_attitude".to_owned(), 1)
+        ]
+    );
+    assert!(close(&q["options"][0]["pct"], 200.0 / 3.0));
+}
+
+#[tokio::test]
+async fn csat_likert_dimensions_heatmap_and_ces_by_hand() {
+    let app = spawn().await;
+    for (template, id) in [("servqual-short", "sq"), ("ces-support", "effort")] {
+        let created = admin(
+            &app,
+            reqwest::Method::POST,
+            "/api/surveys",
+            Some(json!({"template": template, "survey_id": id, "site": "demo"})),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+        let published = admin(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/surveys/{id}/publish"),
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(published.status, StatusCode::OK, "{}", published.json);
+    }
+    let at = "2026-11-02T02:00:00.000Z";
+    let sq = |r: i64, rs: i64, a: i64, e: i64, t: i64, o: i64| {
+        let mut v = json!({"reliability": r, "responsiveness": rs, "assurance": a, "empathy": e, "tangibles": t, "overall": o});
+        if o <= 3 {
+            v["reasons"] = json!(["process"]);
+        }
+        v
+    };
+    submit(&app, "sq", sq(5, 4, 4, 3, 5, 5), Some("wechat"), 40, at).await;
+    submit(&app, "sq", sq(4, 3, 5, 4, 3, 4), Some("web"), 40, at).await;
+    submit(&app, "sq", sq(3, 3, 4, 5, 4, 3), Some("wechat"), 40, at).await;
+    submit(&app, "effort", json!({"effort": 7}), Some("web"), 40, at).await;
+    submit(&app, "effort", json!({"effort": 5}), Some("web"), 40, at).await;
+    submit(
+        &app,
+        "effort",
+        json!({"effort": 2, "reasons": ["wait_time"]}),
+        Some("web"),
+        40,
+        at,
+    )
+    .await;
+
+    let s = report(&app, "/api/reports/summary?from=2026-11-01&to=2026-11-03").await;
+    let csat = &s["current"]["csat"];
+    // 5, 4, 3: top-2-box 2/3, mean 4, s = 1.
+    assert_eq!(csat["n"], 3, "{s}");
+    assert!(close(&csat["top2_pct"], 200.0 / 3.0));
+    assert!(close(&csat["mean"], 4.0));
+    assert!(close(&csat["mean_margin"], 1.131_585_734_076));
+    assert!(close(&csat["top2_margin"], 53.343_463_070_615));
+    let ces = &s["current"]["ces"];
+    // 7, 5, 2: mean 14/3, easy (≥ 5) 2/3.
+    assert!(close(&ces["mean"], 14.0 / 3.0));
+    assert!(close(&ces["easy_pct"], 200.0 / 3.0));
+
+    let q = report(
+        &app,
+        "/api/reports/questions?from=2026-11-01&to=2026-11-03&survey=sq",
+    )
+    .await;
+    let rel = q["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["question"] == "reliability")
+        .expect("reliability")
+        .clone();
+    assert_eq!(rel["type"], "likert");
+    assert_eq!(rel["dimension"], "reliability");
+    assert_eq!(
+        (
+            rel["n"].as_u64(),
+            rel["mean"].as_f64(),
+            rel["median"].as_f64()
+        ),
+        (Some(3), Some(4.0), Some(4.0))
+    );
+    assert_eq!(
+        rel["distribution"],
+        json!([{"value": 1, "count": 0}, {"value": 2, "count": 0}, {"value": 3, "count": 1}, {"value": 4, "count": 1}, {"value": 5, "count": 1}])
+    );
+    let dims: Vec<(String, f64)> = q["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["dimension"].as_str().unwrap().to_owned(),
+                d["mean"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dims,
+        [
+            ("reliability".to_owned(), 4.0),
+            ("responsiveness".to_owned(), 10.0 / 3.0),
+            ("assurance".to_owned(), 13.0 / 3.0),
+            ("empathy".to_owned(), 4.0),
+            ("tangibles".to_owned(), 4.0),
+        ]
+    );
+
+    let h = report(
+        &app,
+        "/api/reports/heatmap?from=2026-11-01&to=2026-11-03&by=channel",
+    )
+    .await;
+    assert_eq!(h["keys"], json!(["web", "wechat"]));
+    let cell = |d: &str, k: &str| {
+        h["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["dimension"] == d && c["key"] == k)
+            .map(|c| (c["n"].as_u64().unwrap(), c["mean"].as_f64().unwrap()))
+    };
+    assert_eq!(cell("tangibles", "wechat"), Some((2, 4.5)));
+    assert_eq!(cell("tangibles", "web"), Some((1, 3.0)));
+    assert_eq!(cell("empathy", "wechat"), Some((2, 4.0)));
+    assert_eq!(h["cells"].as_array().unwrap().len(), 10);
+
+    // The question filter: CSAT of `overall` only, no NPS or CES.
+    let only = report(
+        &app,
+        "/api/reports/summary?from=2026-11-01&to=2026-11-03&question=overall",
+    )
+    .await;
+    assert_eq!(only["current"]["csat"]["n"], 3);
+    assert_eq!(only["current"]["ces"], Value::Null);
+}
+
+#[tokio::test]
+async fn tags_from_comments_filter_and_group_reports() {
+    let app = spawn().await;
+    let at = "2026-11-02T02:00:00.000Z";
+    submit(
+        &app,
+        "post-payment",
+        json!({"nps": 2, "reason": ["slow_delivery"], "comment": "物流太慢了，还要退款"}),
+        Some("app"),
+        30,
+        at,
+    )
+    .await;
+    submit(
+        &app,
+        "post-payment",
+        json!({"nps": 9, "comment": "物流慢但是东西好"}),
+        Some("web"),
+        30,
+        at,
+    )
+    .await;
+    submit(
+        &app,
+        "post-payment",
+        json!({"nps": 10, "comment": "很好"}),
+        Some("web"),
+        30,
+        at,
+    )
+    .await;
+    let range = "from=2026-11-01&to=2026-11-03";
+    let t = report(
+        &app,
+        &format!("/api/reports/summary?{range}&tag=logistics_slow"),
+    )
+    .await;
+    assert_eq!(t["current"]["responses"], 2, "{t}");
+    assert!(close(&t["current"]["nps"]["score"], 0.0));
+    let both = report(
+        &app,
+        &format!("/api/reports/summary?{range}&tag=logistics_slow&channel=web"),
+    )
+    .await;
+    assert_eq!(both["current"]["responses"], 1);
+    let b = report(&app, &format!("/api/reports/breakdown?{range}&by=tag")).await;
+    let groups: Vec<(String, u64)> = b["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_owned(),
+                g["kpis"]["responses"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [("logistics_slow".to_owned(), 2), ("refund".to_owned(), 1)]
+    );
+}
+
+#[tokio::test]
+async fn a_single_answer_has_figures_but_no_margin_and_an_empty_range_has_none() {
+    let app = spawn().await;
+    submit(
+        &app,
+        "post-payment",
+        json!({"nps": 9}),
+        Some("web"),
+        30,
+        "2026-11-02T02:00:00.000Z",
+    )
+    .await;
+    let s = report(&app, "/api/reports/summary?from=2026-11-02&to=2026-11-02").await;
+    let nps = &s["current"]["nps"];
+    assert_eq!(
+        (nps["n"].as_u64(), nps["score"].as_f64()),
+        (Some(1), Some(100.0))
+    );
+    assert_eq!(nps["margin"], Value::Null);
+    assert_eq!(nps["low_sample"], true);
+    let empty = report(&app, "/api/reports/summary?from=2026-01-01&to=2026-01-31").await;
+    assert_eq!(empty["current"]["responses"], 0);
+    assert_eq!(empty["current"]["nps"], Value::Null);
+    assert_eq!(empty["current"]["median_seconds"], Value::Null);
+    assert_eq!(empty["current"]["response_rate"], Value::Null);
+    let t = report(
+        &app,
+        "/api/reports/trend?from=2026-01-01&to=2026-01-31&interval=week",
+    )
+    .await;
+    // Thu 01-01 … Sun 01-04, then four full weeks, then Mon 01-26 … Sat 01-31.
+    assert_eq!(t["buckets"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn bad_queries_are_422_invalid_query_with_each_parameter_and_no_token_is_401() {
+    let app = spawn().await;
+    let cases = [
+        ("/api/reports/summary?from=2026-11-31", "from", "bad_date"),
+        (
+            "/api/reports/summary?from=2026-11-05&to=2026-11-01",
+            "from",
+            "bad_range",
+        ),
+        ("/api/reports/summary?version=1", "version", "needs_survey"),
+        (
+            "/api/reports/summary?include_flagged=maybe",
+            "include_flagged",
+            "bad_value",
+        ),
+        (
+            "/api/reports/summary?colour=red",
+            "colour",
+            "unknown_parameter",
+        ),
+        ("/api/reports/trend?interval=year", "interval", "bad_value"),
+        ("/api/reports/breakdown", "by", "bad_value"),
+        ("/api/reports/breakdown?by=weather", "by", "bad_value"),
+        ("/api/reports/heatmap?by=weather", "by", "bad_value"),
+    ];
+    for (path, param, code) in cases {
+        let reply = admin(&app, reqwest::Method::GET, path, None).await;
+        reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+        assert!(reply.has_error(param, code), "{path}: {}", reply.json);
+    }
+    for path in [
+        "/api/reports/summary",
+        "/api/reports/trend",
+        "/api/reports/breakdown?by=channel",
+        "/api/reports/questions",
+        "/api/reports/heatmap",
+        "/api/reports/reasons",
+    ] {
+        let reply = Reply::from(app.client.get(app.url(path)).send().await.expect("GET")).await;
+        reply.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn rollups_count_each_response_exactly_once_across_repeated_catch_ups() {
+    let app = spawn().await;
+    nps_fixture(&app).await;
+    let path = format!("/api/reports/summary?{RANGE}");
+    let (a, b) = tokio::join!(report(&app, &path), report(&app, &path));
+    assert_eq!(a["current"]["responses"], 7);
+    assert_eq!(b["current"]["responses"], 7);
+    let again = report(&app, &path).await;
+    assert_eq!(again["current"], a["current"]);
+    let db = app.db().await;
+    let (level0,): (i64,) =
+        sqlx::query_as("SELECT SUM(responses) FROM rollup_responses WHERE level = 0")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(level0, 8);
+    let (cursor,): (i64,) =
+        sqlx::query_as("SELECT last_rowid FROM pipeline_cursors WHERE name = 'rollups'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let (max,): (i64,) = sqlx::query_as("SELECT MAX(rowid) FROM responses")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(cursor, max);
+    db.close().await;
+}
