@@ -1019,3 +1019,80 @@ async fn the_openapi_document_lists_the_analysis_paths() {
         assert!(doc.json["paths"].get(path).is_some(), "{path} missing");
     }
 }
+
+// ---- --analytics off and catch_up -------------------------------------------
+
+#[tokio::test]
+async fn with_analytics_off_nothing_is_analysed_until_catch_up() {
+    use manyi_collector::config::AnalyticsSwitch;
+    use manyi_collector::{App, Config};
+    use tower::ServiceExt as _;
+
+    let data = tempfile::tempdir().expect("dir");
+    let mut config = Config::for_tests(data.path(), "does-not-exist");
+    config.analytics = AnalyticsSwitch::Off;
+    let app = App::build(&config).await.expect("build");
+    let pipeline = app.state().analytics().clone();
+    assert!(!pipeline.is_running());
+
+    let mut ids = Vec::new();
+    for (nps, customer) in [(9, "c-1"), (3, "c-2"), (10, "c-3")] {
+        let mut payload = valid_payload();
+        payload["answers"] = if nps <= 6 {
+            json!({"nps": nps, "reason": ["price"]})
+        } else {
+            json!({"nps": nps})
+        };
+        payload["context"]["customer"] = json!(customer);
+        payload["context"]["segment"] = json!("regular");
+        ids.push(payload["response_id"].as_str().expect("id").to_owned());
+        let response = app
+            .router()
+            .oneshot(
+                axum::http::Request::post("/v1/responses")
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(payload.to_string()))
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let db = SqlitePool::connect_with(
+        SqliteConnectOptions::new()
+            .filename(app.db_path())
+            .read_only(true),
+    )
+    .await
+    .expect("db");
+    let counts = || async {
+        let row: (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM response_analysis), (SELECT count(*) FROM cases),
+                    (SELECT last_rowid FROM pipeline_cursors WHERE name = 'analysis')",
+        )
+        .fetch_one(&db)
+        .await
+        .expect("counts");
+        row
+    };
+    assert_eq!(counts().await, (0, 0, 0));
+
+    let done = pipeline.catch_up().await.expect("catch up");
+    assert_eq!(
+        (done.batches, done.analysed, done.cases),
+        (1, 3, 1),
+        "{done:?}"
+    );
+    assert_eq!(counts().await, (3, 1, 3));
+    let (case_response,): (String,) = sqlx::query_as("SELECT response_id FROM cases")
+        .fetch_one(&db)
+        .await
+        .expect("case");
+    assert_eq!(case_response, ids[1]);
+
+    // Nothing pending: a second call does nothing.
+    let again = pipeline.catch_up().await.expect("catch up");
+    assert_eq!((again.batches, again.analysed, again.cases), (0, 0, 0));
+    assert_eq!(counts().await, (3, 1, 3));
+    db.close().await;
+}
