@@ -618,6 +618,124 @@ mod tests {
         assert_eq!(dims.len(), 5, "one item per SERVQUAL dimension");
     }
 
+    /// Phrases that lead the respondent towards an answer (assume the
+    /// experience was good, or ask only one side of the scale).
+    const LEADING: &[(Locale, &str)] = &[
+        (Locale::En, "how satisfied were you"),
+        (Locale::En, "how happy"),
+        (Locale::En, "how great"),
+        (Locale::En, "how much did you enjoy"),
+        (Locale::En, "how good was"),
+        (Locale::En, "excellent"),
+        (Locale::En, "amazing"),
+        (Locale::En, "wonderful"),
+        (Locale::En, "wouldn't you"),
+        (Locale::En, "don't you"),
+        (Locale::ZhCn, "有多满意"),
+        (Locale::ZhCn, "满意吗"),
+        (Locale::ZhCn, "是否满意"),
+        (Locale::ZhCn, "优质"),
+        (Locale::ZhCn, "贴心"),
+        (Locale::ZhTw, "有多滿意"),
+        (Locale::ZhTw, "滿意嗎"),
+        (Locale::ZhTw, "是否滿意"),
+        (Locale::ZhTw, "優質"),
+        (Locale::ZhTw, "貼心"),
+    ];
+
+    #[test]
+    fn questions_are_worded_neutrally() {
+        for t in all() {
+            for q in &t.survey.questions {
+                let where_ = format!("{}.{}", t.meta.id, q.id);
+                for (l, text) in texts(&q.text) {
+                    let lower = text.to_lowercase();
+                    for (_, phrase) in LEADING.iter().filter(|(pl, _)| *pl == l) {
+                        assert!(
+                            !lower.contains(phrase),
+                            "{where_} {l}: leading {phrase:?} in {text:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_scale_point_is_labelled_to_match_its_question() {
+        // The widget labels a CSAT scale, and a Likert scale without labels
+        // of its own, with the shared satisfaction labels (very dissatisfied
+        // … very satisfied): such a question must then ask about
+        // satisfaction from both sides. Agreement statements carry their own
+        // five agree/disagree labels with a neutral middle.
+        let two_sided = [
+            (Locale::En, "satisfied or dissatisfied"),
+            (Locale::ZhCn, "满意程度"),
+            (Locale::ZhTw, "滿意程度"),
+        ];
+        for t in all() {
+            for q in &t.survey.questions {
+                let where_ = format!("{}.{}", t.meta.id, q.id);
+                match &q.kind {
+                    QuestionKind::Csat { labels: None }
+                    | QuestionKind::Likert { labels: None, .. } => {
+                        assert_eq!(
+                            manyi_shared::texts::satisfaction_labels(Locale::En, 5).len(),
+                            5,
+                            "default labels exist for 5 points"
+                        );
+                        for (l, wanted) in two_sided {
+                            let text = q.text.0.get(&l).map(String::as_str).unwrap_or_default();
+                            assert!(
+                                text.to_lowercase().contains(wanted),
+                                "{where_} {l}: {text:?} is not two-sided"
+                            );
+                        }
+                    }
+                    QuestionKind::Likert {
+                        labels: Some(labels),
+                        ..
+                    }
+                    | QuestionKind::Csat {
+                        labels: Some(labels),
+                    } => {
+                        assert_eq!(labels.len(), 5, "{where_}");
+                        let middle = labels[2]
+                            .0
+                            .get(&Locale::En)
+                            .map(String::as_str)
+                            .unwrap_or_default();
+                        assert!(
+                            middle.starts_with("Neither"),
+                            "{where_}: neutral middle label, not {middle:?}"
+                        );
+                        for label in labels {
+                            assert!(
+                                Locale::ALL.iter().all(|&l| label.has(l)),
+                                "{where_}: {label:?}"
+                            );
+                        }
+                    }
+                    QuestionKind::Nps {
+                        low_label,
+                        high_label,
+                    } => {
+                        for label in [low_label, high_label] {
+                            let label = label
+                                .as_ref()
+                                .unwrap_or_else(|| panic!("{where_}: NPS ends unlabelled"));
+                            assert!(
+                                Locale::ALL.iter().all(|&l| label.has(l)),
+                                "{where_}: {label:?}"
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
     /// Answers every rating and single choice at its worst (`low`) or best
     /// end; single-choice options are listed best first.
     fn extreme_answers(survey: &Survey, low: bool) -> BTreeMap<QuestionId, AnswerValue> {

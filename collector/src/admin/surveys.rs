@@ -720,6 +720,36 @@ mod tests {
     }
 
     #[test]
+    fn a_version_is_superseded_by_the_next_one_ever_published() {
+        let v = |version, status| VersionInfo {
+            version,
+            status,
+            created_at: String::new(),
+            responses: u64::from(version),
+        };
+        let views = version_views(vec![
+            v(1, SurveyStatus::Paused),
+            v(2, SurveyStatus::Paused),
+            v(3, SurveyStatus::Published),
+            v(4, SurveyStatus::Draft),
+        ]);
+        let got: Vec<(u32, &str, Option<u32>, u64)> = views
+            .iter()
+            .map(|v| (v.version, v.status, v.superseded_by, v.responses))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "paused", Some(2), 1),
+                (2, "paused", Some(3), 2),
+                (3, "published", None, 3),
+                (4, "draft", None, 4)
+            ],
+            "a draft supersedes nothing"
+        );
+    }
+
+    #[test]
     fn bad_overrides_are_reported_with_paths() {
         let mut s = nps();
         let mut errors = Vec::new();
