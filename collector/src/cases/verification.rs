@@ -7,10 +7,10 @@
 //! only then is the case verified. Any other answer reopens it, so a
 //! merchant cannot close the loop on a customer who says it is still broken.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::hosted::form::FormData;
 
 /// The lowest score (1–5) that counts as satisfied.
 pub const SATISFIED_FROM: u8 = 4;
@@ -62,8 +62,9 @@ impl AnswerProblem {
 }
 
 /// Parses the posted form fields (`resolved=yes|no`, `score=1..5`,
-/// `comment=…`); every problem is listed.
-pub fn parse_answer(fields: &HashMap<String, String>) -> Result<Answer, Vec<AnswerProblem>> {
+/// `comment=…`, decoded like the hosted survey's form); every problem is
+/// listed.
+pub fn parse_answer(fields: &FormData) -> Result<Answer, Vec<AnswerProblem>> {
     let mut problems = Vec::new();
     let resolved = match fields.get("resolved").map(|v| v.trim()) {
         Some("yes") => Some(true),
@@ -125,11 +126,8 @@ pub fn link(token: &str) -> String {
 mod tests {
     use super::*;
 
-    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+    fn form(pairs: &[(&str, &str)]) -> FormData {
+        FormData::from_pairs(pairs.iter().copied())
     }
 
     #[test]
@@ -148,7 +146,11 @@ mod tests {
     #[test]
     fn a_complete_form_parses_and_blank_comments_are_none() {
         assert_eq!(
-            parse_answer(&form(&[("resolved", "yes"), ("score", "5"), ("comment", " ")])),
+            parse_answer(&form(&[
+                ("resolved", "yes"),
+                ("score", "5"),
+                ("comment", " ")
+            ])),
             Ok(Answer {
                 resolved: true,
                 score: 5,
@@ -156,15 +158,20 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_answer(&form(&[("resolved", "no"), ("score", "2"), ("comment", "还是坏的")]))
-                .map(|a| a.comment),
+            parse_answer(&form(&[
+                ("resolved", "no"),
+                ("score", "2"),
+                ("comment", "还是坏的")
+            ]))
+            .map(|a| a.comment),
             Ok(Some("还是坏的".to_owned()))
         );
     }
 
     #[test]
     fn every_problem_is_listed() {
-        let cases: &[(&[(&str, &str)], &[AnswerProblem])] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a [AnswerProblem]);
+        let cases: &[Case<'_>] = &[
             (
                 &[],
                 &[AnswerProblem::MissingResolved, AnswerProblem::MissingScore],
@@ -187,11 +194,19 @@ mod tests {
             ),
         ];
         for (fields, expected) in cases {
-            assert_eq!(parse_answer(&form(fields)), Err(expected.to_vec()), "{fields:?}");
+            assert_eq!(
+                parse_answer(&form(fields)),
+                Err(expected.to_vec()),
+                "{fields:?}"
+            );
         }
         let long = "好".repeat(MAX_COMMENT_CHARS + 1);
         assert_eq!(
-            parse_answer(&form(&[("resolved", "yes"), ("score", "4"), ("comment", &long)])),
+            parse_answer(&form(&[
+                ("resolved", "yes"),
+                ("score", "4"),
+                ("comment", &long)
+            ])),
             Err(vec![AnswerProblem::CommentTooLong])
         );
     }

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod responses;
 pub mod surveys;
 pub mod trust;
+pub mod verify;
 
 pub use error::ApiError;
 
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .merge(eligibility::router())
         .merge(events::router())
         .merge(hosted::router())
+        .merge(verify::router())
         .merge(metrics::router())
         .merge(admin::router(state.clone()))
         .merge(admin_ui::router())

@@ -550,7 +550,16 @@ impl Store {
         case.updated_at.clone_from(&at);
         write_case(&mut tx, &case).await?;
         for (what, old, new) in &changes {
-            history(&mut tx, id, what, old.as_deref(), new.as_deref(), actor, &at).await?;
+            history(
+                &mut tx,
+                id,
+                what,
+                old.as_deref(),
+                new.as_deref(),
+                actor,
+                &at,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(case)

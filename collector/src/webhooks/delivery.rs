@@ -81,11 +81,15 @@ impl Deliverer {
         let started_at = OffsetDateTime::now_utc();
         let started = Instant::now();
         let timestamp = started_at.unix_timestamp();
-        let (status_code, error) =
-            match signing::sign(&delivery.secret, &delivery.message_id, timestamp, &delivery.payload) {
-                Ok(signature) => self.post(&delivery, timestamp, &signature).await,
-                Err(e) => (None, Some(e.to_string())),
-            };
+        let (status_code, error) = match signing::sign(
+            &delivery.secret,
+            &delivery.message_id,
+            timestamp,
+            &delivery.payload,
+        ) {
+            Ok(signature) => self.post(&delivery, timestamp, &signature).await,
+            Err(e) => (None, Some(e.to_string())),
+        };
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let attempts = u32::try_from(delivery.attempts)
             .unwrap_or(u32::MAX)

@@ -167,7 +167,12 @@ mod tests {
     fn urls_must_be_absolute_http_or_https() {
         assert!(check_url("https://hooks.example.com/manyi").is_ok());
         assert!(check_url("http://127.0.0.1:9000/x").is_ok());
-        for bad in ["", "hooks.example.com", "ftp://x.example/", "javascript:alert(1)"] {
+        for bad in [
+            "",
+            "hooks.example.com",
+            "ftp://x.example/",
+            "javascript:alert(1)",
+        ] {
             let e = check_url(bad).expect_err(bad);
             assert_eq!(e.code(), "invalid_request", "{bad}");
         }

@@ -8,10 +8,12 @@
 
 pub mod analysis;
 pub mod reports;
+pub mod cases;
 pub mod sites;
 pub mod surveys;
 pub mod templates;
 pub mod tokens;
+pub mod webhooks;
 
 use axum::Json;
 use axum::Router;
@@ -92,6 +94,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(analysis::router())
         .merge(reports::router())
         .merge(tokens::router())
+        .merge(cases::router())
+        .merge(webhooks::router())
         .split_for_parts()
 }
 
