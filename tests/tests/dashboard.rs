@@ -67,7 +67,7 @@ fn definition() -> Value {
               "text": text("Delivered as promised.", "按承诺完成。") },
             { "id": "resp", "type": "likert", "required": true, "dimension": "responsiveness",
               "text": text("Prompt answers.", "回应及时。") },
-            { "id": "reason", "type": "multi_choice", "required": false, "max_selections": 3,
+            { "id": "reason", "type": "multi_choice", "required": false, "max_selections": 2,
               "show_if": { "question": "nps", "op": "lte", "value": 6 },
               "text": text("What went wrong?", "哪里不好？"),
               "options": [
@@ -524,9 +524,14 @@ async fn the_dashboard_shows_the_figures_of_the_stored_responses() -> Result<()>
     let href = wait_for("the export to finish", || async {
         let v = browser
             .js("var b = document.getElementById('export-ndjson'); \
-                 return b.dataset.bytes ? b.dataset.href : null;")
+                 return b.dataset.bytes || b.dataset.error ? \
+                 { href: b.dataset.href, error: b.dataset.error || null } : null;")
             .await?;
-        Ok(v.as_str().map(str::to_owned))
+        if v.is_null() {
+            return Ok(None);
+        }
+        ensure!(v["error"].is_null(), "the export failed: {v}");
+        Ok(v["href"].as_str().map(str::to_owned))
     })
     .await?;
     assert!(href.contains("include_flagged=false"), "{href}");

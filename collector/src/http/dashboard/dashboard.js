@@ -295,6 +295,15 @@
     var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
     if (opts.min !== undefined) lo = Math.min(lo, opts.min);
     if (opts.max !== undefined) hi = Math.max(hi, opts.max);
+    // A flat or single-point series gets a scale of at least `minSpan`
+    // around it, so one NPS of 16.7 does not look like a dramatic change.
+    if (opts.minSpan && hi - lo < opts.minSpan) {
+      var mid = (hi + lo) / 2;
+      lo = mid - opts.minSpan / 2;
+      hi = mid + opts.minSpan / 2;
+      if (opts.floor !== undefined && lo < opts.floor) { hi += opts.floor - lo; lo = opts.floor; }
+      if (opts.ceil !== undefined && hi > opts.ceil) { lo -= hi - opts.ceil; hi = opts.ceil; }
+    }
     var ts = ticks(lo, hi, 4);
     lo = ts[0]; hi = ts[ts.length - 1];
     var pw = w - m.l - m.r, ph = h - m.t - m.b;
@@ -677,13 +686,13 @@
   /** The metrics the trend and breakdown can show, read from a `Kpis`. */
   var METRICS = {
     nps: { label: 'm_nps', get: function (k) { return k.nps && k.nps.score; }, few: function (k) { return !!(k.nps && k.nps.low_sample); },
-           n: function (k) { return k.nps ? k.nps.n : 0; }, fmt: function (v) { return num(v, 1); }, min: -100, max: 100 },
+           n: function (k) { return k.nps ? k.nps.n : 0; }, fmt: function (v) { return num(v, 1); }, min: -100, max: 100, span: 20 },
     csat: { label: 'm_csat', get: function (k) { return k.csat && k.csat.top2_pct; }, few: function (k) { return !!(k.csat && k.csat.low_sample); },
-            n: function (k) { return k.csat ? k.csat.n : 0; }, fmt: function (v) { return num(v, 1) + '%'; }, min: 0, max: 100 },
+            n: function (k) { return k.csat ? k.csat.n : 0; }, fmt: function (v) { return num(v, 1) + '%'; }, min: 0, max: 100, span: 20 },
     ces: { label: 'm_ces', get: function (k) { return k.ces && k.ces.mean; }, few: function (k) { return !!(k.ces && k.ces.low_sample); },
-           n: function (k) { return k.ces ? k.ces.n : 0; }, fmt: function (v) { return num(v, 2); }, min: 1, max: 7 },
+           n: function (k) { return k.ces ? k.ces.n : 0; }, fmt: function (v) { return num(v, 2); }, min: 1, max: 7, span: 1 },
     responses: { label: 'm_responses', get: function (k) { return k.responses; }, few: function () { return false; },
-                 n: function (k) { return k.responses; }, fmt: function (v) { return num(v, 0); }, min: 0 }
+                 n: function (k) { return k.responses; }, fmt: function (v) { return num(v, 0); }, min: 0, span: 5 }
   };
 
   function kpiTile(key, title, o) {
@@ -795,7 +804,7 @@
     var title = t('chart_trend', { metric: t(m.label), interval: t(tr.interval), from: tr.period.from, to: tr.period.to });
     $('trend-chart').innerHTML = lineChart(points, {
       id: 'trend-svg', width: chartWidth('trend-chart'), title: title, desc: t('table_below') + ' ' + t('hatched_few'),
-      format: m.fmt, min: m === METRICS.responses ? 0 : undefined,
+      format: m.fmt, min: m === METRICS.responses ? 0 : undefined, minSpan: m.span, floor: m.min, ceil: m.max,
       empty: t('chart_empty'), fewText: t('few')
     });
     put('trend-table', table([t('col_period'), t(m.label), t('col_n'), t('col_note')], points.map(function (p) {
@@ -1047,6 +1056,8 @@
     var path = exportPath(format);
     button.disabled = true;
     button.setAttribute('data-href', path);
+    button.removeAttribute('data-bytes');
+    button.removeAttribute('data-error');
     request('GET', path).then(function (r) { return r.blob(); }).then(function (blob) {
       var name = 'manyi-responses-' + $('f-from').value + '-' + $('f-to').value + '.' + format;
       var url = URL.createObjectURL(blob);
@@ -1058,6 +1069,7 @@
       say(t('export_ready', { name: name, size: num(blob.size / 1024, 1) + ' KB' }));
       button.setAttribute('data-bytes', String(blob.size));
     }).catch(function (e) {
+      button.setAttribute('data-error', (e && e.code) || 'failed');
       if (e && e.status === 401) return;
       say(t('export_failed', { e: (e && e.message) || e }), true);
     }).then(function () { button.disabled = false; });
