@@ -16,7 +16,7 @@ use crate::admin::surveys::{
 use crate::admin::{AdminError, tokens};
 use crate::config::{
     CreateSiteArgs, CreateSurveyArgs, CreateTokenArgs, DatabaseArgs, EditSurveyArgs, OverrideArgs,
-    SignArgs, SurveyIdArgs,
+    SignArgs, SurveyIdArgs, UpdateSiteArgs,
 };
 use crate::store::Store;
 use crate::store::admin_tokens::AdminTokenListing;
@@ -247,6 +247,31 @@ pub async fn revoke_admin_token(id: i64, db: &DatabaseArgs) -> anyhow::Result<()
     with_store(db, async |store| tokens::revoke(store, id).await).await
 }
 
+/// `manyi site update`: the site as now stored, and its new secret when
+/// `--rotate-secret` asked for one.
+pub async fn update_site(
+    args: &UpdateSiteArgs,
+) -> anyhow::Result<(SiteSummary, Option<SecretString>)> {
+    let origins = (args.clear_origins || !args.origins.is_empty()).then_some(&args.origins[..]);
+    let update = crate::admin::sites::SiteUpdate {
+        name: args.name.as_deref(),
+        origins,
+        require_signature: args.require_signature,
+        rotate_secret: args.rotate_secret,
+    };
+    ensure!(
+        update.name.is_some()
+            || update.origins.is_some()
+            || update.require_signature.is_some()
+            || update.rotate_secret,
+        "nothing to change: give --name, --origin, --clear-origins, --require-signature or --rotate-secret"
+    );
+    with_store(&args.db, async |store| {
+        crate::admin::sites::update(store, &args.key, &update).await
+    })
+    .await
+}
+
 /// `manyi site list`.
 pub async fn list_sites(db: &DatabaseArgs) -> anyhow::Result<Vec<SiteSummary>> {
     with_store(db, async |store| crate::admin::sites::list(store).await).await
@@ -275,6 +300,10 @@ pub fn describe(e: &anyhow::Error) -> String {
         Some(AdminError::InvalidSurvey(errors)) => {
             let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
             format!("the survey is invalid:\n{}", lines.join("\n"))
+        }
+        Some(AdminError::InvalidFields(errors)) => {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+            format!("invalid arguments:\n{}", lines.join("\n"))
         }
         _ => format!("{e:#}"),
     }

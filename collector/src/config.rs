@@ -230,6 +230,37 @@ pub enum SiteCommand {
     Create(CreateSiteArgs),
     /// List the sites (key, origins, signatures; never the secrets).
     List(DatabaseArgs),
+    /// Change a site: name, allowed origins, signature requirement, or a
+    /// new signing secret (printed once).
+    Update(UpdateSiteArgs),
+}
+
+/// `manyi site update`.
+#[derive(Debug, Clone, Args)]
+pub struct UpdateSiteArgs {
+    /// The site key.
+    pub key: String,
+    /// New display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// An allowed origin; repeat for several. Given at all, the list
+    /// replaces the current one.
+    #[arg(long = "origin", conflicts_with = "clear_origins")]
+    pub origins: Vec<String>,
+    /// Remove every allowed origin (only the collector's own pages and
+    /// non-browser clients may post).
+    #[arg(long)]
+    pub clear_origins: bool,
+    /// Require (`true`) or stop requiring (`false`) signed contexts.
+    #[arg(long)]
+    pub require_signature: Option<bool>,
+    /// Make a new signing secret, printed once; signatures made with the old
+    /// one are refused from now on.
+    #[arg(long)]
+    pub rotate_secret: bool,
+    /// The database to write to.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 /// `manyi sign`: the arguments of one signature.

@@ -111,6 +111,28 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Site(SiteCommand::Update(args)) => {
+            let (site, secret) = commands::update_site(&args)
+                .await
+                .map_err(|e| anyhow::anyhow!(commands::describe(&e)))?;
+            eprintln!(
+                "updated site {} (origins: {}; signatures {})",
+                site.key.as_str(),
+                site.allowed_origins.join(", "),
+                if site.require_signature {
+                    "required"
+                } else {
+                    "optional"
+                }
+            );
+            if let Some(secret) = secret {
+                eprintln!(
+                    "its new signing secret follows; it is shown only now: keep it on your servers"
+                );
+                println!("{}", secret.expose_secret());
+            }
+            Ok(())
+        }
         Command::Templates(TemplatesCommand::List) => {
             for t in templates::all() {
                 let meta = serde_json::to_value(&t.meta).context("encoding JSON")?;

@@ -619,6 +619,7 @@ async fn the_openapi_document_parses_and_lists_every_admin_path() {
         ("/api/surveys/{id}/publish", &["post"]),
         ("/api/surveys/{id}/pause", &["post"]),
         ("/api/sites", &["get", "post"]),
+        ("/api/sites/{key}", &["patch"]),
         ("/api/tokens", &["get", "post"]),
         ("/api/tokens/{id}", &["delete"]),
     ] {
@@ -1080,4 +1081,153 @@ async fn cli_edits_list_and_revokes_like_the_api() {
     let sites = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(sites.lines().count(), 1, "{sites}");
     assert!(sites.starts_with("demo "), "{sites}");
+}
+
+async fn admin_patch(app: &TestApp, path: &str, body: &Value) -> Reply {
+    let auth = format!("Bearer {}", token(app));
+    send(app, reqwest::Method::PATCH, path, Some(body), Some(&auth)).await
+}
+
+#[tokio::test]
+async fn a_site_update_changes_who_may_post_at_once_and_rotates_its_secret() {
+    let app = spawn_app().await;
+    let created = admin_post(
+        &app,
+        "/api/sites",
+        &json!({"key": "shop", "name": "Shop", "allowed_origins": ["https://a.example"]}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let old_secret = created.json["secret"].as_str().expect("secret").to_owned();
+    let survey = admin_post(
+        &app,
+        "/api/surveys",
+        &json!({"template": "nps", "survey_id": "shop-nps", "site": "shop"}),
+    )
+    .await;
+    assert_eq!(survey.status, StatusCode::CREATED, "{}", survey.json);
+    publish(&app, "shop-nps").await;
+    let answer = || {
+        let mut p = response_to("shop-nps", 1);
+        p["site"] = json!("shop");
+        p
+    };
+    assert_eq!(
+        app.post_response_from("https://a.example", &answer())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+
+    let updated = admin_patch(
+        &app,
+        "/api/sites/shop",
+        &json!({"name": " Shop CN ", "allowed_origins": ["https://B.example/"], "rotate_secret": true}),
+    )
+    .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.json);
+    assert_eq!(updated.json["site"]["name"], "Shop CN");
+    assert_eq!(
+        updated.json["site"]["allowed_origins"],
+        json!(["https://b.example"])
+    );
+    assert_eq!(
+        updated.json["site"]["require_signature"], false,
+        "unchanged"
+    );
+    let new_secret = updated.json["secret"].as_str().expect("new secret");
+    assert_eq!(new_secret.len(), 64);
+    assert_ne!(new_secret, old_secret);
+    let db = app.db().await;
+    let (origins, secret): (String, String) =
+        sqlx::query_as("SELECT allowed_origins, signing_secret FROM sites WHERE key = 'shop'")
+            .fetch_one(&db)
+            .await
+            .expect("row");
+    db.close().await;
+    assert_eq!(
+        (origins.as_str(), secret.as_str()),
+        (r#"["https://b.example"]"#, new_secret)
+    );
+
+    // The very next response sees the new origins (the site cache is cleared).
+    app.post_response_from("https://a.example", &answer())
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "origin_not_allowed");
+    assert_eq!(
+        app.post_response_from("https://b.example", &answer())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    // Without rotate_secret no secret is returned; require_signature alone changes.
+    let again = admin_patch(&app, "/api/sites/shop", &json!({"require_signature": true})).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.json);
+    assert_eq!(again.json["secret"], Value::Null);
+    assert_eq!(again.json["site"]["require_signature"], true);
+    app.post_response_from("https://b.example", &answer())
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "signature_missing");
+
+    let bad = admin_patch(
+        &app,
+        "/api/sites/shop",
+        &json!({"name": "", "allowed_origins": ["https://ok.example", "https://x/y"]}),
+    )
+    .await;
+    bad.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(bad.has_error("name", "required"), "{}", bad.json);
+    assert!(
+        bad.has_error("allowed_origins[1]", "wrong_type"),
+        "{}",
+        bad.json
+    );
+    admin_patch(&app, "/api/sites/nope", &json!({"name": "x"}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "unknown_site");
+    admin_patch(&app, "/api/sites/shop", &json!({"colour": "red"}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+
+    // The CLI does the same.
+    let data = app.data.path();
+    let out = manyi(
+        &[
+            "site",
+            "update",
+            "shop",
+            "--clear-origins",
+            "--require-signature",
+            "false",
+            "--rotate-secret",
+        ],
+        data,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli_secret = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let db = app.db().await;
+    let (origins, secret, require): (String, String, i64) = sqlx::query_as(
+        "SELECT allowed_origins, signing_secret, require_signature FROM sites WHERE key = 'shop'",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("row");
+    db.close().await;
+    assert_eq!(
+        (origins.as_str(), secret.as_str(), require),
+        ("[]", cli_secret.as_str(), 0)
+    );
+    let out = manyi(&["site", "update", "shop"], data);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to change"));
+    let out = manyi(&["site", "update", "shop", "--origin", "nope"], data);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("allowed_origins[0]"));
 }

@@ -1,11 +1,13 @@
-//! Sites: creating one (with its signing secret, shown once) and listing them.
+//! Sites: creating one (with its signing secret, shown once), listing them,
+//! changing their name, allowed origins or signature requirement, and
+//! rotating their signing secret.
 
 use manyi_shared::{ErrorCode, SiteKey, ValidationError};
 use secrecy::SecretString;
 
 use super::AdminError;
 use crate::store::Store;
-use crate::store::site_admin::SiteSummary;
+use crate::store::site_admin::{SiteChanges, SiteSummary};
 use crate::store::sites::NewSite;
 
 /// A site to create.
@@ -55,17 +57,7 @@ pub async fn create(store: &Store, spec: &SiteSpec<'_>) -> Result<CreatedSite, A
             "the site name is empty",
         ));
     }
-    let mut origins = Vec::with_capacity(spec.origins.len());
-    for (i, origin) in spec.origins.iter().enumerate() {
-        match check_origin(origin) {
-            Ok(o) => origins.push(o),
-            Err(message) => errors.push(ValidationError::new(
-                format!("allowed_origins[{i}]"),
-                ErrorCode::WrongType,
-                message,
-            )),
-        }
-    }
+    let origins = checked_origins(spec.origins, &mut errors);
     let Some(key) = key.filter(|_| errors.is_empty()) else {
         return Err(AdminError::InvalidFields(errors));
     };
@@ -90,6 +82,83 @@ pub async fn create(store: &Store, spec: &SiteSpec<'_>) -> Result<CreatedSite, A
         origins,
         secret,
     })
+}
+
+/// Changes to a site; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SiteUpdate<'a> {
+    /// New display name.
+    pub name: Option<&'a str>,
+    /// New allowed origins (replacing the old list).
+    pub origins: Option<&'a [String]>,
+    /// New signature requirement.
+    pub require_signature: Option<bool>,
+    /// Make a new signing secret (returned once; the old one stops
+    /// verifying at once, so signatures made with it are refused).
+    pub rotate_secret: bool,
+}
+
+/// Updates the site `key`: every field problem listed with its path
+/// (`name`, `allowed_origins[i]`), [`AdminError::UnknownSite`] when there
+/// is no such site. Returns the site as now stored and the new secret when
+/// one was made.
+#[tracing::instrument(skip(store))]
+pub async fn update(
+    store: &Store,
+    key: &str,
+    update: &SiteUpdate<'_>,
+) -> Result<(SiteSummary, Option<SecretString>), AdminError> {
+    let site_key = SiteKey::parse(key).map_err(|_| AdminError::UnknownSite(key.to_owned()))?;
+    let mut errors = Vec::new();
+    let name = update.name.map(str::trim);
+    if name.is_some_and(str::is_empty) {
+        errors.push(ValidationError::new(
+            "name",
+            ErrorCode::Required,
+            "the site name is empty",
+        ));
+    }
+    let origins = update.origins.map(|o| checked_origins(o, &mut errors));
+    if !errors.is_empty() {
+        return Err(AdminError::InvalidFields(errors));
+    }
+    let secret = update.rotate_secret.then(new_secret).transpose()?;
+    let changed = store
+        .update_site(
+            &site_key,
+            &SiteChanges {
+                name,
+                allowed_origins: origins.as_deref(),
+                require_signature: update.require_signature,
+                signing_secret: secret.as_ref(),
+            },
+        )
+        .await?;
+    if !changed {
+        return Err(AdminError::UnknownSite(key.to_owned()));
+    }
+    let site = list(store)
+        .await?
+        .into_iter()
+        .find(|s| s.key == site_key)
+        .ok_or_else(|| AdminError::UnknownSite(key.to_owned()))?;
+    Ok((site, secret))
+}
+
+/// The origins normalised; each bad one recorded as `allowed_origins[i]`.
+fn checked_origins(origins: &[String], errors: &mut Vec<ValidationError>) -> Vec<String> {
+    let mut out = Vec::with_capacity(origins.len());
+    for (i, origin) in origins.iter().enumerate() {
+        match check_origin(origin) {
+            Ok(o) => out.push(o),
+            Err(message) => errors.push(ValidationError::new(
+                format!("allowed_origins[{i}]"),
+                ErrorCode::WrongType,
+                message,
+            )),
+        }
+    }
+    out
 }
 
 /// Every site (never their secrets).

@@ -1,8 +1,23 @@
-//! Site listings for the admin API (creation is in [`super::sites`]).
+//! Site listings and updates for the admin API (creation is in
+//! [`super::sites`]).
 
 use manyi_shared::SiteKey;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use super::{Store, StoreError};
+
+/// What to change on a site; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SiteChanges<'a> {
+    /// New display name.
+    pub name: Option<&'a str>,
+    /// New allowed origins (already normalised).
+    pub allowed_origins: Option<&'a [String]>,
+    /// New signature requirement.
+    pub require_signature: Option<bool>,
+    /// New signing secret (the old one stops verifying at once).
+    pub signing_secret: Option<&'a SecretString>,
+}
 
 /// A site as the admin API lists it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,5 +68,39 @@ impl Store {
                 },
             )
             .collect()
+    }
+}
+
+impl Store {
+    /// Applies `changes` to the site `key`; `false` when there is no such
+    /// site. Sites are cached by the catalog (read on every response), so
+    /// the catalog is cleared after the change commits.
+    #[tracing::instrument(level = "debug", skip(self, changes))]
+    pub async fn update_site(
+        &self,
+        key: &SiteKey,
+        changes: &SiteChanges<'_>,
+    ) -> Result<bool, StoreError> {
+        let origins = changes
+            .allowed_origins
+            .map(serde_json::to_string)
+            .transpose()?;
+        let done = sqlx::query(
+            "UPDATE sites SET
+                name = COALESCE(?, name),
+                allowed_origins = COALESCE(?, allowed_origins),
+                require_signature = COALESCE(?, require_signature),
+                signing_secret = COALESCE(?, signing_secret)
+             WHERE key = ?",
+        )
+        .bind(changes.name)
+        .bind(origins)
+        .bind(changes.require_signature)
+        .bind(changes.signing_secret.map(|s| s.expose_secret().to_owned()))
+        .bind(key.as_str())
+        .execute(&self.writer)
+        .await?;
+        self.catalog.invalidate();
+        Ok(done.rows_affected() == 1)
     }
 }
