@@ -576,6 +576,17 @@ async fn the_dashboard_shows_the_figures_of_the_stored_responses() -> Result<()>
     let k = tiles(&browser).await?;
     assert_eq!(k["responses"]["figure"], json!("3"));
     assert_eq!(k["nps"]["figure"], json!("0"));
+
+    // Or by an open-text tag: 欺诈 in D-5's comment tagged it `fraud`.
+    let before = loads(&browser).await?;
+    visible(c, "#f-channel").await?.select_by_value("").await?;
+    loaded_after(&browser, before).await?;
+    let before = loads(&browser).await?;
+    visible(c, "#f-tag").await?.select_by_value("fraud").await?;
+    loaded_after(&browser, before).await?;
+    let k = tiles(&browser).await?;
+    assert_eq!(k["responses"]["figure"], json!("1"));
+    assert_eq!(k["nps"]["figure"], json!("-100"));
     browser.close().await
 }
 
@@ -737,5 +748,16 @@ async fn the_chart_functions_draw_what_they_are_given() -> Result<()> {
         json!({ "fill": "rgb(0,0,0)", "text": "#fff" })
     );
     assert_eq!(drawn["ticks"], json!([-100, -50, 0, 50, 100]));
+
+    // The page follows the system's dark mode.
+    let background = "return getComputedStyle(document.documentElement).backgroundColor;";
+    assert_eq!(browser.js(background).await?, json!("rgb(255, 255, 255)"));
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": "dark" }] }),
+        )
+        .await?;
+    assert_eq!(browser.js(background).await?, json!("rgb(13, 17, 23)"));
     browser.close().await
 }

@@ -65,6 +65,8 @@
       d_opened: '创建时间', d_response: '答卷', d_answers: '回答', d_verification: '回访确认', d_link: '确认链接',
       d_answered: '客户已回答：{r}，评分 {s}', d_waiting: '等待客户回答', d_notes: '备注', d_history: '记录',
       d_none: '无', yes: '是', no: '否', add_note: '添加备注', note_label: '新备注', note_added: '备注已添加。',
+      legend_few: '空心点、斜线条和 * 表示样本过少的数字。',
+      legend_heat: '颜色越深均值越高；每格都写出数值。* = 样本过少，— = 无回答。',
       loading: '加载中…', loaded: '数据已更新（{t}）。'
     },
     'zh-TW': {
@@ -109,6 +111,8 @@
       d_opened: '建立時間', d_response: '問卷回覆', d_answers: '回答', d_verification: '回訪確認', d_link: '確認連結',
       d_answered: '客戶已回答：{r}，評分 {s}', d_waiting: '等待客戶回答', d_notes: '備註', d_history: '紀錄',
       d_none: '無', yes: '是', no: '否', add_note: '新增備註', note_label: '新備註', note_added: '備註已新增。',
+      legend_few: '空心點、斜線條和 * 表示樣本過少的數字。',
+      legend_heat: '顏色越深平均越高；每格都寫出數值。* = 樣本過少，— = 無回答。',
       loading: '載入中…', loaded: '資料已更新（{t}）。'
     },
     en: {
@@ -153,6 +157,8 @@
       d_opened: 'Opened', d_response: 'Response', d_answers: 'Answers', d_verification: 'Verification', d_link: 'Verification link',
       d_answered: 'Customer answered: {r}, score {s}', d_waiting: 'Waiting for the customer', d_notes: 'Notes', d_history: 'History',
       d_none: 'none', yes: 'yes', no: 'no', add_note: 'Add note', note_label: 'New note', note_added: 'Note added.',
+      legend_few: 'Hollow dots, hatched bars and * mark figures from too few answers.',
+      legend_heat: 'Darker = higher mean; every cell shows its value. * = too few answers, — = no answers.',
       loading: 'Loading…', loaded: 'Figures updated ({t}).'
     }
   };
