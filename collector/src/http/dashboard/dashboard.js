@@ -67,6 +67,7 @@
       d_none: '无', yes: '是', no: '否', add_note: '添加备注', note_label: '新备注', note_added: '备注已添加。',
       legend_few: '空心点、斜线条和 * 表示样本过少的数字。',
       legend_heat: '颜色越深均值越高；每格都写出数值。* = 样本过少，— = 无回答。',
+      cases_scope: '队列显示当前待办：只按问卷筛选，不受日期和其他筛选影响。',
       loading: '加载中…', loaded: '数据已更新（{t}）。'
     },
     'zh-TW': {
@@ -113,6 +114,7 @@
       d_none: '無', yes: '是', no: '否', add_note: '新增備註', note_label: '新備註', note_added: '備註已新增。',
       legend_few: '空心點、斜線條和 * 表示樣本過少的數字。',
       legend_heat: '顏色越深平均越高；每格都寫出數值。* = 樣本過少，— = 無回答。',
+      cases_scope: '佇列顯示目前待辦：只依問卷篩選，不受日期和其他篩選影響。',
       loading: '載入中…', loaded: '資料已更新（{t}）。'
     },
     en: {
@@ -159,6 +161,7 @@
       d_none: 'none', yes: 'yes', no: 'no', add_note: 'Add note', note_label: 'New note', note_added: 'Note added.',
       legend_few: 'Hollow dots, hatched bars and * mark figures from too few answers.',
       legend_heat: 'Darker = higher mean; every cell shows its value. * = too few answers, — = no answers.',
+      cases_scope: 'The queue is today\'s work: it follows the survey filter, not the dates or the other filters.',
       loading: 'Loading…', loaded: 'Figures updated ({t}).'
     }
   };
