@@ -358,6 +358,56 @@ async fn sites_and_tokens_are_managed_from_the_admin_ui_on_a_phone() -> Result<(
         "the form is cleared with its errors"
     );
 
+    // Changed from its row: new origins and a new secret, stored at once.
+    visible(c, r#"button[data-edit-site="shop-tw"]"#)
+        .await?
+        .click()
+        .await?;
+    text_containing(c, "#site-form-title", "Edit site shop-tw").await?;
+    assert_eq!(
+        browser
+            .js("return [document.getElementById('s-key').readOnly, \
+                 document.getElementById('s-origins').value, document.activeElement.id]")
+            .await?,
+        json!([true, "https://shop.example", "s-name"])
+    );
+    type_into(
+        c,
+        "#s-origins",
+        "https://shop.example\nhttps://m.shop.example",
+    )
+    .await?;
+    visible(c, "#s-rotate").await?.click().await?;
+    visible(c, "#site-create").await?.click().await?;
+    let rotated = wait_for("the new secret", || async {
+        let shown = match c.find(Locator::Css("#site-secret-value")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        Ok((shown.len() == 64 && shown != secret).then_some(shown))
+    })
+    .await?;
+    let (origins, require, stored_secret): (String, i64, Option<String>) = sqlx::query_as(
+        "SELECT allowed_origins, require_signature, signing_secret FROM sites WHERE key = 'shop-tw'",
+    )
+    .fetch_one(&app.db)
+    .await?;
+    assert_eq!(
+        (origins.as_str(), require, stored_secret.as_deref()),
+        (
+            r#"["https://shop.example","https://m.shop.example"]"#,
+            1,
+            Some(rotated.as_str())
+        )
+    );
+    text_containing(c, "#site-form-title", "Add a site").await?;
+    text_containing(
+        c,
+        r#"#site-list [data-site-key="shop-tw"]"#,
+        "https://m.shop.example",
+    )
+    .await?;
+
     // A token: created and shown once; the session's own token is marked.
     type_into(c, "#t-name", "ci bot").await?;
     visible(c, "#token-create").await?.click().await?;

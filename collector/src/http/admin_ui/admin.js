@@ -41,6 +41,7 @@
       code_show: '2. 支付完成（或工单关闭）后调用：',
       code_sign: '3. 如果站点要求签名：在服务器端用站点密钥对 site|survey|order|customer|exp 做 HMAC-SHA256（见 docs/signing.md），并传入 sig 和 exp：',
       required_field: '必填。', unexpected: '请求失败：{e}', unknown_problem: '{path}：{msg}',
+      edit_site: '编辑站点 {key}', save_site: '保存站点', cancel: '取消', site_rotate: '生成新的签名密钥（旧密钥生成的签名立即失效）', site_updated: '站点 {key} 已更新。',
       sites_title: '站点', add_site: '添加站点', site_key: '站点 key', site_name: '名称',
       sites_help: '站点是嵌入问卷的网站或 H5：key 写在脚本标签里，允许的来源可以提交答卷，密钥在您的服务器上为订单和客户签名。',
       site_key_help: '小写字母、数字、- 和 _，例如 shop-cn。用作 data-site="…"，创建后不可更改。',
@@ -92,6 +93,7 @@
       code_show: '2. 付款完成（或工單關閉）後呼叫：',
       code_sign: '3. 如果網站要求簽章：在伺服器端用網站密鑰對 site|survey|order|customer|exp 做 HMAC-SHA256（見 docs/signing.md），並傳入 sig 和 exp：',
       required_field: '必填。', unexpected: '請求失敗：{e}', unknown_problem: '{path}：{msg}',
+      edit_site: '編輯網站 {key}', save_site: '儲存網站', cancel: '取消', site_rotate: '產生新的簽章密鑰（舊密鑰產生的簽章立即失效）', site_updated: '網站 {key} 已更新。',
       sites_title: '網站', add_site: '新增網站', site_key: '網站 key', site_name: '名稱',
       sites_help: '網站是嵌入問卷的網頁或 H5：key 寫在指令碼標籤裡，允許的來源可以提交答卷，密鑰在您的伺服器上為訂單和客戶簽章。',
       site_key_help: '小寫字母、數字、- 和 _，例如 shop-tw。用作 data-site="…"，建立後不可變更。',
@@ -143,6 +145,7 @@
       code_show: '2. After payment (or when a ticket closes):',
       code_sign: '3. If the site requires signed context, sign on your server (HMAC-SHA256 over site|survey|order|customer|exp with the site\'s secret; see docs/signing.md) and pass sig and exp:',
       required_field: 'Required.', unexpected: 'The request failed: {e}', unknown_problem: '{path}: {msg}',
+      edit_site: 'Edit site {key}', save_site: 'Save site', cancel: 'Cancel', site_rotate: 'Make a new signing secret (signatures made with the old one are refused at once)', site_updated: 'Site {key} updated.',
       sites_title: 'Sites', add_site: 'Add a site', site_key: 'Site key', site_name: 'Name',
       sites_help: 'A site is a web property that embeds surveys: its key goes in the script tag, its allowed origins may post answers, its secret signs the order and customer on your server.',
       site_key_help: 'Lower-case letters, digits, - and _, e.g. shop-cn. Used as data-site="…"; cannot change later.',
@@ -319,9 +322,41 @@
         el('strong', { text: s.key }),
         el('span', { text: s.name }),
         el('span', { 'class': 'meta', text: s.allowed_origins.length ? s.allowed_origins.join(' ') : t('origins_none') }),
-        el('span', { 'class': 'badge', text: t(s.require_signature ? 'signatures_required' : 'signatures_optional') })
+        el('span', { 'class': 'badge', text: t(s.require_signature ? 'signatures_required' : 'signatures_optional') }),
+        editButton(s)
       ]));
     });
+  }
+
+  function editButton(site) {
+    var b = el('button', { type: 'button', 'class': 'secondary', 'data-edit-site': site.key, text: t('edit') });
+    b.addEventListener('click', function () { editSite(site); });
+    return b;
+  }
+
+  /** The site form, for a new site (`site` null) or to change one. */
+  function siteFormMode(site) {
+    var form = $('site-form');
+    clearFormErrors(form, 'data-site-error-for');
+    form.reset();
+    form.dataset.editing = site ? site.key : '';
+    $('s-key').readOnly = !!site;
+    $('s-rotate-field').hidden = !site;
+    $('site-cancel').hidden = !site;
+    $('site-form-title').textContent = site ? t('edit_site', { key: site.key }) : t('add_site');
+    $('site-create').textContent = t(site ? 'save_site' : 'create_site');
+    if (site) {
+      $('s-key').value = site.key;
+      $('s-name').value = site.name;
+      $('s-origins').value = site.allowed_origins.join('\n');
+      $('s-require').checked = site.require_signature;
+    }
+  }
+
+  function editSite(site) {
+    siteFormMode(site);
+    $('site-secret').hidden = true;
+    $('s-name').focus();
   }
 
   function renderTokens(list) {
@@ -382,16 +417,30 @@
         .filter(function (o) { return o; }),
       require_signature: $('s-require').checked
     };
+    var editing = form.dataset.editing;
+    var request;
+    if (editing) {
+      delete body.key;
+      body.rotate_secret = $('s-rotate').checked;
+      request = api('PATCH', '/api/sites/' + encodeURIComponent(editing), body).then(function (r) {
+        return { key: r.site.key, secret: r.secret, message: 'site_updated' };
+      });
+    } else {
+      request = api('POST', '/api/sites', body).then(function (r) {
+        return { key: r.key, secret: r.secret, message: 'site_created' };
+      });
+    }
     $('site-create').disabled = true;
     $('site-secret').hidden = true;
     say('');
-    api('POST', '/api/sites', body).then(function (created) {
-      clearFormErrors(form, 'data-site-error-for');
-      form.reset();
-      $('site-secret-value').textContent = created.secret;
-      $('site-secret').hidden = false;
-      $('site-secret').focus();
-      say(t('site_created', { key: created.key }));
+    request.then(function (done) {
+      siteFormMode(null);
+      if (done.secret) {
+        $('site-secret-value').textContent = done.secret;
+        $('site-secret').hidden = false;
+        $('site-secret').focus();
+      }
+      say(t(done.message, { key: done.key }));
       return api('GET', '/api/sites').then(function (list) { sites = list || []; renderSites(); });
     }, function (e) {
       if (e.status === 401) return;
@@ -947,6 +996,7 @@
     });
     $('login-form').addEventListener('submit', login);
     $('site-form').addEventListener('submit', createSite);
+    $('site-cancel').addEventListener('click', function () { siteFormMode(null); $('site-form-title').focus(); });
     $('token-form').addEventListener('submit', createToken);
     $('logout').addEventListener('click', function () { ed = null; logout(''); });
     $('back').addEventListener('click', function () { ed = null; home().catch(fail); });
