@@ -47,6 +47,27 @@ pub enum Command {
     /// Manage surveys: create from a template, edit (new versions), publish, pause.
     #[command(subcommand)]
     Survey(SurveyCommand),
+    /// Write generated, realistic responses for the demo site and its
+    /// template surveys (dashboards, the reports benchmark).
+    #[command(name = "seed-responses")]
+    SeedResponses(SeedResponsesArgs),
+}
+
+/// `manyi seed-responses`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedResponsesArgs {
+    /// How many responses.
+    #[arg(long, default_value_t = 10_000)]
+    pub count: usize,
+    /// Spread over the last this many days.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Random seed (the same seed gives the same answers).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The database to write to.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 /// `manyi admin-token …`.

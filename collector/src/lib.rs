@@ -37,6 +37,7 @@ pub mod http;
 pub mod ingest;
 pub mod reports;
 pub mod seed;
+pub mod seed_responses;
 pub mod store;
 pub mod templates;
 pub mod webhooks;

@@ -155,6 +155,14 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::SeedResponses(args) => {
+            let s = commands::seed_responses(&args).await?;
+            println!(
+                "{} responses and {} events written in {:.1} s; analysed in {:.1} s; rolled up in {:.1} s",
+                s.responses, s.events, s.write_secs, s.analysis_secs, s.rollup_secs
+            );
+            Ok(())
+        }
         Command::Survey(command) => {
             let (done, result) = match &command {
                 SurveyCommand::Create(args) => ("created", commands::create_survey(args).await),

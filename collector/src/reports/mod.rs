@@ -15,6 +15,7 @@
 
 pub mod days;
 pub mod durations;
+pub mod export;
 pub mod kpis;
 pub mod query;
 pub mod rollup;

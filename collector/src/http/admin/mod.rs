@@ -7,6 +7,7 @@
 //! calls too.
 
 pub mod analysis;
+pub mod exports;
 pub mod reports;
 pub mod cases;
 pub mod sites;
@@ -93,6 +94,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sites::router())
         .merge(analysis::router())
         .merge(reports::router())
+        .merge(exports::router())
         .merge(tokens::router())
         .merge(cases::router())
         .merge(webhooks::router())
