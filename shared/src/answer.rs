@@ -16,7 +16,7 @@
 //! reported per question (`wrong_type`) rather than failing the whole body.
 
 use crate::ids::OptionId;
-use serde_json::{Value, json};
+use crate::json::{Map, Value};
 
 /// An answer, typed by its question's kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,29 +44,34 @@ pub enum AnswerValue {
 impl AnswerValue {
     /// The wire JSON for this answer.
     pub fn to_json(&self) -> Value {
+        /// `{"<key>": <value>, "other_text": "…"}`.
+        fn with_other(key: &str, value: Value, other_text: &str) -> Value {
+            let mut m = Map::new();
+            m.insert(key.to_owned(), value);
+            m.insert("other_text".to_owned(), Value::from(other_text));
+            Value::Object(m)
+        }
         match self {
-            AnswerValue::Score(n) => json!(n),
-            AnswerValue::Single {
-                choice,
-                other_text: None,
-            } => json!(choice.as_str()),
-            AnswerValue::Single {
-                choice,
-                other_text: Some(t),
-            } => {
-                json!({ "choice": choice.as_str(), "other_text": t })
+            AnswerValue::Score(n) => Value::from(*n),
+            AnswerValue::Single { choice, other_text } => {
+                let id = Value::from(choice.as_str());
+                match other_text {
+                    None => id,
+                    Some(t) => with_other("choice", id, t),
+                }
             }
             AnswerValue::Multi {
                 choices,
                 other_text,
             } => {
-                let ids: Vec<&str> = choices.iter().map(OptionId::as_str).collect();
+                let ids = choices.iter().map(|c| Value::from(c.as_str())).collect();
+                let ids = Value::Array(ids);
                 match other_text {
-                    None => json!(ids),
-                    Some(t) => json!({ "choices": ids, "other_text": t }),
+                    None => ids,
+                    Some(t) => with_other("choices", ids, t),
                 }
             }
-            AnswerValue::Text(t) => json!(t),
+            AnswerValue::Text(t) => Value::from(t.as_str()),
         }
     }
 

@@ -35,7 +35,7 @@ pub enum Condition {
         op: CompareOp,
         /// Operand: integer for scores, option id string for choices, array for `in`;
         /// absent for `answered`.
-        value: Option<serde_json::Value>,
+        value: Option<crate::json::Value>,
     },
 }
 
@@ -104,8 +104,8 @@ impl Condition {
     }
 }
 
-fn compare(answer: &AnswerValue, op: CompareOp, value: Option<&serde_json::Value>) -> bool {
-    use serde_json::Value;
+fn compare(answer: &AnswerValue, op: CompareOp, value: Option<&crate::json::Value>) -> bool {
+    use crate::json::Value;
     if op == CompareOp::Answered {
         return true;
     }

@@ -167,6 +167,7 @@ impl fmt::Display for ValidationError {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "serde")]
     #[test]
     fn as_str_matches_the_serde_name_of_every_code() {
         for code in ErrorCode::ALL {

@@ -284,6 +284,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn ids_deserialize_through_validation() {
         let bad: Result<SurveyId, _> = serde_json::from_str("\"Bad Id\"");

@@ -16,7 +16,20 @@
 //! - [`signing`]: the merchant-signed context (`site|survey|order|customer|exp`).
 //! - [`metrics`]: NPS, CSAT, CES, Likert means and the response rate.
 //! - [`error`]: validation errors with stable codes.
-//! - [`json`]: the hand-written JSON codec of the model and the payload.
+//! - [`json`]: the hand-written JSON reader, writer and codec of the model.
+//!
+//! Feature `serde` (the collector): serde impls for the model types, and
+//! `json::Value` is serde_json's. Without it (the widget) nothing here
+//! depends on serde.
+
+/// Test fixtures: `json!` as serde_json's, producing this crate's
+/// [`json::Value`] (whichever build) by way of JSON text.
+#[cfg(test)]
+macro_rules! json {
+    ($($t:tt)*) => {
+        $crate::json::parse(&::serde_json::json!($($t)*).to_string()).expect("test JSON")
+    };
+}
 
 pub mod answer;
 pub mod condition;

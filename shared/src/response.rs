@@ -19,7 +19,7 @@ pub struct ResponsePayload {
     pub survey_version: u32,
     /// Raw answers by question id; typed against the survey by
     /// [`crate::rules::validate_response`].
-    pub answers: BTreeMap<String, serde_json::Value>,
+    pub answers: BTreeMap<String, crate::json::Value>,
     /// Where and for whom the survey was shown.
     pub context: Context,
     /// When the survey was shown and submitted (client clock).

@@ -23,7 +23,6 @@ pub use survey_rules::{TEXT_MAX_LENGTH, validate_survey};
 #[cfg(test)]
 pub(crate) mod test_fixtures {
     use crate::survey::Survey;
-    use serde_json::json;
 
     /// Valid: each rule test adds exactly one problem to it.
     ///
@@ -39,7 +38,7 @@ pub(crate) mod test_fixtures {
     /// | 7 | name | one-line text ≤ 20 | always |
     pub(crate) fn survey() -> Survey {
         let t = |zh: &str, en: &str| json!({"zh-CN": zh, "en": en});
-        serde_json::from_value(json!({
+        Survey::from_json(json!({
             "id": "fixture", "version": 2, "default_locale": "zh-CN", "locales": ["zh-CN", "en"],
             "title": t("标题", "Title"), "intro": t("简介", "Intro"),
             "thank_you": t("谢谢", "Thanks"),
@@ -81,18 +80,21 @@ mod tests {
     /// The survey the collector seeds on first start must be publishable as is.
     #[test]
     fn the_seeded_post_payment_survey_validates() {
-        let survey: Survey =
-            serde_json::from_str(include_str!("../../collector/seed/post-payment.json"))
-                .expect("seed survey deserializes");
+        let survey: Survey = Survey::from_json(
+            crate::json::parse(include_str!("../../collector/seed/post-payment.json")).unwrap(),
+        )
+        .expect("seed survey deserializes");
         assert_eq!(validate_survey(&survey), vec![]);
     }
 
     /// And a detractor's typical answer to it is accepted.
     #[test]
     fn a_detractor_response_to_the_seeded_survey_validates() {
-        let survey: Survey =
-            serde_json::from_str(include_str!("../../collector/seed/post-payment.json")).unwrap();
-        let payload: ResponsePayload = serde_json::from_value(serde_json::json!({
+        let survey: Survey = Survey::from_json(
+            crate::json::parse(include_str!("../../collector/seed/post-payment.json")).unwrap(),
+        )
+        .unwrap();
+        let payload = ResponsePayload::from_json(json!({
             "response_id": "0b9f6b1e-8a3c-4d2e-9f10-1234567890ab",
             "site": "demo", "survey_id": "post-payment", "survey_version": 1,
             "answers": {

@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn parts_come_from_the_payload() {
-        let p: ResponsePayload = serde_json::from_value(serde_json::json!({
+        let p = ResponsePayload::from_json(json!({
             "response_id": "0b9f6b1e-8a3c-4d2e-9f10-1234567890ab",
             "site": "demo", "survey_id": "post-payment", "survey_version": 1, "answers": {},
             "context": {"order_id": "A1001", "customer": "c-42", "exp": 1_790_000_000i64}

@@ -191,9 +191,10 @@ mod tests {
 
     #[test]
     fn requested_locale_wins_only_when_the_survey_declares_it() {
-        let survey: Survey =
-            serde_json::from_str(include_str!("../../collector/seed/post-payment.json"))
-                .expect("demo survey parses");
+        let survey: Survey = Survey::from_json(
+            crate::json::parse(include_str!("../../collector/seed/post-payment.json")).unwrap(),
+        )
+        .expect("demo survey parses");
         assert_eq!(choose_locale(Some("en-US"), &survey), Locale::En);
         assert_eq!(choose_locale(Some("zh-Hant-HK"), &survey), Locale::ZhTw);
         assert_eq!(choose_locale(Some("fr"), &survey), Locale::ZhCn);

@@ -53,22 +53,25 @@ pub fn prune_hidden(
     answers: &BTreeMap<QuestionId, AnswerValue>,
 ) -> BTreeMap<QuestionId, AnswerValue> {
     let visible = visible_questions(survey, answers);
-    answers
-        .iter()
-        .filter(|(id, a)| visible.contains(id) && !a.is_empty())
-        .map(|(id, a)| (id.clone(), a.clone()))
-        .collect()
+    // A loop rather than `collect`: collecting into a BTreeMap sorts, and
+    // each sort instantiation costs the widget's WebAssembly ~3 KB.
+    let mut kept = BTreeMap::new();
+    for (id, a) in answers {
+        if visible.contains(&id) && !a.is_empty() {
+            kept.insert(id.clone(), a.clone());
+        }
+    }
+    kept
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::OptionId;
-    use serde_json::json;
 
     /// `nps`; `why` (multi a/b/c) shown if nps ≤ 6; `more` (text) shown if
     /// `why` is answered; then the `extra` questions a test adds.
-    fn survey(extra: serde_json::Value) -> Survey {
+    fn survey(extra: crate::json::Value) -> Survey {
         let t = json!({"en": "x"});
         let mut questions = vec![
             json!({"id": "nps", "type": "nps", "text": t}),
@@ -78,10 +81,10 @@ mod tests {
             json!({"id": "more", "type": "text", "text": t,
                    "show_if": {"question": "why", "op": "answered"}}),
         ];
-        if let serde_json::Value::Array(extra) = extra {
+        if let crate::json::Value::Array(extra) = extra {
             questions.extend(extra);
         }
-        serde_json::from_value(json!({
+        Survey::from_json(json!({
             "id": "s", "version": 1, "default_locale": "en", "locales": ["en"],
             "title": t, "thank_you": t, "questions": questions
         }))

@@ -3,9 +3,8 @@
 
 use crate::flow::{Audience, Flow};
 use crate::i18n;
+use manyi_shared::json::{self, JsonError, Value};
 use manyi_shared::{Context, DisplayMode, SiteKey, Survey};
-use serde::de::Error as _;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// Whether the page runs inside WeChat: its in-app browser
@@ -46,10 +45,9 @@ pub struct MountConfig {
 
 impl MountConfig {
     /// Parses the loader's JSON.
-    pub fn parse(json: &str) -> Result<Self, serde_json::Error> {
-        let custom = serde_json::Error::custom;
-        let Value::Object(mut m) = serde_json::from_str(json)? else {
-            return Err(custom("the config must be an object"));
+    pub fn parse(text: &str) -> Result<Self, JsonError> {
+        let Value::Object(mut m) = json::parse(text)? else {
+            return Err(JsonError::new("the config must be an object"));
         };
         let mut take = |key: &str| m.remove(key).unwrap_or(Value::Null);
         let text = |v: Value| match v {
@@ -58,13 +56,12 @@ impl MountConfig {
         };
         Ok(Self {
             collector: text(take("collector"))
-                .ok_or_else(|| custom("collector: expected a string"))?,
-            site: SiteKey::parse(text(take("site")).unwrap_or_default())
-                .map_err(serde_json::Error::custom)?,
-            survey: Survey::from_json(take("survey")).map_err(serde_json::Error::custom)?,
+                .ok_or_else(|| JsonError::new("collector: expected a string"))?,
+            site: SiteKey::parse(text(take("site")).unwrap_or_default())?,
+            survey: Survey::from_json(take("survey"))?,
             context: match take("context") {
                 Value::Null => Context::default(),
-                v => Context::from_json(v).map_err(serde_json::Error::custom)?,
+                v => Context::from_json(v)?,
             },
             sig: text(take("sig")),
             locale: text(take("locale")),

@@ -14,6 +14,7 @@
 //! is hidden or left, and by the loader on the next page load of the site.
 //! The `response_id` makes every resend idempotent (200 from the collector).
 
+use manyi_shared::json;
 use manyi_shared::{ErrorCode, ResponseId, ValidationError};
 
 /// First retry delay, doubled per failed attempt.
@@ -69,10 +70,10 @@ impl Outcome {
 /// The `errors` of a 422 body. Entries this widget does not understand
 /// (e.g. a code added later) are skipped rather than failing the whole list.
 pub fn field_errors(body: &str) -> Vec<ValidationError> {
-    let Ok(serde_json::Value::Object(mut body)) = serde_json::from_str(body) else {
+    let Ok(json::Value::Object(mut body)) = json::parse(body) else {
         return Vec::new();
     };
-    let Some(serde_json::Value::Array(errors)) = body.remove("errors") else {
+    let Some(json::Value::Array(errors)) = body.remove("errors") else {
         return Vec::new();
     };
     errors

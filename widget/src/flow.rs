@@ -201,13 +201,16 @@ impl Flow {
         } else if !on {
             chosen.retain(|c| c.as_str() != option);
         }
-        let rank = |c: &OptionId| {
-            options
-                .iter()
-                .position(|o| o.id == *c)
-                .unwrap_or(options.len())
-        };
-        chosen.sort_by_key(rank);
+        // In the options' order, unknown ids (none in practice) last. Built
+        // rather than sorted: a sort instantiation costs ~3 KB of WebAssembly.
+        let known = |c: &OptionId| options.iter().any(|o| o.id == *c);
+        let mut ordered: Vec<OptionId> = options
+            .iter()
+            .filter(|o| chosen.contains(&o.id))
+            .map(|o| o.id.clone())
+            .collect();
+        ordered.extend(chosen.into_iter().filter(|c| !known(c)));
+        let chosen = ordered;
         let other_text = other_text.filter(|_| chosen.iter().any(|c| c.as_str() == OTHER_OPTION));
         self.set_answer(
             &question.id,
@@ -373,10 +376,11 @@ impl Flow {
     /// The response to send: answers to hidden questions (and empty answers)
     /// are left out.
     pub fn payload(&self, response_id: ResponseId, timing: Timing) -> ResponsePayload {
-        let answers = visibility::prune_hidden(&self.survey, &self.answers)
-            .into_iter()
-            .map(|(id, a)| (String::from(id), a.to_json()))
-            .collect();
+        // Inserts rather than `collect`, which would instantiate a sort.
+        let mut answers = BTreeMap::new();
+        for (id, a) in visibility::prune_hidden(&self.survey, &self.answers) {
+            answers.insert(String::from(id), a.to_json());
+        }
         let mut context = self.audience.context.clone();
         context.locale = Some(self.locale.tag().to_owned());
         ResponsePayload {
@@ -395,11 +399,15 @@ impl Flow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use manyi_shared::json;
 
     fn demo() -> Arc<Survey> {
         Arc::new(
-            serde_json::from_str(include_str!("../../collector/seed/post-payment.json"))
-                .expect("demo survey parses"),
+            Survey::from_json(
+                json::parse(include_str!("../../collector/seed/post-payment.json"))
+                    .expect("demo survey is JSON"),
+            )
+            .expect("demo survey parses"),
         )
     }
 
@@ -451,7 +459,7 @@ mod tests {
         assert_eq!(ids(&f), ["nps", "comment"]);
         let p = f.payload(ResponseId::from_random_bytes([7; 16]), Timing::default());
         assert!(!p.answers.contains_key("reason"));
-        assert_eq!(p.answers.get("nps"), Some(&serde_json::json!(9)));
+        assert_eq!(p.answers.get("nps"), Some(&json::Value::from(9u64)));
         // The hidden answer is kept and comes back with the question.
         f.set_score(&qid("nps"), 2);
         assert!(f.is_selected("reason", "price"));
@@ -535,7 +543,7 @@ mod tests {
         let p = f.payload(ResponseId::from_random_bytes([2; 16]), Timing::default());
         assert_eq!(
             p.answers.get("reason"),
-            Some(&serde_json::json!({"choices": ["other"], "other_text": "包装破损"}))
+            Some(&json::parse(r#"{"choices": ["other"], "other_text": "包装破损"}"#).unwrap())
         );
         // Deselecting other drops its text.
         assert!(f.toggle_choice(&reason, OTHER_OPTION, false));

@@ -132,6 +132,71 @@ pub fn ensure_wasm_target() -> Result<()> {
     })
 }
 
+/// The nightly toolchain the widget's release build uses, pinned by date.
+///
+/// Only `cargo xtask dist` uses it: rebuilding the standard library with
+/// `-Cpanic=immediate-abort` (see `dist.rs`) needs nightly flags and the
+/// `rust-src` component. Everything else (host builds, clippy, tests) stays on
+/// the stable toolchain of rust-toolchain.toml. The widget's wasm-bindgen is
+/// pinned exactly, so the macro output does not depend on the compiler; bump
+/// this date deliberately and re-measure (`cargo xtask dist` prints sizes).
+/// Plain `wasm32-unknown-unknown` std is not needed: build-std compiles it,
+/// and some nightlies do not ship it at all (2026-05-19 does not).
+pub const WIDGET_NIGHTLY: &str = "nightly-2026-05-19";
+
+/// Installs [`WIDGET_NIGHTLY`] with `rust-src` (minimal profile) when missing.
+pub fn ensure_widget_nightly() -> Result<()> {
+    if !exists("rustup") {
+        bail!(
+            "rustup not found: the widget's release build needs the {WIDGET_NIGHTLY} \
+             toolchain with rust-src; install rustup from https://rustup.rs"
+        );
+    }
+    let mut list = Command::new("rustup");
+    list.current_dir(workspace_root()).args([
+        "component",
+        "list",
+        "--installed",
+        "--toolchain",
+        WIDGET_NIGHTLY,
+    ]);
+    // Fails when the toolchain is not installed at all; both cases install.
+    let has_src = output(&mut list)
+        .is_ok_and(|installed| installed.lines().any(|line| line.trim() == "rust-src"));
+    if has_src {
+        return Ok(());
+    }
+    println!("{WIDGET_NIGHTLY} with rust-src is missing: installing it (minimal profile)");
+    let mut install = Command::new("rustup");
+    install.current_dir(workspace_root()).args([
+        "toolchain",
+        "install",
+        WIDGET_NIGHTLY,
+        "--profile",
+        "minimal",
+        "--component",
+        "rust-src",
+    ]);
+    run(&mut install).with_context(|| {
+        format!(
+            "installing {WIDGET_NIGHTLY} (try `rustup toolchain install {WIDGET_NIGHTLY} \
+             --profile minimal --component rust-src` yourself; needs static.rust-lang.org)"
+        )
+    })
+}
+
+/// A `cargo` command of [`WIDGET_NIGHTLY`], started in the root.
+///
+/// `rustup run` rather than the `CARGO` that runs xtask (that one is the
+/// stable cargo) and rather than `cargo +toolchain` (which needs the rustup
+/// proxy first on PATH); it overrides rust-toolchain.toml like `+toolchain`.
+pub fn nightly_cargo() -> Command {
+    let mut cmd = Command::new("rustup");
+    cmd.current_dir(workspace_root())
+        .args(["run", WIDGET_NIGHTLY, "cargo"]);
+    cmd
+}
+
 /// Installs a rustup component (rustfmt, clippy) when `cargo <subcommand>` is missing.
 pub fn ensure_component(subcommand: &str, component: &str) -> Result<()> {
     let mut probe = cargo();

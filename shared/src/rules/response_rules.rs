@@ -22,10 +22,10 @@
 use crate::answer::AnswerValue;
 use crate::error::{ErrorCode, ValidationError};
 use crate::ids::{OptionId, QuestionId};
+use crate::json::{Map, Value};
 use crate::response::{Context, ResponsePayload};
 use crate::survey::{ChoiceOption, OTHER_OPTION, Question, QuestionKind, Survey};
 use crate::visibility::visible_flags;
-use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// The longest free text accepted with the `other` choice, in characters: it
@@ -455,7 +455,6 @@ fn truncate(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::rules::test_fixtures::survey;
-    use serde_json::json;
 
     fn question(id: &str) -> Question {
         survey().question(id).cloned().expect("fixture question")
@@ -616,7 +615,7 @@ mod tests {
     }
 
     fn payload(answers: Value) -> ResponsePayload {
-        serde_json::from_value(json!({
+        ResponsePayload::from_json(json!({
             "response_id": "0b9f6b1e-8a3c-4d2e-9f10-1234567890ab",
             "site": "demo", "survey_id": "fixture", "survey_version": 2,
             "answers": answers,

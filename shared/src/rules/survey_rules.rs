@@ -9,9 +9,9 @@
 
 use crate::condition::{CompareOp, Condition};
 use crate::error::{ErrorCode, ValidationError};
+use crate::json::Value;
 use crate::locale::{Locale, LocalizedText};
 use crate::survey::{ChoiceOption, OTHER_OPTION, Question, QuestionKind, Survey};
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The largest `max_length` a text question may declare, in characters.
@@ -423,7 +423,6 @@ fn op_name(op: CompareOp) -> &'static str {
 mod tests {
     use super::*;
     use crate::rules::test_fixtures::survey;
-    use serde_json::json;
 
     /// The fixture itself is valid, so each case below adds exactly one problem.
     #[test]
@@ -435,9 +434,9 @@ mod tests {
 
     /// Applies a JSON-level edit to the fixture and returns (path, code) pairs.
     fn problems_after(edit: Mutation) -> Vec<(String, ErrorCode)> {
-        let mut v = serde_json::to_value(survey()).unwrap();
+        let mut v = survey().to_json();
         edit(&mut v);
-        let s: Survey = serde_json::from_value(v).expect("edited survey still deserializes");
+        let s = Survey::from_json(v).expect("edited survey still decodes");
         validate_survey(&s)
             .into_iter()
             .map(|e| (e.question, e.code))

@@ -16,6 +16,7 @@ use crate::delivery::{self, Outcome};
 use crate::dom;
 use crate::flow::{Flow, Notice, Stage};
 use leptos::prelude::*;
+use manyi_shared::json;
 use manyi_shared::{OptionId, QuestionId, QuestionKind, ResponseId, Timing};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use wasm_bindgen::JsCast;
@@ -227,10 +228,7 @@ fn submit(ctx: Ctx, form: Element) {
         shown_at: Some(shown_at),
         submitted_at: Some(delivery::now_rfc3339()),
     };
-    let Ok(body) = flow.with_untracked(|f| serde_json::to_string(&f.payload(id, timing))) else {
-        notice.set(Some(Notice::CannotSubmit));
-        return;
-    };
+    let body = flow.with_untracked(|f| json::to_string(&f.payload(id, timing).to_json()));
     notice.set(None);
     stage.set(Stage::Sending);
     delivery::send(url, body, id, move |outcome| {

@@ -1,157 +1,32 @@
-//! The JSON codec of the survey model and the response payload, written by hand.
+//! The model's JSON codec: [`Value`] to and from the survey model and the
+//! response payload, by plain, non-generic functions.
 //!
-//! Why by hand: the widget is WebAssembly with a tight size budget, and the
-//! code `serde` derives for these types was its single largest part
-//! (`#[serde(flatten)]` on the question kind, an untagged `Condition` and an
-//! internally tagged `QuestionKind` make serde buffer every value into its
-//! private `Content` type and instantiate the visitors twice). Here JSON is
-//! parsed once into a [`serde_json::Value`] — one instantiation of serde_json's
-//! parser, shared with everything else that parses JSON — and converted to and
-//! from the model by plain, non-generic functions.
+//! The wire format is exactly the one serde derives used to accept and
+//! produce (same field names, defaults, `null` for absent options, absent
+//! fields skipped on output), with two deliberate differences:
 //!
-//! The wire format is exactly the one the derives used to accept and produce
-//! (same field names, defaults, `null` for absent options, absent fields
-//! skipped on output), with two deliberate differences:
-//!
-//! - unknown fields are now also rejected in a question (serde could not,
-//!   because of `flatten`; the allowed keys depend on the question `type`) and
-//!   in a condition;
+//! - unknown fields are also rejected in a question (serde could not, because
+//!   of `flatten`; the allowed keys depend on the question `type`) and in a
+//!   condition;
 //! - errors say where: `questions[2].options[0].id: invalid option id: …`,
 //!   `unknown field "foo" at questions[1]`.
 //!
-//! Output objects come out with their keys in serde_json's map order
-//! (alphabetical) rather than declaration order; JSON objects are unordered,
-//! and nothing compares the bytes.
-//!
-//! The top-level types still implement `Serialize` / `Deserialize` (by
-//! delegating to this module), so `serde_json::from_str::<Survey>` and
-//! `serde_json::to_string(&payload)` work as before, and shape errors surface
-//! as `serde_json` *data* errors.
+//! Output objects come out with their keys in map order (alphabetical) rather
+//! than declaration order; JSON objects are unordered, and nothing compares
+//! the bytes.
 
+use super::JsonError;
+use super::value::{Map, Value};
 use crate::condition::{CompareOp, Condition};
 use crate::error::{ErrorCode, ValidationError};
-use crate::ids::{IdError, OptionId, QuestionId, ResponseId, SiteKey, SurveyId};
+use crate::ids::{OptionId, QuestionId, ResponseId, SiteKey, SurveyId};
 use crate::locale::{Locale, LocalizedText};
 use crate::response::{Context, ResponsePayload, Timing};
 use crate::survey::{
     CesDirection, ChoiceOption, Dimension, DisplayMode, DisplaySettings, Question, QuestionKind,
     Survey, Theme,
 };
-use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
-
-/// Why a JSON value does not decode into a model type, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError {
-    /// Path segments, innermost first (they are added as the error travels outwards).
-    path: Vec<Segment>,
-    /// What is wrong.
-    message: Cow<'static, str>,
-    /// The message is about the object at `path` (unknown or missing field)
-    /// rather than about the value at `path`.
-    about_object: bool,
-}
-
-/// One step of a path: an object key or an array index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Key(Cow<'static, str>),
-    Index(usize),
-}
-
-impl JsonError {
-    /// An error about the value at the current position.
-    fn new(message: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            path: Vec::new(),
-            message: message.into(),
-            about_object: false,
-        }
-    }
-
-    /// An error about the object at the current position.
-    fn object(message: String) -> Self {
-        Self {
-            about_object: true,
-            ..Self::new(message)
-        }
-    }
-
-    /// `expected <what>, found <the value's kind>`.
-    fn expected(what: &'static str, found: &Value) -> Self {
-        let found: Cow<'static, str> = match found {
-            Value::Null => "null".into(),
-            Value::Bool(_) => "a boolean".into(),
-            Value::Number(n) => n.to_string().into(),
-            Value::String(_) => "a string".into(),
-            Value::Array(_) => "an array".into(),
-            Value::Object(_) => "an object".into(),
-        };
-        Self::new(["expected ", what, ", found ", found.as_ref()].concat())
-    }
-
-    /// Prefixes the path with an object key.
-    #[inline(never)]
-    fn at(mut self, key: impl Into<Cow<'static, str>>) -> Self {
-        self.path.push(Segment::Key(key.into()));
-        self
-    }
-
-    /// Prefixes the path with an array index.
-    fn at_index(mut self, index: usize) -> Self {
-        self.path.push(Segment::Index(index));
-        self
-    }
-
-    /// The path, e.g. `questions[2].options[0].id` (empty at the top level).
-    pub fn path(&self) -> String {
-        let mut out = String::new();
-        for segment in self.path.iter().rev() {
-            match segment {
-                Segment::Key(key) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(key);
-                }
-                Segment::Index(i) => {
-                    out.push('[');
-                    out.push_str(&i.to_string());
-                    out.push(']');
-                }
-            }
-        }
-        out
-    }
-
-    /// What is wrong, without the path.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for JsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path();
-        if path.is_empty() {
-            f.write_str(&self.message)
-        } else if self.about_object {
-            write!(f, "{} at {path}", self.message)
-        } else {
-            write!(f, "{path}: {}", self.message)
-        }
-    }
-}
-
-impl std::error::Error for JsonError {}
-
-impl From<IdError> for JsonError {
-    fn from(e: IdError) -> Self {
-        Self::new(e.to_string())
-    }
-}
 
 type Result<T> = std::result::Result<T, JsonError>;
 
@@ -412,12 +287,12 @@ impl LocalizedText {
 
     /// The JSON object of texts by locale tag.
     pub fn to_json(&self) -> Value {
-        Value::Object(
-            self.0
-                .iter()
-                .map(|(l, s)| (l.tag().to_owned(), str_value(s)))
-                .collect(),
-        )
+        // Inserts rather than `collect`, which would instantiate a sort.
+        let mut m = Map::new();
+        for (l, s) in &self.0 {
+            put(&mut m, l.tag(), str_value(s));
+        }
+        Value::Object(m)
     }
 }
 
@@ -774,7 +649,14 @@ const PAYLOAD_FIELDS: &[&str] = &[
 
 fn answers(v: Value) -> Result<BTreeMap<String, Value>> {
     match v {
-        Value::Object(map) => Ok(map.into_iter().collect()),
+        Value::Object(map) => {
+            // Inserts rather than `collect`, which would instantiate a sort.
+            let mut answers = BTreeMap::new();
+            for (id, answer) in map {
+                answers.insert(id, answer);
+            }
+            Ok(answers)
+        }
         other => Err(JsonError::expected(
             "an object of answers by question id",
             &other,
@@ -809,8 +691,11 @@ impl ResponsePayload {
         put(&mut m, "site", str_value(self.site.as_str()));
         put(&mut m, "survey_id", str_value(self.survey_id.as_str()));
         put(&mut m, "survey_version", self.survey_version.into());
-        let answers = self.answers.iter().map(|(k, v)| (k.clone(), v.clone()));
-        put(&mut m, "answers", Value::Object(answers.collect()));
+        let mut answers = Map::new();
+        for (id, answer) in &self.answers {
+            put(&mut answers, id, answer.clone());
+        }
+        put(&mut m, "answers", Value::Object(answers));
         put(&mut m, "context", self.context.to_json());
         put(&mut m, "timing", self.timing.to_json());
         put_some(&mut m, "sig", opt_str(&self.sig));
@@ -872,7 +757,7 @@ impl Timing {
 
 // ---------------------------------------------------------------- errors
 
-fn error_code(v: Value) -> Result<ErrorCode> {
+pub(super) fn error_code(v: Value) -> Result<ErrorCode> {
     let s = string(v)?;
     ErrorCode::parse(&s)
         .ok_or_else(|| JsonError::new(["unknown code \"", s.as_str(), "\""].concat()))
@@ -893,96 +778,11 @@ impl ValidationError {
     }
 }
 
-// ---------------------------------------------------------------- serde glue
-
-/// Implements `Serialize` and `Deserialize` through `to_json` / `from_json`.
-macro_rules! via_value {
-    ($($ty:ty),* $(,)?) => {$(
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                serde::Serialize::serialize(&self.to_json(), s)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-                let v = <Value as serde::Deserialize>::deserialize(d)?;
-                <$ty>::from_json(v).map_err(serde::de::Error::custom)
-            }
-        }
-    )*};
-}
-
-via_value!(
-    Survey,
-    Question,
-    Condition,
-    LocalizedText,
-    Theme,
-    DisplaySettings,
-    ChoiceOption,
-    ResponsePayload,
-    Context,
-    Timing,
-);
-
-/// Implements `Serialize` (as a string) and `Deserialize` (from a string,
-/// through `parse`) for an identifier.
-macro_rules! via_string {
-    ($($ty:ty),* $(,)?) => {$(
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-                let s = <String as serde::Deserialize>::deserialize(d)?;
-                <$ty>::try_from(s).map_err(serde::de::Error::custom)
-            }
-        }
-    )*};
-}
-
-via_string!(SurveyId, QuestionId, OptionId, SiteKey, ResponseId);
-
-impl serde::Serialize for ErrorCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ErrorCode {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        error_code(<Value as serde::Deserialize>::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
-
-impl serde::Serialize for ValidationError {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("ValidationError", 3)?;
-        st.serialize_field("question", &self.question)?;
-        st.serialize_field("code", self.code.as_str())?;
-        st.serialize_field("message", &self.message)?;
-        st.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ValidationError {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let v = <Value as serde::Deserialize>::deserialize(d)?;
-        Self::from_json(v).map_err(serde::de::Error::custom)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    const SEED: &str = include_str!("../../collector/seed/post-payment.json");
+    const SEED: &str = include_str!("../../../collector/seed/post-payment.json");
 
     fn survey_with(question: Value) -> Value {
         json!({
@@ -1003,7 +803,7 @@ mod tests {
 
     #[test]
     fn the_seed_round_trips() {
-        let seed: Value = serde_json::from_str(SEED).unwrap();
+        let seed = crate::json::parse(SEED).unwrap();
         let survey = Survey::from_json(seed.clone()).unwrap();
         let again = Survey::from_json(survey.to_json()).unwrap();
         assert_eq!(survey, again);
@@ -1011,12 +811,16 @@ mod tests {
         let out = survey.to_json();
         for (key, value) in seed.as_object().unwrap() {
             if key != "questions" {
-                assert_eq!(&out[key], value, "{key}");
+                assert_eq!(&out[key.as_str()], value, "{key}");
             }
         }
         for (i, q) in seed["questions"].as_array().unwrap().iter().enumerate() {
             for (key, value) in q.as_object().unwrap() {
-                assert_eq!(&out["questions"][i][key], value, "questions[{i}].{key}");
+                assert_eq!(
+                    &out["questions"][i][key.as_str()],
+                    value,
+                    "questions[{i}].{key}"
+                );
             }
         }
     }
@@ -1044,7 +848,7 @@ mod tests {
                 placeholder: None
             }
         );
-        let d: DisplaySettings = serde_json::from_value(json!({"dismissible": false})).unwrap();
+        let d = DisplaySettings::from_json(json!({"dismissible": false})).unwrap();
         assert!(!d.dismissible && d.show_progress && d.mode == DisplayMode::Auto);
     }
 
@@ -1164,19 +968,25 @@ mod tests {
 
     #[test]
     fn the_readme_payload_decodes_and_round_trips() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         let block = readme
             .split("```json")
             .skip(1)
             .map(|rest| rest.split("```").next().unwrap_or_default())
             .find(|block| block.contains("\"response_id\""))
             .expect("README shows a payload");
-        let wire: Value = serde_json::from_str(block).unwrap();
-        let p: ResponsePayload = serde_json::from_value(wire.clone()).unwrap();
+        let wire = crate::json::parse(block).unwrap();
+        let p = ResponsePayload::from_json(wire.clone()).unwrap();
         assert_eq!(p.context.segment.as_deref(), Some("vip"));
-        assert_eq!(serde_json::to_value(&p).unwrap(), wire);
+        assert_eq!(p.to_json(), wire);
+        #[cfg(feature = "serde")]
+        {
+            let p: ResponsePayload = serde_json::from_str(block).unwrap();
+            assert_eq!(serde_json::to_value(&p).unwrap(), wire);
+        }
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn shape_errors_are_serde_json_data_errors() {
         let mut p = payload();
@@ -1188,6 +998,20 @@ mod tests {
         assert_eq!(e.classify(), serde_json::error::Category::Eof);
     }
 
+    #[test]
+    fn validation_errors_decode_ignoring_extra_fields() {
+        let e = ValidationError::new("nps", ErrorCode::OutOfRange, "too high");
+        let v = json!({"question": "nps", "code": "out_of_range", "message": "too high",
+                       "extra": true});
+        assert_eq!(ValidationError::from_json(v).unwrap(), e);
+        let unknown = json!({"question": "", "code": "new_code", "message": "m"});
+        assert_eq!(
+            ValidationError::from_json(unknown).unwrap_err().to_string(),
+            "code: unknown code \"new_code\""
+        );
+    }
+
+    #[cfg(feature = "serde")]
     #[test]
     fn validation_errors_keep_their_wire_shape() {
         let e = ValidationError::new("nps", ErrorCode::OutOfRange, "too high");
