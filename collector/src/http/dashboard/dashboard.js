@@ -748,19 +748,19 @@
       value: num(nps.score, 1), moe: moe(nps.margin, 1), few: nps.low_sample,
       delta: ch.nps, deltaText: signed(ch.nps, 1) + ' ' + t('pts'), better: 'up',
       sub: t('n_of', { n: num(nps.n, 0) }) + ' · ' + t('nps_counts', { p: num(nps.promoters, 0), a: num(nps.passives, 0), d: num(nps.detractors, 0) })
-    } : { value: '—', sub: t('no_data'), few: true }));
+    } : { value: '—', sub: t('no_data') }));
     var csat = c.csat;
     ul.appendChild(kpiTile('csat', t('k_csat'), csat ? {
       value: num(csat.top2_pct, 1) + '%', moe: moe(csat.top2_margin, 1, ' ' + t('pp')), few: csat.low_sample,
       delta: ch.csat_top2_pct, deltaText: signed(ch.csat_top2_pct, 1) + ' ' + t('pp'), better: 'up',
       sub: t('n_of', { n: num(csat.n, 0) }) + ' · ' + t('csat_mean', { m: num(csat.mean, 2) + (csat.mean_margin !== null ? ' ± ' + num(csat.mean_margin, 2) : '') })
-    } : { value: '—', sub: t('no_data'), few: true }));
+    } : { value: '—', sub: t('no_data') }));
     var ces = c.ces;
     ul.appendChild(kpiTile('ces', t('k_ces'), ces ? {
       value: num(ces.mean, 2), moe: moe(ces.mean_margin, 2), few: ces.low_sample,
       delta: ch.ces_mean, deltaText: signed(ch.ces_mean, 2), better: 'up',
       sub: t('n_of', { n: num(ces.n, 0) }) + ' · ' + t('ces_easy', { p: num(ces.easy_pct, 1) })
-    } : { value: '—', sub: t('no_data'), few: true }));
+    } : { value: '—', sub: t('no_data') }));
     // Response rate and median time carry no margin in the reports API (the
     // rate counts every impression, the median comes from duration buckets);
     // their "too few" mark uses the same threshold on shown / timed.
@@ -768,12 +768,12 @@
       value: num(c.response_rate * 100, 1) + '%', few: c.shown < min,
       delta: ch.response_rate, deltaText: signed(ch.response_rate === null ? null : ch.response_rate * 100, 1) + ' ' + t('pp'), better: 'up',
       sub: t('rate_of', { r: num(c.responses, 0), s: num(c.shown, 0) })
-    } : { value: '—', sub: t('rate_none'), few: true }));
+    } : { value: '—', sub: t('rate_none') }));
     ul.appendChild(kpiTile('median_seconds', t('k_median'), c.median_seconds !== null && c.median_seconds !== undefined ? {
       value: t('seconds', { n: num(c.median_seconds, 1) }), few: c.timed < min,
       delta: ch.median_seconds, deltaText: t('seconds', { n: signed(ch.median_seconds, 1) }), better: null,
       sub: t('timed_n', { n: num(c.timed, 0) })
-    } : { value: '—', sub: t('no_data'), few: true }));
+    } : { value: '—', sub: t('no_data') }));
     ul.appendChild(kpiTile('open_cases', t('k_cases'), {
       value: num(openCases, 0), sub: t('cases_overdue', { n: num(overdueCases, 0) }) + ' · ' + t('cases_no_prev')
     }));
