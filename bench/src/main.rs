@@ -62,11 +62,20 @@ fn main() -> Result<()> {
             // The client shares the machine's cores with the server under
             // test, so its thread count is a knob (default 1) rather than
             // "one per core".
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(args.threads.max(1))
-                .enable_all()
-                .build()
-                .context("starting the tokio runtime")?;
+            // One thread (the default) is a current-thread runtime: a
+            // one-worker multi-thread runtime would hand every wake-up from
+            // the I/O driver to its worker thread, CPU the server needs.
+            let runtime = if args.threads <= 1 {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(args.threads)
+                    .enable_all()
+                    .build()
+            }
+            .context("starting the tokio runtime")?;
             runtime.block_on(load::run(args))
         }
         Command::Hello { addr } => {

@@ -9,6 +9,12 @@ use manyi_collector::{App, Cli, Command, commands, shutdown_signal, templates};
 use secrecy::ExposeSecret as _;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the system allocator: see the note on the
+/// dependency in Cargo.toml (set here, in the binary, so that the library
+/// and its tests keep the default).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // RUST_LOG overrides, e.g. RUST_LOG=debug,sqlx=warn. Logs go to stderr,

@@ -1,9 +1,11 @@
 //! `cargo xtask bench <name>`: dispatches to the benchmarks. Those not
 //! written yet report "not yet implemented" rather than made-up figures.
 //!
-//! `cargo xtask bench collector [--duration S] [--concurrency N] [--rate R]`
-//! measures `POST /v1/responses` of a release-built collector over loopback
-//! with `loadgen` (the `manyi-bench` crate):
+//! `cargo xtask bench collector [--duration S] [--concurrency N] [--rate R]
+//! [--analytics on|off]` measures `POST /v1/responses` of a release-built
+//! collector over loopback with `loadgen` (the `manyi-bench` crate); the
+//! collector runs its response-analysis pipeline as deployed (`on`, the
+//! default) or not (`off`), to show what the pipeline costs ingestion:
 //!
 //! 1. closed loop, N connections (default 64) for S seconds (default 10):
 //!    the most accepted responses per second (target ≥ 15,000/s);
@@ -42,7 +44,7 @@ const BENCHES: &[(&str, &str)] = &[
     ),
     (
         "collector",
-        "accepted responses per second and latency of POST /v1/responses (options: --duration S, --concurrency N, --rate R)",
+        "accepted responses per second and latency of POST /v1/responses (options: --duration S, --concurrency N, --rate R, --analytics on|off)",
     ),
     ("reports", "report query times over a large response store"),
 ];
@@ -82,6 +84,9 @@ struct Options {
     concurrency: usize,
     /// Open-loop rate of phase 2.
     rate: f64,
+    /// The collector's `--analytics` switch (the analysis pipeline that
+    /// tails committed responses), `on` as deployed.
+    analytics: &'static str,
 }
 
 impl Options {
@@ -90,6 +95,7 @@ impl Options {
             duration: 10.0,
             concurrency: 64,
             rate: 10_000.0,
+            analytics: "on",
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -109,9 +115,16 @@ impl Options {
                     options.concurrency = value()?.parse().context("--concurrency")?;
                 }
                 "--rate" => options.rate = value()?.parse().context("--rate")?,
+                "--analytics" => {
+                    options.analytics = match value()?.as_str() {
+                        "on" => "on",
+                        "off" => "off",
+                        other => bail!("--analytics takes on or off, not {other:?}"),
+                    };
+                }
                 other => bail!(
                     "unknown option `{other}` for `bench collector` \
-                     (options: --duration S, --concurrency N, --rate R)"
+                     (options: --duration S, --concurrency N, --rate R, --analytics on|off)"
                 ),
             }
         }
@@ -183,7 +196,8 @@ fn measure(
         .arg(data_dir)
         .arg("--dist")
         .arg(tools::target_dir().join("dist"))
-        .args(["--seed-demo", "--rate-limit", "off"]);
+        .args(["--seed-demo", "--rate-limit", "off"])
+        .args(["--analytics", options.analytics]);
     let mut server = Server::start(
         serve,
         "manyi listening on http://",
@@ -285,8 +299,8 @@ fn report(
     println!();
     println!(
         "manyi collector: POST /v1/responses over loopback, {cores} cores, {} connections, \
-         {} s per phase, 10 % byte-identical retries",
-        options.concurrency, options.duration
+         {} s per phase, 10 % byte-identical retries, analytics {}",
+        options.concurrency, options.duration, options.analytics
     );
     println!("{:<40} {:>24} {:>12}  verdict", "", "measured", "target");
     println!(
@@ -611,17 +625,21 @@ mod tests {
         let defaults = Options::parse(&[]).unwrap();
         assert_eq!(defaults.concurrency, 64);
         assert_eq!(defaults.rate, 10_000.0);
+        assert_eq!(defaults.analytics, "on");
         let custom = Options::parse(&strings(&[
             "--duration",
             "3",
             "--concurrency=8",
             "--rate",
             "500",
+            "--analytics=off",
         ]))
         .unwrap();
         assert_eq!(custom.duration, 3.0);
         assert_eq!(custom.concurrency, 8);
         assert_eq!(custom.rate, 500.0);
+        assert_eq!(custom.analytics, "off");
+        assert!(Options::parse(&strings(&["--analytics", "maybe"])).is_err());
         assert!(Options::parse(&strings(&["--bogus"])).is_err());
         assert!(Options::parse(&strings(&["--duration"])).is_err());
     }

@@ -53,7 +53,12 @@ struct Accepted {
 
 /// Accepts one response. The origin, once found allowed for the site, is
 /// echoed in CORS headers on whatever follows, errors included.
-#[tracing::instrument(name = "submit_response", skip_all, fields(response_id, survey_id))]
+#[tracing::instrument(
+    name = "submit_response",
+    level = "debug",
+    skip_all,
+    fields(response_id, survey_id)
+)]
 async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,

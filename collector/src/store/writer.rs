@@ -337,7 +337,11 @@ async fn attempt_on(conn: &mut PoolConnection<Sqlite>, rows: &[&PreparedResponse
         Ok(stored) => stored,
         Err(e) => return Attempt::BatchFailed(format!("looking up stored keys: {e}")),
     };
-    let (outcomes, created) = decide(rows, stored);
+    // One receive time for the whole transaction: its rows become visible
+    // together at COMMIT, and formatting a timestamp per row cost more than
+    // the rest of `decide`.
+    let received_at = now_timestamp();
+    let (outcomes, created) = decide(rows, stored, &received_at);
     if !created.is_empty() {
         let fresh: Vec<(&PreparedResponse, &str)> = created
             .iter()
@@ -438,8 +442,13 @@ impl Stored {
 /// after the other: the rules of the dedupe constraints, applied to what is
 /// stored plus the rows earlier in the batch. The response_id comes first: a
 /// retry of an accepted response also matches its order. Returns the
-/// outcomes and the indexes of the rows to insert (the `Created` ones).
-fn decide(rows: &[&PreparedResponse], mut stored: Stored) -> (Vec<InsertOutcome>, Vec<usize>) {
+/// outcomes and the indexes of the rows to insert (the `Created` ones),
+/// which are stamped `received_at`.
+fn decide(
+    rows: &[&PreparedResponse],
+    mut stored: Stored,
+    received_at: &str,
+) -> (Vec<InsertOutcome>, Vec<usize>) {
     let mut created = Vec::with_capacity(rows.len());
     let outcomes = rows
         .iter()
@@ -461,13 +470,14 @@ fn decide(rows: &[&PreparedResponse], mut stored: Stored) -> (Vec<InsertOutcome>
                 }
                 stored.orders.insert(key);
             }
-            let received_at = now_timestamp();
             stored.ids.insert(
                 row.response_id.clone(),
-                (row.payload_hash.clone(), received_at.clone()),
+                (row.payload_hash.clone(), received_at.to_owned()),
             );
             created.push(i);
-            InsertOutcome::Created { received_at }
+            InsertOutcome::Created {
+                received_at: received_at.to_owned(),
+            }
         })
         .collect();
     (outcomes, created)
