@@ -863,3 +863,35 @@ async fn overdue_cases_escalate_exactly_once_per_due_time() {
     assert_eq!(first_normal["priority"], "high");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_cases_and_webhooks_api() {
+    let app = start().await;
+    let doc = app.page("/api/openapi.json", None).await.json;
+    for (path, method) in [
+        ("/api/cases", "get"),
+        ("/api/cases/{id}", "get"),
+        ("/api/cases/{id}", "patch"),
+        ("/api/cases/{id}/notes", "post"),
+        ("/api/webhooks", "get"),
+        ("/api/webhooks", "post"),
+        ("/api/webhooks/{id}/disable", "post"),
+        ("/api/webhooks/{id}/deliveries", "get"),
+        ("/api/webhooks/deliveries/{id}/resend", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+    for schema in [
+        "CaseSummary",
+        "CaseDetail",
+        "CaseUpdate",
+        "DeliveryView",
+        "CreatedEndpoint",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    app.stop().await;
+}

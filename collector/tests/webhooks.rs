@@ -701,3 +701,86 @@ async fn an_nps_2_answer_closes_the_loop_and_every_event_is_delivered_signed() {
     assert_eq!(got.iter().filter(|r| r.answered == 500).count(), 2);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_claim_lapses_so_a_worker_that_died_mid_post_sends_again() {
+    use manyi_collector::store::connect_options_at;
+    use manyi_collector::store::webhooks::NewEndpoint;
+    use time::macros::datetime;
+
+    // A store without a server, so no worker claims anything but this test.
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("manyi.db");
+    let store = Store::open(connect_options_at(&path, None).expect("options"))
+        .await
+        .expect("open");
+    manyi_collector::seed::seed_demo(&store)
+        .await
+        .expect("seed");
+    let t0 = datetime!(2026-11-23 08:00 UTC);
+    let at = |s: i64| manyi_collector::store::format_timestamp(t0 + time::Duration::seconds(s));
+    store
+        .create_endpoint(&NewEndpoint {
+            site: None,
+            url: "http://127.0.0.1:9/hooks",
+            secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+            event_types: r#"["case.opened"]"#,
+            now: &at(0),
+        })
+        .await
+        .expect("endpoint")
+        .expect("created");
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .busy_timeout(Duration::from_secs(5));
+    let mut conn = SqliteConnection::connect_with(&options).await.expect("db");
+    let mut tx = conn.begin().await.expect("begin");
+    open_in(
+        &mut tx,
+        &NewCase {
+            site: "demo",
+            customer: "c-1",
+            survey_id: None,
+            response_id: None,
+            priority: Priority::Normal,
+            reason: "by hand",
+            rule: None,
+            owner: None,
+            opened_at: t0,
+        },
+    )
+    .await
+    .expect("open")
+    .expect("new");
+    tx.commit().await.expect("commit");
+    conn.close().await.expect("close");
+
+    // A worker claims it with a 40 s lease, POSTs, and dies before recording.
+    let claimed = store
+        .claim_due_deliveries(&at(1), &at(41), 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let message_id = claimed[0].message_id.clone();
+    // While the lease runs nobody else takes it…
+    for s in [2, 20, 40] {
+        assert!(
+            store
+                .claim_due_deliveries(&at(s), &at(s + 40), 10)
+                .await
+                .expect("claim")
+                .is_empty(),
+            "claimed again at +{s} s"
+        );
+    }
+    // …and once it lapses the same message is sent again (at least once).
+    let again = store
+        .claim_due_deliveries(&at(41), &at(81), 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, claimed[0].id);
+    assert_eq!(again[0].message_id, message_id);
+    assert_eq!(again[0].attempts, 0);
+    store.close().await;
+}

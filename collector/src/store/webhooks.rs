@@ -279,6 +279,19 @@ impl Store {
         lease_until: &str,
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
+        // The worker polls every second; asking a reader first keeps the
+        // one write connection (which the response writer needs) free when
+        // nothing is due, i.e. almost always.
+        let any_due: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM webhook_deliveries
+             WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.reader)
+        .await?;
+        if any_due.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.writer.begin().await?;
         let claimed: Vec<(i64,)> = sqlx::query_as(
             "UPDATE webhook_deliveries SET next_attempt_at = ?2
