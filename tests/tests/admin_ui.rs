@@ -6,7 +6,8 @@
 //! next to the field, its secret shown once) and tokens are created and
 //! revoked; a survey's version history shows a superseded version with the
 //! answers it keeps, and the embed code asks for a signature when the site
-//! requires one.
+//! requires one; axe-core finds no serious or critical violation on the
+//! login form, the home view or the editor showing an error.
 
 use anyhow::{Context, Result};
 use fantoccini::elements::Element;
@@ -576,6 +577,108 @@ async fn the_version_history_and_the_embed_code_follow_the_survey_and_its_site()
         "{code}"
     );
     text_containing(c, "#code-tag", r#"data-site="signed-shop""#).await?;
+
+    browser.close().await?;
+    Ok(())
+}
+
+/// axe-core, the version `widget_a11y` pins (installed into the same
+/// `target/tools/axe` by whichever test binary runs first).
+const AXE_VERSION: &str = "4.14.1";
+
+/// The source of `axe.min.js`, installed with npm when missing or another
+/// version.
+async fn axe_source() -> Result<String> {
+    let prefix = manyi_tests::workspace_root().join("target/tools/axe");
+    let package = prefix.join("node_modules/axe-core");
+    let installed = std::fs::read_to_string(package.join("package.json"))
+        .ok()
+        .and_then(|m| serde_json::from_str::<Value>(&m).ok())
+        .and_then(|m| m["version"].as_str().map(str::to_owned));
+    if installed.as_deref() != Some(AXE_VERSION) {
+        std::fs::create_dir_all(&prefix)?;
+        let out = tokio::process::Command::new("npm")
+            .arg("install")
+            .arg("--prefix")
+            .arg(&prefix)
+            .args(["--no-save", "--no-audit", "--no-fund", "--loglevel=error"])
+            .arg(format!("axe-core@{AXE_VERSION}"))
+            .kill_on_drop(true)
+            .output()
+            .await
+            .context("run npm (node and npm are needed for the axe audit)")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "npm install axe-core@{AXE_VERSION}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(tokio::fs::read_to_string(package.join("axe.min.js")).await?)
+}
+
+/// Runs axe (WCAG 2 A/AA and best practices) on the whole admin page and
+/// fails on any serious or critical violation, listing them all.
+async fn assert_page_accessible(browser: &Browser, axe: &str, what: &str) -> Result<()> {
+    if browser.js("return typeof window.axe").await? != json!("object") {
+        browser
+            .js(&format!("{axe}\n;return typeof window.axe;"))
+            .await
+            .context("inject axe.min.js")?;
+    }
+    let violations = browser
+        .client
+        .execute_async(
+            "var done = arguments[arguments.length - 1]; \
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice'] } }) \
+               .then(function (r) { done(r.violations.map(function (v) { \
+                 return { id: v.id, impact: v.impact, help: v.help, \
+                          nodes: v.nodes.map(function (n) { return n.target; }) }; })); }, \
+                     function (e) { done({ error: String(e) }); });",
+            vec![],
+        )
+        .await
+        .context("axe.run")?;
+    let list = violations
+        .as_array()
+        .with_context(|| format!("axe failed: {violations}"))?;
+    let failing: Vec<&Value> = list
+        .iter()
+        .filter(|v| v["impact"] == json!("serious") || v["impact"] == json!("critical"))
+        .collect();
+    assert!(
+        failing.is_empty(),
+        "axe {AXE_VERSION}: serious/critical violations on {what}: {}",
+        serde_json::to_string_pretty(&failing)?
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_admin_pages_pass_axe() -> Result<()> {
+    let axe = axe_source().await?;
+    let app = TestApp::spawn().await?;
+    let token = demo_token(&app)?;
+    let browser = Browser::start(Device::WeChatPhone).await?;
+    let c = &browser.client;
+    c.goto(&app.url("/admin")).await?;
+    visible(c, "#token").await?;
+    assert_page_accessible(&browser, &axe, "the login form").await?;
+
+    log_in(&browser, &app, &token).await?;
+    text_containing(c, "#site-list", "demo").await?;
+    text_containing(c, "#token-list", "this session").await?;
+    assert_page_accessible(&browser, &axe, "the home view").await?;
+
+    visible(c, r#"button[data-template="nps"]"#)
+        .await?
+        .click()
+        .await?;
+    type_into(c, "#f-survey_id", "axe-nps").await?;
+    type_into(c, "#f-brand_color", "nope").await?;
+    visible(c, "#create").await?.click().await?;
+    error_next_to(&browser, "f-brand_color", "err-brand_color").await?;
+    visible(c, "#preview [data-manyi-preview]").await?;
+    assert_page_accessible(&browser, &axe, "the editor with an error").await?;
 
     browser.close().await?;
     Ok(())
