@@ -618,8 +618,11 @@
     return '/api/cases?' + p.toString();
   }
 
-  /** Everything the page shows for the current filter, in parallel. */
-  function load() {
+  /**
+   * Everything the page shows for the current filter, in parallel; rejects
+   * when a request fails (see `load` for the event handlers' version).
+   */
+  function fetchAndRender() {
     if ($('f-from').value > $('f-to').value) {
       say(t('bad_range'), true);
       $('f-from').setAttribute('aria-invalid', 'true');
@@ -630,26 +633,48 @@
     var seq = ++loadSeq;
     say(t('loading'));
     document.body.setAttribute('aria-busy', 'true');
+    var done = function () { if (seq === loadSeq) document.body.removeAttribute('aria-busy'); };
     return Promise.all([
       api('GET', withParams('/api/reports/summary')),
       api('GET', withParams('/api/reports/trend', { interval: currentInterval() })),
       api('GET', withParams('/api/reports/breakdown', { by: $('breakdown-by').value })),
       api('GET', withParams('/api/reports/heatmap', { by: 'channel' })),
       api('GET', withParams('/api/reports/reasons')),
-      api('GET', casesPath({ status: 'open,contacted', per_page: '1' })),
-      api('GET', casesPath({ status: 'open,contacted', overdue: 'true', per_page: '1' })),
-      loadCases()
+      loadCases(),
+      openCaseCounts()
     ]).then(function (r) {
       var ids = r[4].questions.map(function (q) { return q.survey_id; });
       return loadDefs(ids).then(function () { return r; });
     }).then(function (r) {
       if (seq !== loadSeq) return; // a newer filter won
+      var counts = r[6] || { open: r[5].overdue.total + r[5].other.total, overdue: r[5].overdue.total };
       last = { summary: r[0], trend: r[1], breakdown: r[2], heat: r[3], reasons: r[4],
-               openCases: r[5].total, overdueCases: r[6].total, cases: r[7] };
+               openCases: counts.open, overdueCases: counts.overdue, cases: r[5] };
       render();
       document.body.setAttribute('data-loaded', String(seq));
       say(t('loaded', { t: new Intl.DateTimeFormat(lang, { timeStyle: 'medium' }).format(new Date()) }));
-    }).catch(fail).then(function () { if (seq === loadSeq) document.body.removeAttribute('aria-busy'); });
+      done();
+    }, function (e) {
+      done();
+      throw e;
+    });
+  }
+
+  /** `fetchAndRender` for event handlers: failures are shown, not thrown. */
+  function load() {
+    return fetchAndRender().catch(fail);
+  }
+
+  /**
+   * The open-cases tile's figures. When the queue already lists the open
+   * cases (its default), its totals are the figures: no request.
+   */
+  function openCaseCounts() {
+    if ($('cases-status').value === 'open') return Promise.resolve(null);
+    return Promise.all([
+      api('GET', casesPath({ status: 'open,contacted', per_page: '1' })),
+      api('GET', casesPath({ status: 'open,contacted', overdue: 'true', per_page: '1' }))
+    ]).then(function (r) { return { open: r[0].total, overdue: r[1].total }; });
   }
 
   /** The queue: overdue first (the API's own `overdue=true`), then the rest by due time. */
@@ -657,7 +682,8 @@
     var which = $('cases-status').value;
     var status = which === 'open' ? 'open,contacted' : which === 'resolved' ? 'resolved' : null;
     var q = function (extra) {
-      var p = { per_page: '200' };
+      // Every overdue case (up to 100), then the next 50 by due time.
+      var p = { per_page: extra.overdue === 'true' ? '100' : '50' };
       if (status) p.status = status;
       Object.keys(extra).forEach(function (k) { p[k] = extra[k]; });
       return api('GET', casesPath(p));
@@ -1101,12 +1127,15 @@
     $('login-title').focus();
   }
 
+  /**
+   * After login (or with a token kept in the tab): the figures and the
+   * filter choices in parallel. Rejects when either fails, so the caller
+   * can tell a refused token (401) from other problems.
+   */
   function start() {
-    return loadChoices().then(function () {
-      signedIn = true;
-      show('dash-view');
-      return load();
-    });
+    // Shown first, so the charts are drawn at the width they get.
+    show('dash-view');
+    return Promise.all([loadChoices(), fetchAndRender()]).then(function () { signedIn = true; });
   }
 
   function login(ev) {
