@@ -365,6 +365,17 @@ async fn sites_and_tokens_are_managed_from_the_admin_ui_on_a_phone() -> Result<(
         .click()
         .await?;
     text_containing(c, "#site-form-title", "Edit site shop-tw").await?;
+    // In Traditional Chinese the section and the form follow, still editing.
+    visible(c, "#ui-lang")
+        .await?
+        .select_by_value("zh-TW")
+        .await?;
+    text_containing(c, "#site-form-title", "編輯網站 shop-tw").await?;
+    text_containing(c, "#sites-title", "網站").await?;
+    text_containing(c, "#site-create", "儲存網站").await?;
+    visible(c, "#ui-lang").await?.select_by_value("en").await?;
+    text_containing(c, "#site-form-title", "Edit site shop-tw").await?;
+    visible(c, "#s-name").await?.click().await?;
     assert_eq!(
         browser
             .js("return [document.getElementById('s-key').readOnly, \

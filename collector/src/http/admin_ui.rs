@@ -11,8 +11,15 @@
 //! question texts, follow-up thresholds, sampling, recontact days), save,
 //! publish, pause, validation errors next to the field that caused them
 //! (the `question` path of each `invalid_survey` item mapped to a form
-//! field; unmapped paths in a summary list), a live preview and a "get the
-//! code" panel (script tag, `manyi('show', …)` call, signing snippets).
+//! field; unmapped paths in a summary list), a live preview, the survey's
+//! version history (live, superseded, paused, draft; answers per version)
+//! and a "get the code" panel (script tag, `manyi('show', …)` call — with
+//! `sig`/`exp` when the site requires signatures — and signing snippets).
+//! On the home view: sites (create, edit origins and signature
+//! requirement, rotate the secret; a secret is shown once) and admin tokens
+//! (create, shown once; revoke, with the confirmation on the button itself
+//! rather than a modal dialog). Every list and form works at 360 px wide;
+//! tests/tests/admin_ui.rs audits the pages with axe-core.
 //!
 //! # Preview
 //! The loader (`/manyi.js`) only shows *published* surveys (it fetches

@@ -987,6 +987,12 @@
       lang = $('ui-lang').value;
       try { localStorage.setItem(LANG_KEY, lang); } catch (e) { /* ignore */ }
       applyLang();
+      // applyLang reset the site form's title and button to "add".
+      var editing = $('site-form').dataset.editing;
+      if (editing) {
+        $('site-form-title').textContent = t('edit_site', { key: editing });
+        $('site-create').textContent = t('save_site');
+      }
       if (!$('home-view').hidden) home().catch(fail);
       if (ed && !$('editor-view').hidden) {
         $('editor-title').textContent = ed.detail ? t('editing', { id: ed.detail.survey_id }) :
