@@ -294,6 +294,7 @@ pub async fn run(store: &Store, plan: &Plan) -> anyhow::Result<Seeded> {
     let mut out = Seeded::default();
     let begun = Instant::now();
     let mut recent_customers: Vec<String> = Vec::new();
+    let mut writing: Option<tokio::task::JoinHandle<Result<(), crate::store::StoreError>>> = None;
     let mut batch = Vec::with_capacity(TRANSACTION);
     let mut events = Vec::with_capacity(TRANSACTION * 2);
     for i in 0..count {
@@ -386,15 +387,25 @@ pub async fn run(store: &Store, plan: &Plan) -> anyhow::Result<Seeded> {
             received_at: format_timestamp(received),
         });
         if batch.len() == TRANSACTION || i + 1 == count {
-            store.insert_generated(DEMO_SITE, &batch, &events).await?;
+            // SQLite writes the previous batch on its own thread while this
+            // one is generated: both cores busy.
+            if let Some(previous) = writing.take() {
+                previous.await.context("the insert task panicked")??;
+            }
             out.responses += batch.len();
             out.events += events.len();
-            batch.clear();
-            events.clear();
+            let (rows, evs) = (std::mem::take(&mut batch), std::mem::take(&mut events));
+            let store = store.clone();
+            writing = Some(tokio::spawn(async move {
+                store.insert_generated(DEMO_SITE, &rows, &evs).await
+            }));
             if out.responses % 200_000 == 0 {
                 tracing::info!(written = out.responses, "generated responses");
             }
         }
+    }
+    if let Some(previous) = writing.take() {
+        previous.await.context("the insert task panicked")??;
     }
     out.write_secs = begun.elapsed().as_secs_f64();
     let analysing = Instant::now();

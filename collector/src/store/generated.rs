@@ -61,6 +61,12 @@ impl Store {
         responses: &[GeneratedResponse],
         events: &[GeneratedEvent],
     ) -> Result<(), StoreError> {
+        // A bulk load: a large page cache keeps the random-order unique
+        // indexes (response_id, order id) in memory. Set on the one write
+        // connection of this process (the seed command's own).
+        sqlx::query("PRAGMA cache_size = -262144")
+            .execute(&self.writer)
+            .await?;
         let mut tx = self.writer.begin().await?;
         for chunk in responses.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::new(

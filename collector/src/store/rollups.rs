@@ -8,7 +8,8 @@
 //! is rolled back without adding anything. What to add is computed by
 //! [`crate::reports::rollup`].
 
-use sqlx::{Sqlite, Transaction};
+use sqlx::query_builder::Separated;
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 use std::collections::BTreeMap;
 
 use super::{Store, StoreError};
@@ -146,24 +147,22 @@ async fn advance(
     Ok(done.rows_affected() == 1)
 }
 
-/// Binds the grain's nine key columns, in table order.
-fn bind_grain<'q>(
-    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    g: &'q Grain,
-) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    q.bind(i64::from(g.level))
-        .bind(g.day.as_str())
-        .bind(g.survey_id.as_str())
-        .bind(g.version)
-        .bind(g.channel.as_str())
-        .bind(g.segment.as_str())
-        .bind(g.locale.as_str())
-        .bind(g.tag.as_str())
-        .bind(i64::from(g.flagged))
-}
+/// Rows per multi-row INSERT: 23 columns × 400 stays well below SQLite's
+/// 32,766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 400;
 
-const GRAIN_WHERE: &str = "level = ? AND day = ? AND survey_id = ? AND version = ? AND channel = ? \
-                           AND segment = ? AND locale = ? AND tag = ? AND flagged = ?";
+/// Pushes the grain's nine key columns, in table order.
+fn push_grain<'q>(v: &mut Separated<'_, 'q, Sqlite, &'static str>, g: &'q Grain) {
+    v.push_bind(i64::from(g.level))
+        .push_bind(g.day.as_str())
+        .push_bind(g.survey_id.as_str())
+        .push_bind(g.version)
+        .push_bind(g.channel.as_str())
+        .push_bind(g.segment.as_str())
+        .push_bind(g.locale.as_str())
+        .push_bind(g.tag.as_str())
+        .push_bind(i64::from(g.flagged));
+}
 
 impl Store {
     /// A cursor's position (0 when the row is missing).
@@ -232,78 +231,72 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        for (grain, add) in &delta.responses {
-            let sql = format!("SELECT durations FROM rollup_responses WHERE {GRAIN_WHERE}");
-            let existing: Option<(String,)> = bind_grain(sqlx::query(&sql), grain)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| {
-                    use sqlx::Row as _;
-                    (row.get::<String, _>(0),)
-                });
-            let mut durations: BTreeMap<u16, u64> = match existing {
-                Some((json,)) => parse_histogram(&json)?,
-                None => BTreeMap::new(),
-            };
-            for (bucket, n) in &add.durations {
-                *durations.entry(*bucket).or_default() += n;
-            }
-            let json = histogram_json(&durations);
-            bind_grain(
-                sqlx::query(
-                    "INSERT INTO rollup_responses (level, day, survey_id, version, channel, segment,
-                         locale, tag, flagged, responses, timed, durations)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                     ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,
-                         timed = timed + excluded.timed, durations = excluded.durations",
-                ),
-                grain,
-            )
-            .bind(add.responses as i64)
-            .bind(add.timed as i64)
-            .bind(json)
-            .execute(&mut *tx)
-            .await?;
+        let responses: Vec<_> = delta.responses.iter().collect();
+        for chunk in responses.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO rollup_responses (level, day, survey_id, version, channel, segment,
+                     locale, tag, flagged, responses, timed, durations) ",
+            );
+            q.push_values(chunk, |mut v, (g, add)| {
+                push_grain(&mut v, g);
+                v.push_bind(add.responses as i64)
+                    .push_bind(add.timed as i64)
+                    .push_bind(histogram_json(&add.durations));
+            });
+            // The histograms are summed bucket by bucket inside SQLite: no
+            // read-modify-write round trip per row.
+            q.push(
+                " ON CONFLICT DO UPDATE SET responses = responses + excluded.responses,
+                     timed = timed + excluded.timed,
+                     durations = (SELECT json_group_object(b, n) FROM (
+                         SELECT b, SUM(c) AS n FROM (
+                             SELECT key AS b, value AS c FROM json_each(rollup_responses.durations)
+                             UNION ALL
+                             SELECT key, value FROM json_each(excluded.durations))
+                         GROUP BY b))",
+            );
+            q.build().execute(&mut *tx).await?;
         }
-        for ((grain, question), add) in &delta.scores {
-            let mut q = bind_grain(
-                sqlx::query(
-                    "INSERT INTO rollup_scores (level, day, survey_id, version, channel, segment,
-                         locale, tag, flagged, question, kind, dimension,
-                         v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                     ON CONFLICT DO UPDATE SET
-                         v0 = v0 + excluded.v0, v1 = v1 + excluded.v1, v2 = v2 + excluded.v2,
-                         v3 = v3 + excluded.v3, v4 = v4 + excluded.v4, v5 = v5 + excluded.v5,
-                         v6 = v6 + excluded.v6, v7 = v7 + excluded.v7, v8 = v8 + excluded.v8,
-                         v9 = v9 + excluded.v9, v10 = v10 + excluded.v10",
-                ),
-                grain,
-            )
-            .bind(question.as_str())
-            .bind(add.kind)
-            .bind(add.dimension);
-            for c in add.counts {
-                q = q.bind(c as i64);
-            }
-            q.execute(&mut *tx).await?;
+        let scores: Vec<_> = delta.scores.iter().collect();
+        for chunk in scores.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO rollup_scores (level, day, survey_id, version, channel, segment,
+                     locale, tag, flagged, question, kind, dimension,
+                     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10) ",
+            );
+            q.push_values(chunk, |mut v, ((g, question), add)| {
+                push_grain(&mut v, g);
+                v.push_bind(question.as_str())
+                    .push_bind(add.kind)
+                    .push_bind(add.dimension);
+                for c in add.counts {
+                    v.push_bind(c as i64);
+                }
+            });
+            q.push(
+                " ON CONFLICT DO UPDATE SET
+                     v0 = v0 + excluded.v0, v1 = v1 + excluded.v1, v2 = v2 + excluded.v2,
+                     v3 = v3 + excluded.v3, v4 = v4 + excluded.v4, v5 = v5 + excluded.v5,
+                     v6 = v6 + excluded.v6, v7 = v7 + excluded.v7, v8 = v8 + excluded.v8,
+                     v9 = v9 + excluded.v9, v10 = v10 + excluded.v10",
+            );
+            q.build().execute(&mut *tx).await?;
         }
-        for ((grain, question, option), (kind, count)) in &delta.choices {
-            bind_grain(
-                sqlx::query(
-                    "INSERT INTO rollup_choices (level, day, survey_id, version, channel, segment,
-                         locale, tag, flagged, question, kind, option, count)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                     ON CONFLICT DO UPDATE SET count = count + excluded.count",
-                ),
-                grain,
-            )
-            .bind(question.as_str())
-            .bind(*kind)
-            .bind(option.as_str())
-            .bind(*count as i64)
-            .execute(&mut *tx)
-            .await?;
+        let choices: Vec<_> = delta.choices.iter().collect();
+        for chunk in choices.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO rollup_choices (level, day, survey_id, version, channel, segment,
+                     locale, tag, flagged, question, kind, option, count) ",
+            );
+            q.push_values(chunk, |mut v, ((g, question, option), (kind, count))| {
+                push_grain(&mut v, g);
+                v.push_bind(question.as_str())
+                    .push_bind(*kind)
+                    .push_bind(option.as_str())
+                    .push_bind(*count as i64);
+            });
+            q.push(" ON CONFLICT DO UPDATE SET count = count + excluded.count");
+            q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(true)
