@@ -7,7 +7,8 @@
 //! revoked; a survey's version history shows a superseded version with the
 //! answers it keeps, and the embed code asks for a signature when the site
 //! requires one; axe-core finds no serious or critical violation on the
-//! login form, the home view or the editor showing an error.
+//! login form, the home view or the editor showing errors (an emptied
+//! question text and a bad colour, each next to its field).
 
 use anyhow::{Context, Result};
 use fantoccini::elements::Element;
@@ -686,8 +687,21 @@ async fn the_admin_pages_pass_axe() -> Result<()> {
         .await?;
     type_into(c, "#f-survey_id", "axe-nps").await?;
     type_into(c, "#f-brand_color", "nope").await?;
+    // An emptied question text: the collector's `question_texts.nps.zh-CN`
+    // lands next to that text field, the colour's next to the colour.
+    visible(c, "#f-text_nps_zh-CN").await?.clear().await?;
     visible(c, "#create").await?.click().await?;
-    error_next_to(&browser, "f-brand_color", "err-brand_color").await?;
+    error_next_to(&browser, "f-text_nps_zh-CN", "err-f-text_nps_zh-CN").await?;
+    assert_eq!(
+        browser
+            .js("var i = document.getElementById('f-brand_color'); \
+                 return [i.getAttribute('aria-invalid'), \
+                 document.getElementById('err-brand_color').textContent.indexOf('nope') >= 0, \
+                 document.getElementById('error-summary').hidden]")
+            .await?,
+        json!(["true", true, true]),
+        "both errors by their fields, none left for the summary"
+    );
     visible(c, "#preview [data-manyi-preview]").await?;
     assert_page_accessible(&browser, &axe, "the editor with an error").await?;
 
