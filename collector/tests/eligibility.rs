@@ -4,9 +4,11 @@
 mod common;
 
 use common::{TestApp, spawn_app, valid_payload};
+use manyi_collector::cases::{Priority, Status};
 use manyi_collector::eligibility::Policy;
 use manyi_collector::store::Store;
-use manyi_collector::store::eligibility::{NewCase, SamplingRow};
+use manyi_collector::store::cases::{CaseChange, NewCase};
+use manyi_collector::store::eligibility::SamplingRow;
 use manyi_collector::store::surveys::SurveyStatus;
 use manyi_shared::{SiteKey, SurveyId};
 use reqwest::StatusCode;
@@ -233,16 +235,21 @@ async fn an_answered_order_is_not_asked_again() {
 async fn a_customer_with_an_open_case_is_not_asked_until_it_is_resolved() {
     let app = spawn_app().await;
     let store = store(&app).await;
-    let site = SiteKey::parse("demo").expect("key");
     let case = store
         .open_case(&NewCase {
-            site: &site,
+            site: "demo",
             customer: "c-unhappy",
-            survey: None,
-            reason: Some("detractor"),
+            survey_id: None,
+            response_id: None,
+            priority: Priority::Normal,
+            reason: "detractor",
+            rule: None,
+            owner: None,
+            opened_at: time::OffsetDateTime::now_utc(),
         })
         .await
-        .expect("case");
+        .expect("case")
+        .expect("opened");
     assert_eq!(
         decision(&app, &request("c-unhappy", "O-1"))
             .await
@@ -250,24 +257,25 @@ async fn a_customer_with_an_open_case_is_not_asked_until_it_is_resolved() {
         Some("open_case")
     );
     assert_eq!(decision(&app, &request("c-happy", "O-2")).await, None);
-    assert!(
-        store
-            .set_case_status(case, "contacted")
-            .await
-            .expect("update")
-    );
+    let set_status = |status| CaseChange {
+        status: Some(status),
+        ..CaseChange::default()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    store
+        .update_case(case, &set_status(Status::Contacted), "test", now)
+        .await
+        .expect("contacted");
     assert_eq!(
         decision(&app, &request("c-unhappy", "O-1"))
             .await
             .as_deref(),
         Some("open_case")
     );
-    assert!(
-        store
-            .set_case_status(case, "resolved")
-            .await
-            .expect("update")
-    );
+    store
+        .update_case(case, &set_status(Status::Resolved), "test", now)
+        .await
+        .expect("resolved");
     assert_eq!(decision(&app, &request("c-unhappy", "O-1")).await, None);
     store.close().await;
 }

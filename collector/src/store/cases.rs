@@ -399,6 +399,17 @@ fn push_filters<'a>(q: &mut QueryBuilder<'a, Sqlite>, f: &'a CaseQuery) {
 }
 
 impl Store {
+    /// Opens `case` in a transaction of its own ([`open_in`] for callers
+    /// without one, e.g. a case opened by hand). `None`: its response
+    /// already has a case.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn open_case(&self, case: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let id = open_in(&mut tx, case).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// The case queue: a page of cases matching `query`, soonest due first,
     /// and how many match in all.
     #[tracing::instrument(level = "debug", skip(self))]

@@ -45,19 +45,6 @@ pub struct SamplingRow<'a> {
     pub policy: Policy,
 }
 
-/// A follow-up case to open.
-#[derive(Debug, Clone, Copy)]
-pub struct NewCase<'a> {
-    /// The site.
-    pub site: &'a SiteKey,
-    /// The customer it is about.
-    pub customer: &'a str,
-    /// The survey whose answer opened it, if any.
-    pub survey: Option<&'a SurveyId>,
-    /// Why it was opened.
-    pub reason: Option<&'a str>,
-}
-
 /// A widget event (`shown`, `started`, `dismissed`).
 #[derive(Debug, Clone, Copy)]
 pub struct NewEvent<'a> {
@@ -245,41 +232,6 @@ impl Store {
             .bind(now_timestamp())
             .execute(&self.writer)
             .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Opens a follow-up case; returns its id.
-    #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn open_case(&self, case: &NewCase<'_>) -> Result<i64, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO cases (site_key, customer, survey_id, status, reason, due_at,
-                                created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'open', ?4,
-                     strftime('%Y-%m-%dT%H:%M:%fZ', ?5, '+24 hours'), ?5, ?5)",
-        )
-        .bind(case.site.as_str())
-        .bind(case.customer)
-        .bind(case.survey.map(SurveyId::as_str))
-        .bind(case.reason)
-        .bind(now_timestamp())
-        .execute(&self.writer)
-        .await?;
-        Ok(done.last_insert_rowid())
-    }
-
-    /// Sets a case's status (`closed_at` is set when it becomes resolved or closed).
-    #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn set_case_status(&self, id: i64, status: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE cases SET status = ?1, updated_at = ?2,
-                 closed_at = CASE WHEN ?1 IN ('resolved', 'verified', 'closed') THEN ?2 ELSE NULL END
-             WHERE id = ?3",
-        )
-        .bind(status)
-        .bind(now_timestamp())
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
         Ok(done.rows_affected() == 1)
     }
 

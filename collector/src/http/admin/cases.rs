@@ -57,14 +57,12 @@ impl IntoResponse for CaseError {
             CaseError::NotFound(_) => StatusCode::NOT_FOUND,
             CaseError::InvalidTransition { .. } | CaseError::Final { .. } => StatusCode::CONFLICT,
             CaseError::InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            CaseError::Store(_) => {
-                let CaseError::Store(e) = self else {
-                    unreachable!("matched above")
-                };
-                return ApiError::Store(e).into_response();
-            }
+            CaseError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        refusal(status, self.code(), self.to_string())
+        match self {
+            CaseError::Store(e) => ApiError::Store(e).into_response(),
+            refused => refusal(status, refused.code(), refused.to_string()),
+        }
     }
 }
 
