@@ -173,9 +173,15 @@ impl Timer {
 /// library for it (`-Zbuild-std`) with `-Cpanic=immediate-abort`: a panic
 /// becomes a bare `unreachable` trap, so the panic machinery and every panic
 /// message and location (formatting code included) drop out of the module.
-/// Measured at about 14 KB brotli of the first load. The wasm-release profile
+/// Measured at about 10 KB brotli of the first load. The wasm-release profile
 /// already aborts on panic and the widget installs no panic hook, so the only
 /// loss is the message a panic would have printed before the trap.
+///
+/// `-Zfmt-debug=none` makes every `{:?}` print nothing and
+/// `-Zlocation-detail=none` drops file/line records: 3.5 KB brotli. Safe
+/// because the widget shows no `Debug` output to anyone: validation errors
+/// are displayed by code (`i18n::error_message`), never by their English
+/// `message`, which is where manyi-shared uses `{:?}`.
 fn build_widget() -> Result<()> {
     // MANYI_WIDGET_RUSTFLAGS: extra flags for size experiments (e.g. with
     // CARGO_TARGET_DIR set elsewhere so target/dist stays as it is).
@@ -183,7 +189,10 @@ fn build_widget() -> Result<()> {
     let mut cmd = tools::nightly_cargo();
     cmd.env(
         "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-        format!("-Zunstable-options -Cpanic=immediate-abort {extra}"),
+        format!(
+            "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none \
+             -Zlocation-detail=none {extra}"
+        ),
     )
     .args([
         "build",
