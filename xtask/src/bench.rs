@@ -46,7 +46,10 @@ const BENCHES: &[(&str, &str)] = &[
         "collector",
         "accepted responses per second and latency of POST /v1/responses (options: --duration S, --concurrency N, --rate R, --analytics on|off)",
     ),
-    ("reports", "report query times over a large response store"),
+    (
+        "reports",
+        "report query times and the dashboard's first load with 1,000,000 stored responses, ingestion with analytics on vs off (options: --responses N, --days D, --runs R, --ingest-duration S)",
+    ),
 ];
 
 /// Runs the named benchmark; without a name, lists them.
@@ -68,6 +71,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     match name.as_str() {
         "collector" => collector(&args[1..]),
         "widget" => crate::bench_widget::widget(&args[1..]),
+        "reports" => crate::bench_reports::reports(&args[1..]),
         _ => bail!("not yet implemented: {name}"),
     }
 }

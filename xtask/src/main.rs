@@ -6,8 +6,10 @@
 //! how to get it, and writes its outputs under `target/`.
 
 mod bench;
+mod bench_reports;
 mod bench_widget;
 mod dist;
+mod seed;
 mod serve;
 mod sizes;
 mod test;
@@ -22,6 +24,7 @@ commands:
   dist                    build the widget and write target/dist (hashed, precompressed, size-checked)
   serve [collector args]  run dist, then the collector on http://127.0.0.1:8080 with demo data
   test                    fmt, clippy (host + wasm32), dist, size budgets, browser check, cargo test --workspace
+  seed [--responses N]    fill serve's database with generated responses (default 1,000,000)
   bench [name]            run one benchmark (without a name: list them)
   help                    this text";
 
@@ -51,6 +54,7 @@ fn run() -> Result<()> {
             test::test()
         }
         Some("bench") => bench::bench(&rest),
+        Some("seed") => seed::seed(&rest),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
