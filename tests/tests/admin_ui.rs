@@ -704,6 +704,13 @@ async fn the_admin_pages_pass_axe() -> Result<()> {
     );
     visible(c, "#preview [data-manyi-preview]").await?;
     assert_page_accessible(&browser, &axe, "the editor with an error").await?;
+    assert_eq!(
+        browser
+            .js("return [document.documentElement.scrollWidth, window.innerWidth]")
+            .await?,
+        json!([360, 360]),
+        "the editor, its preview and code panel fit the 360 px phone"
+    );
 
     browser.close().await?;
     Ok(())
