@@ -46,14 +46,27 @@ pub enum InsertOutcome {
     AlreadyAnswered,
 }
 
-/// The stored columns whose values define "the same response", in a fixed
-/// order. Serialising a struct (not a map) keeps the byte layout independent
-/// of serde_json's map ordering features, so hashes stay stable across builds.
-/// The signature is left out on purpose: it authenticates the response but is
-/// not part of it, and is not stored.
+/// The stored columns whose values define "the same response" come in a
+/// fixed order, as the compact JSON object
+/// `{"response_id":…,"site":…,"survey_id":…,"survey_version":…,"order_id":…,
+/// "customer":…,"channel":…,"segment":…,"locale":…,"page":…,"answers":{…},
+/// "shown_at":…,"submitted_at":…}` (absent values as `null`), whose SHA-256
+/// is the payload hash. Stored hashes depend on these exact bytes: change
+/// nothing here (the test `hash_bytes_are_those_of_the_canonical_struct`
+/// holds them to the original single-struct serialisation).
+///
+/// Serialising structs (not maps) keeps the byte layout independent of
+/// serde_json's map ordering features. The signature is left out on
+/// purpose: it authenticates the response but is not part of it, and is
+/// not stored.
+///
+/// The object is hashed in three pieces, this head, the answers text (the
+/// same text that is stored) and [`CanonicalTail`], so that the answers are
+/// serialised once per request rather than once for the hash and once for
+/// the column.
 #[derive(Serialize)]
-struct Canonical<'a> {
-    response_id: String,
+struct CanonicalHead<'a> {
+    response_id: &'a str,
     site: &'a str,
     survey_id: &'a str,
     survey_version: u32,
@@ -63,7 +76,11 @@ struct Canonical<'a> {
     segment: Option<&'a str>,
     locale: Option<&'a str>,
     page: Option<&'a str>,
-    answers: &'a serde_json::Value,
+}
+
+/// The canonical fields after the answers (see [`CanonicalHead`]).
+#[derive(Serialize)]
+struct CanonicalTail<'a> {
     shown_at: Option<&'a str>,
     submitted_at: Option<&'a str>,
 }
@@ -80,15 +97,38 @@ impl NewResponse<'_> {
         serde_json::Value::Object(map)
     }
 
-    /// SHA-256 (lower-case hex) of the canonical form of what is stored.
-    pub fn payload_hash(&self) -> Result<String, StoreError> {
-        self.hash_with(&self.answers_json())
+    /// [`NewResponse::answers_json`] as compact JSON text, written
+    /// directly (keys in the map's sorted order, as `serde_json::Value`
+    /// writes its objects): the `answers` column.
+    pub fn answers_text(&self) -> Result<String, StoreError> {
+        let mut out = Vec::with_capacity(16 * self.answers.len() + 2);
+        out.push(b'{');
+        for (i, (id, answer)) in self.answers.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, id.as_str())?;
+            out.push(b':');
+            serde_json::to_writer(&mut out, &answer.to_json())?;
+        }
+        out.push(b'}');
+        String::from_utf8(out).map_err(|e| {
+            // serde_json writes UTF-8 only.
+            StoreError::Inconsistent(format!("answers JSON is not UTF-8: {e}"))
+        })
     }
 
-    fn hash_with(&self, answers: &serde_json::Value) -> Result<String, StoreError> {
+    /// SHA-256 (lower-case hex) of the canonical form of what is stored.
+    pub fn payload_hash(&self) -> Result<String, StoreError> {
+        let response_id = self.payload.response_id.to_string();
+        self.hash_with(&response_id, &self.answers_text()?)
+    }
+
+    /// The payload hash given the response id and answers as text.
+    fn hash_with(&self, response_id: &str, answers: &str) -> Result<String, StoreError> {
         let p = self.payload;
-        let canonical = Canonical {
-            response_id: p.response_id.to_string(),
+        let head = serde_json::to_vec(&CanonicalHead {
+            response_id,
             site: p.site.as_str(),
             survey_id: p.survey_id.as_str(),
             survey_version: p.survey_version,
@@ -98,12 +138,21 @@ impl NewResponse<'_> {
             segment: p.context.segment.as_deref(),
             locale: p.context.locale.as_deref(),
             page: p.context.page.as_deref(),
-            answers,
+        })?;
+        let tail = serde_json::to_vec(&CanonicalTail {
             shown_at: p.timing.shown_at.as_deref(),
             submitted_at: p.timing.submitted_at.as_deref(),
-        };
-        let bytes = serde_json::to_vec(&canonical)?;
-        Ok(hex::encode(Sha256::digest(&bytes)))
+        })?;
+        // `{head…}` and `{tail…}` joined around the answers:
+        // `{head…,"answers":{…},tail…}`. Both objects have fields, so each
+        // is at least `{"…":…}` and the slices below are in bounds.
+        let mut hasher = Sha256::new();
+        hasher.update(&head[..head.len() - 1]);
+        hasher.update(b",\"answers\":");
+        hasher.update(answers.as_bytes());
+        hasher.update(b",");
+        hasher.update(&tail[1..]);
+        Ok(hex::encode(hasher.finalize()))
     }
 }
 
@@ -150,10 +199,11 @@ impl NewResponse<'_> {
     /// verified against the site's secret.
     pub fn prepare(&self, signed: bool) -> Result<PreparedResponse, StoreError> {
         let p = self.payload;
-        let answers = self.answers_json();
-        let payload_hash = self.hash_with(&answers)?;
+        let response_id = p.response_id.to_string();
+        let answers = self.answers_text()?;
+        let payload_hash = self.hash_with(&response_id, &answers)?;
         Ok(PreparedResponse {
-            response_id: p.response_id.to_string(),
+            response_id,
             site: p.site.as_str().to_owned(),
             survey_id: p.survey_id.as_str().to_owned(),
             survey_version: p.survey_version,
@@ -163,7 +213,7 @@ impl NewResponse<'_> {
             segment: p.context.segment.clone(),
             locale: p.context.locale.clone(),
             page: p.context.page.clone(),
-            answers: answers.to_string(),
+            answers,
             payload_hash,
             shown_at: p.timing.shown_at.clone(),
             submitted_at: p.timing.submitted_at.clone(),
@@ -265,6 +315,88 @@ mod tests {
             hash(&payload(base()), &nps(9)),
             hash(&payload(signed), &nps(9))
         );
+    }
+
+    /// The payload hash as first defined: SHA-256 of one struct holding
+    /// every canonical field. Stored hashes were made this way, so the
+    /// piecewise hash must give the same bytes.
+    fn original_hash(p: &ResponsePayload, answers: &BTreeMap<QuestionId, AnswerValue>) -> String {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            response_id: String,
+            site: &'a str,
+            survey_id: &'a str,
+            survey_version: u32,
+            order_id: Option<&'a str>,
+            customer: Option<&'a str>,
+            channel: Option<&'a str>,
+            segment: Option<&'a str>,
+            locale: Option<&'a str>,
+            page: Option<&'a str>,
+            answers: &'a serde_json::Value,
+            shown_at: Option<&'a str>,
+            submitted_at: Option<&'a str>,
+        }
+        let answers = NewResponse {
+            payload: p,
+            answers,
+        }
+        .answers_json();
+        let canonical = Canonical {
+            response_id: p.response_id.to_string(),
+            site: p.site.as_str(),
+            survey_id: p.survey_id.as_str(),
+            survey_version: p.survey_version,
+            order_id: p.context.order_id.as_deref(),
+            customer: p.context.customer.as_deref(),
+            channel: p.context.channel.as_deref(),
+            segment: p.context.segment.as_deref(),
+            locale: p.context.locale.as_deref(),
+            page: p.context.page.as_deref(),
+            answers: &answers,
+            shown_at: p.timing.shown_at.as_deref(),
+            submitted_at: p.timing.submitted_at.as_deref(),
+        };
+        hex::encode(Sha256::digest(
+            serde_json::to_vec(&canonical).expect("serialises"),
+        ))
+    }
+
+    #[test]
+    fn hash_bytes_are_those_of_the_canonical_struct() {
+        let full = serde_json::json!({
+            "response_id": "0b9f6b1e-8a3c-4d2e-9f10-1234567890ab",
+            "site": "demo", "survey_id": "post-payment", "survey_version": 7,
+            "answers": {},
+            "context": { "order_id": "A\"1001\\", "customer": "c-42", "channel": "wechat",
+                         "segment": "vip", "locale": "zh-CN",
+                         "page": "https://shop.example/支付?x=1&y=\u{7f}" },
+            "timing": { "shown_at": "2026-11-23T08:00:00Z",
+                        "submitted_at": "2026-11-23T08:00:41Z" },
+        });
+        let answers = BTreeMap::from([
+            (QuestionId::parse("nps").expect("id"), AnswerValue::Score(3)),
+            (
+                QuestionId::parse("comment").expect("id"),
+                AnswerValue::Text("快递很慢, \"really\"\n\tslow".into()),
+            ),
+        ]);
+        for (p, answers) in [
+            (payload(base()), nps(9)),
+            (payload(base()), BTreeMap::new()),
+            (payload(full.clone()), answers.clone()),
+            (payload(full), nps(0)),
+        ] {
+            assert_eq!(hash(&p, &answers), original_hash(&p, &answers));
+            let new = NewResponse {
+                payload: &p,
+                answers: &answers,
+            };
+            assert_eq!(
+                new.prepare(false).expect("prepares").answers,
+                new.answers_json().to_string()
+            );
+        }
     }
 
     #[test]
