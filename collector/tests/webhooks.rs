@@ -784,3 +784,28 @@ async fn a_claim_lapses_so_a_worker_that_died_mid_post_sends_again() {
     assert_eq!(again[0].attempts, 0);
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_site_endpoint_gets_only_its_sites_events_and_a_global_one_gets_all() {
+    let app = start().await;
+    let (status, site) = app
+        .post("/api/sites", json!({"key": "shop", "name": "Shop"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{site}");
+    let create = |site: Option<&str>| json!({"url": "http://127.0.0.1:9/x", "event_types": ["case.opened"], "site": site});
+    let (_, demo) = app.post("/api/webhooks", create(Some("demo"))).await;
+    let (_, shop) = app.post("/api/webhooks", create(Some("shop"))).await;
+    let (_, every) = app.post("/api/webhooks", create(None)).await;
+    assert_eq!(every["site"], Value::Null);
+
+    app.open("c-1", OffsetDateTime::now_utc()).await; // a demo case
+    let total = |v: (StatusCode, Value)| v.1["total"].as_i64().expect("total");
+    let deliveries = |e: &Value| format!("/api/webhooks/{}/deliveries", e["id"]);
+    assert_eq!(total(app.get(&deliveries(&demo)).await), 1);
+    assert_eq!(total(app.get(&deliveries(&shop)).await), 0);
+    assert_eq!(total(app.get(&deliveries(&every)).await), 1);
+    // One event, fanned out to the two endpoints that subscribe to it.
+    assert_eq!(app.count("outbox").await, 1);
+    assert_eq!(app.count("webhook_deliveries").await, 2);
+    app.stop().await;
+}
