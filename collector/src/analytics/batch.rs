@@ -46,6 +46,8 @@ pub struct Analyzer {
 /// One response during analysis.
 struct Draft<'a> {
     row: &'a PendingResponse,
+    /// The stored answers, parsed once (read, and sent in the event).
+    raw: Value,
     answers: Answers,
     tagged: TagResult,
     thresholds: Thresholds,
@@ -73,6 +75,7 @@ impl Analyzer {
         let settings = store.quality_settings_of(&survey_ids).await?;
         let taggers = taggers_for(store, &sites).await?;
         let rules = rules_for(store, &sites).await?;
+        let with_events = store.response_created_subscribed().await?;
 
         let drafts: Vec<Draft<'_>> = rows
             .iter()
@@ -101,6 +104,7 @@ impl Analyzer {
                     ),
                     received: OffsetDateTime::parse(&row.received_at, &Rfc3339)
                         .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+                    raw,
                     answers,
                     tagged,
                     thresholds,
@@ -132,7 +136,12 @@ impl Analyzer {
                 let site_rules = rules
                     .get(d.row.site_key.as_str())
                     .map_or(builtin.as_slice(), Vec::as_slice);
-                finish(d, duplicates.contains(&d.row.response_id), site_rules)
+                finish(
+                    d,
+                    duplicates.contains(&d.row.response_id),
+                    site_rules,
+                    with_events,
+                )
             })
             .collect();
 
@@ -181,7 +190,7 @@ impl Analyzer {
 }
 
 /// Flags, case and event of one response.
-fn finish(d: &Draft<'_>, duplicate: bool, rules: &[Rule]) -> AnalysedResponse {
+fn finish(d: &Draft<'_>, duplicate: bool, rules: &[Rule], with_event: bool) -> AnalysedResponse {
     let row = d.row;
     let flags: Vec<&'static str> =
         quality::flags(&d.answers.scores, d.duration_ms, &d.thresholds, duplicate)
@@ -209,22 +218,23 @@ fn finish(d: &Draft<'_>, duplicate: bool, rules: &[Rule]) -> AnalysedResponse {
         owner: decision.owner,
         opened_at: d.received,
     });
-    let answers: Value = serde_json::from_str(&row.answers).unwrap_or(Value::Null);
-    let event = json!({
-        "response_id": row.response_id,
-        "site": row.site_key,
-        "survey_id": row.survey_id,
-        "survey_version": row.survey_version,
-        "order_id": row.order_id,
-        "customer": row.customer,
-        "channel": row.channel,
-        "segment": row.segment,
-        "locale": row.locale,
-        "answers": answers,
-        "received_at": row.received_at,
-        "flags": flags,
-        "tags": tags,
-        "alert": d.tagged.alert(),
+    let event = with_event.then(|| {
+        json!({
+            "response_id": row.response_id,
+            "site": row.site_key,
+            "survey_id": row.survey_id,
+            "survey_version": row.survey_version,
+            "order_id": row.order_id,
+            "customer": row.customer,
+            "channel": row.channel,
+            "segment": row.segment,
+            "locale": row.locale,
+            "answers": d.raw,
+            "received_at": row.received_at,
+            "flags": flags,
+            "tags": tags,
+            "alert": d.tagged.alert(),
+        })
     });
     AnalysedResponse {
         response_id: row.response_id.clone(),

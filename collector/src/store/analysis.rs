@@ -119,8 +119,9 @@ pub struct AnalysedResponse {
     pub duration_ms: Option<i64>,
     /// The case to open, if a rule matched.
     pub case: Option<CaseToOpen>,
-    /// The `data` of its `response.created` event.
-    pub event: Value,
+    /// The `data` of its `response.created` event (`None` when nobody
+    /// subscribes to it).
+    pub event: Option<Value>,
 }
 
 /// What a committed batch wrote.
@@ -502,7 +503,9 @@ impl Store {
             })
             .collect();
         let rows: Vec<(String,)> = sqlx::query_as(
-            "WITH probe AS (
+            // MATERIALIZED: the JSON is taken apart once per probe, not
+            // again inside every index lookup of the correlated subquery.
+            "WITH probe AS MATERIALIZED (
                  SELECT json_extract(value, '$.id') AS id,
                         json_extract(value, '$.rowid') AS rid,
                         json_extract(value, '$.site') AS site,
@@ -525,11 +528,25 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
+    /// Whether an active webhook endpoint (of any site) subscribes to
+    /// `response.created`: when none does, the pipeline does not even build
+    /// the events.
+    pub async fn response_created_subscribed(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query_as::<_, (i64,)>(RESPONSE_CREATED_SUBSCRIBED)
+            .fetch_optional(&self.reader)
+            .await?
+            .is_some())
+    }
+
     /// Writes a batch's analysis, tags, cases and `response.created` events
     /// and moves the cursor from `from_rowid` to `to_rowid`, in one
     /// transaction. A response analysed already (its row exists) is skipped
     /// whole. When the cursor is no longer at `from_rowid` (another worker
     /// moved it), nothing is written and `None` is returned.
+    ///
+    /// Analysis rows and tags go in multi-row INSERTs (a statement per
+    /// [`ROWS_PER_INSERT`] rows, not per row): this transaction holds the
+    /// one write connection that ingest also needs.
     #[tracing::instrument(level = "debug", skip_all, fields(n = batch.len()))]
     pub async fn commit_analysis(
         &self,
@@ -552,55 +569,80 @@ impl Store {
             return Ok(None);
         }
         let now = now_timestamp();
-        // Most installations have no `response.created` subscriber: ask once
-        // per batch instead of once per response.
-        let subscribed: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM webhook_endpoints e
-             WHERE e.active = 1
-               AND EXISTS (SELECT 1 FROM json_each(e.event_types) t WHERE t.value = 'response.created')
-             LIMIT 1",
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let mut written = BatchWritten::default();
-        for r in batch {
-            let inserted = sqlx::query(
+        // Checked again inside the transaction: an endpoint added since the
+        // batch was analysed gets no event for it (its events were not
+        // built), one removed gets none either (enqueue writes nothing).
+        let subscribed = sqlx::query_as::<_, (i64,)>(RESPONSE_CREATED_SUBSCRIBED)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+
+        let encoded: Vec<(String, String)> = batch
+            .iter()
+            .map(|r| {
+                Ok((
+                    serde_json::to_string(&r.flags)?,
+                    serde_json::to_string(&r.tags)?,
+                ))
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        let mut inserted: HashSet<String> = HashSet::with_capacity(batch.len());
+        for (rows, encoded) in batch
+            .chunks(ROWS_PER_INSERT)
+            .zip(encoded.chunks(ROWS_PER_INSERT))
+        {
+            let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO response_analysis (response_id, flags, flagged, tags, alert,
-                                                duration_ms, analyzed_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id) DO NOTHING",
-            )
-            .bind(&r.response_id)
-            .bind(serde_json::to_string(&r.flags)?)
-            .bind(i64::from(!r.flags.is_empty()))
-            .bind(serde_json::to_string(&r.tags)?)
-            .bind(i64::from(r.alert))
-            .bind(r.duration_ms)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                continue;
-            }
-            written.analysed += 1;
-            for tag in &r.tags {
-                sqlx::query(
-                    "INSERT INTO response_tags (tag, response_id, survey_id, received_at)
-                     VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                )
-                .bind(tag)
-                .bind(&r.response_id)
-                .bind(&r.survey_id)
-                .bind(&r.received_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if subscribed.is_some() {
+                                                duration_ms, analyzed_at) ",
+            );
+            q.push_values(rows.iter().zip(encoded), |mut b, (r, (flags, tags))| {
+                b.push_bind(&r.response_id)
+                    .push_bind(flags)
+                    .push_bind(i64::from(!r.flags.is_empty()))
+                    .push_bind(tags)
+                    .push_bind(i64::from(r.alert))
+                    .push_bind(r.duration_ms)
+                    .push_bind(&now);
+            });
+            q.push(" ON CONFLICT (response_id) DO NOTHING RETURNING response_id");
+            let ids: Vec<(String,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            inserted.extend(ids.into_iter().map(|(id,)| id));
+        }
+        let fresh: Vec<&AnalysedResponse> = batch
+            .iter()
+            .filter(|r| inserted.contains(&r.response_id))
+            .collect();
+
+        let tags: Vec<(&AnalysedResponse, &String)> = fresh
+            .iter()
+            .flat_map(|r| r.tags.iter().map(move |t| (*r, t)))
+            .collect();
+        for chunk in tags.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO response_tags (tag, response_id, survey_id, received_at) ",
+            );
+            q.push_values(chunk, |mut b, (r, tag)| {
+                b.push_bind(*tag)
+                    .push_bind(&r.response_id)
+                    .push_bind(&r.survey_id)
+                    .push_bind(&r.received_at);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *tx).await?;
+        }
+
+        let mut written = BatchWritten {
+            analysed: fresh.len(),
+            cases: 0,
+        };
+        for r in &fresh {
+            if subscribed && let Some(event) = &r.event {
                 outbox::enqueue(
                     &mut tx,
                     &OutboxEvent {
                         site: &r.site,
                         event_type: "response.created",
-                        data: &r.event,
+                        data: event,
                         now: &now,
                     },
                 )
@@ -629,6 +671,16 @@ impl Store {
         Ok(Some(written))
     }
 }
+
+/// Rows per multi-row INSERT: 7 parameters each stays far below SQLite's
+/// limit of 32,766 bound parameters per statement.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Whether some active endpoint subscribes to `response.created`.
+const RESPONSE_CREATED_SUBSCRIBED: &str = "SELECT 1 FROM webhook_endpoints e
+     WHERE e.active = 1
+       AND EXISTS (SELECT 1 FROM json_each(e.event_types) t WHERE t.value = 'response.created')
+     LIMIT 1";
 
 /// Reads one `case_rules` row.
 fn rule_row(r: &sqlx::sqlite::SqliteRow) -> Result<RuleRow, StoreError> {
