@@ -31,6 +31,7 @@
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use manyi_tests::app::TestApp;
 use manyi_tests::browser::{Browser, Device, wait_for};
@@ -571,11 +572,15 @@ async fn the_dashboard_shows_the_figures_of_the_stored_responses() -> Result<()>
             .await?,
         json!("contacted")
     );
-    // Its details show the answer that opened it.
-    visible(c, &format!(r#"button[data-case-details="{d6}"]"#))
-        .await?
-        .click()
+    // Its details open from the keyboard and show the answer that opened it.
+    browser
+        .client
+        .execute(
+            "document.querySelector('[data-case-details=\"' + arguments[0] + '\"]').focus();",
+            vec![json!(d6)],
+        )
         .await?;
+    browser.press(&[Key::Enter]).await?;
     let detail = wait_for("the case details", || async {
         let t = c
             .find(Locator::Css(&format!("#case-detail-{d6}")))
@@ -586,6 +591,27 @@ async fn the_dashboard_shows_the_figures_of_the_stored_responses() -> Result<()>
     })
     .await?;
     assert!(detail.contains("\"nps\":0"), "{detail}");
+    assert_eq!(
+        browser
+            .client
+            .execute(
+                "return document.querySelector('[data-case-details=\"' + arguments[0] + '\"]') \
+                 .getAttribute('aria-expanded');",
+                vec![json!(d6)],
+            )
+            .await?,
+        json!("true")
+    );
+    // The desktop layout, tables open, passes axe too.
+    browser
+        .js("document.querySelectorAll('details').forEach(function (d) { d.open = true; });")
+        .await?;
+    let failing = serious_violations(&browser).await?;
+    assert!(
+        failing.is_empty(),
+        "axe {AXE_VERSION} on the desktop dashboard: {}",
+        serde_json::to_string_pretty(&failing)?
+    );
 
     // NDJSON export of the selection: the six unflagged responses.
     visible(c, "#export-ndjson").await?.click().await?;
