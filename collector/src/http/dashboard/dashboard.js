@@ -643,17 +643,22 @@
       loadCases(),
       openCaseCounts()
     ]).then(function (r) {
-      var ids = r[4].questions.map(function (q) { return q.survey_id; });
-      return loadDefs(ids).then(function () { return r; });
-    }).then(function (r) {
       if (seq !== loadSeq) return; // a newer filter won
       var counts = r[6] || { open: r[5].overdue.total + r[5].other.total, overdue: r[5].overdue.total };
       last = { summary: r[0], trend: r[1], breakdown: r[2], heat: r[3], reasons: r[4],
                openCases: counts.open, overdueCases: counts.overdue, cases: r[5] };
       render();
-      document.body.setAttribute('data-loaded', String(seq));
-      say(t('loaded', { t: new Intl.DateTimeFormat(lang, { timeStyle: 'medium' }).format(new Date()) }));
-      done();
+      document.body.setAttribute('data-figures', String(seq));
+      // The reasons' option labels come from the survey definitions: fetched
+      // after the figures are shown (once per survey), not before them.
+      var ids = r[4].questions.map(function (q) { return q.survey_id; });
+      return loadDefs(ids).then(function () {
+        if (seq !== loadSeq) return;
+        renderReasons(last.reasons);
+        document.body.setAttribute('data-loaded', String(seq));
+        say(t('loaded', { t: new Intl.DateTimeFormat(lang, { timeStyle: 'medium' }).format(new Date()) }));
+        done();
+      });
     }, function (e) {
       done();
       throw e;
