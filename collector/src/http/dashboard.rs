@@ -24,6 +24,22 @@
 //! figures are never computed in the page: what it shows is what the
 //! reports API answered.
 //!
+//! # Limits (what the APIs do not give)
+//! - The open-cases tile has no change against the previous period and no
+//!   margin: the cases API has no history by date, and a count of open
+//!   cases is not a sample.
+//! - Response rate and median completion time carry no margin (the
+//!   reports API gives none); their "too few" mark uses the API's
+//!   `low_sample_threshold` on `shown` and `timed`.
+//! - The case queue follows the survey filter only (the cases API filters
+//!   by survey, not by channel, segment, locale, tag or date).
+//!
+//! # Hooks for tests and measurements
+//! `body[data-figures]` is set when a load's figures are drawn,
+//! `body[data-loaded]` once everything is (option labels included), each
+//! to the load's sequence number; `aria-busy` is on while loading; the
+//! chart functions are `window.manyiCharts`.
+//!
 //! # Security headers
 //! The same strict CSP as the admin UI minus `'wasm-unsafe-eval'` (no
 //! widget here): scripts from this origin only, no inline script or
