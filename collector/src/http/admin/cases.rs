@@ -7,8 +7,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -18,10 +18,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ErrorBody, json_body};
-use crate::admin::{AdminError, tokens};
+use crate::admin::AdminError;
 use crate::cases::verification;
 use crate::cases::{CaseError, Priority, Status};
 use crate::http::{ApiError, AppState};
+use crate::store::admin_tokens::AdminToken;
 use crate::store::cases::{CaseChange, CaseQuery, CaseRow, HistoryRow, NoteRow};
 use crate::store::{StoreError, format_timestamp};
 
@@ -67,26 +68,20 @@ impl IntoResponse for CaseError {
 }
 
 /// The admin token's name, recorded as the actor of changes and the author
-/// of notes. (`require_token` has already refused requests without a valid
-/// token; this looks the token up again to learn its name.)
+/// of notes (`require_token` puts the authenticated token in the request's
+/// extensions).
 #[derive(Debug)]
 pub struct Actor(pub String);
 
-impl FromRequestParts<AppState> for Actor {
+impl<S: Send + Sync> FromRequestParts<S> for Actor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(tokens::bearer)
-            .ok_or(AdminError::Unauthorized)?;
-        let token = tokens::authenticate(state.store(), presented).await?;
-        Ok(Actor(token.name))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<AdminToken>()
+            .map(|token| Actor(token.name.clone()))
+            .ok_or(ApiError::Admin(AdminError::Unauthorized))
     }
 }
 
