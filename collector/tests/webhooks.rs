@@ -112,9 +112,9 @@ impl Receiver {
         self.got.lock().expect("lock").clone()
     }
 
-    /// Waits (up to 20 s) until `done` holds for what was received.
+    /// Waits (up to 30 s) until `done` holds for what was received.
     async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        for _ in 0..1000 {
+        for _ in 0..1500 {
             let got = self.got();
             if done(&got) {
                 return got;
@@ -183,7 +183,7 @@ async fn start() -> Loop {
     let config = Config::for_tests(data.path(), dist.path());
     let settings = Settings {
         // Sweeps are explicit in these tests.
-        sweep_every: Duration::from_secs(3600),
+        sweep_every: None,
         ..Settings::fast()
     };
     let app = App::build(&config)
@@ -611,7 +611,7 @@ async fn an_nps_2_answer_closes_the_loop_and_every_event_is_delivered_signed() {
 
     // The analysis rules open the case (NPS ≤ 6).
     let mut case = Value::Null;
-    for _ in 0..500 {
+    for _ in 0..1500 {
         let (_, page) = app.get("/api/cases?survey=post-payment").await;
         if let Some(found) = page["items"].as_array().and_then(|items| {
             items

@@ -40,8 +40,11 @@ pub struct Settings {
     pub max_attempts: u32,
     /// Deliveries claimed (and sent concurrently) per poll.
     pub batch: u32,
-    /// How often the overdue sweep runs.
-    pub sweep_every: Duration,
+    /// How often the overdue sweep runs (the first run at start); `None`:
+    /// never in the background (tests call `Store::sweep_overdue` with
+    /// explicit times, and a background run racing them would escalate
+    /// their back-dated cases).
+    pub sweep_every: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -58,7 +61,7 @@ impl Default for Settings {
                 .collect(),
             max_attempts: 10,
             batch: 20,
-            sweep_every: Duration::from_secs(60),
+            sweep_every: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -75,7 +78,7 @@ impl Settings {
                 .collect(),
             max_attempts: 6,
             batch: 20,
-            sweep_every: Duration::from_millis(200),
+            sweep_every: Some(Duration::from_millis(200)),
         }
     }
 }
@@ -89,12 +92,11 @@ pub struct Workers {
 impl Workers {
     /// Starts the webhook delivery worker and the overdue sweep on `store`.
     pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Self> {
-        Ok(Self {
-            tasks: vec![
-                delivery::spawn(store.clone(), settings.clone())?,
-                crate::cases::overdue::spawn(store.clone(), settings.sweep_every),
-            ],
-        })
+        let mut tasks = vec![delivery::spawn(store.clone(), settings.clone())?];
+        if let Some(every) = settings.sweep_every {
+            tasks.push(crate::cases::overdue::spawn(store.clone(), every));
+        }
+        Ok(Self { tasks })
     }
 
     /// Stops every task after its current run.
