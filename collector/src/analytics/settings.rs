@@ -4,7 +4,7 @@
 
 use super::case_rules::{self, RuleInput};
 use super::keywords::{self, KeywordEntry};
-use super::quality::{self, QualitySettings, Thresholds};
+use super::quality::{self, QualitySettings};
 use crate::store::analysis::{KeywordRow, NewRule, RuleRow};
 use crate::store::{Store, StoreError};
 
@@ -85,23 +85,6 @@ pub struct EffectiveQuality {
     pub stored: Option<QualitySettings>,
     /// When they were stored.
     pub updated_at: Option<String>,
-}
-
-impl EffectiveQuality {
-    /// The thresholds without stored settings, for a survey without
-    /// `display.min_seconds` (seconds per answered question, window).
-    pub fn defaults() -> (u32, u32) {
-        (
-            quality::DEFAULT_SECONDS_PER_ANSWER,
-            quality::DEFAULT_DUPLICATE_WINDOW_MINUTES,
-        )
-    }
-
-    /// The thresholds for a response with `answered` answers to a survey
-    /// with `display_min_seconds`.
-    pub fn thresholds(&self, display_min_seconds: Option<u32>, answered: usize) -> Thresholds {
-        Thresholds::resolve(self.stored, display_min_seconds, answered)
-    }
 }
 
 /// A survey's quality settings.
