@@ -963,12 +963,11 @@
   // ---- case queue --------------------------------------------------------------
 
   function renderCases(cs) {
-    var list = cs.overdue.items.concat(cs.other.items);
     // The API sorts by due time; within the overdue ones, the most urgent first.
     var overdue = cs.overdue.items.slice().sort(function (a, b) {
       return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || (a.due_at < b.due_at ? -1 : a.due_at > b.due_at ? 1 : a.id - b.id);
     });
-    list = overdue.concat(cs.other.items);
+    var list = overdue.concat(cs.other.items);
     var total = cs.overdue.total + cs.other.total;
     $('cases-summary').textContent = t('cases_summary', { n: num(total, 0), o: num(cs.overdue.total, 0) }) +
       (list.length < total ? t('cases_more', { k: num(list.length, 0) }) : '');
@@ -1055,7 +1054,7 @@
     if (d.verification) {
       var v = d.verification;
       row(t('d_verification'), v.answered ? t('d_answered', { r: v.resolved ? t('yes') : t('no'), s: v.score }) +
-        (v.comment ? ' — ' + v.comment : '') : t('d_waiting'));
+        (v.comment ? ' — ' + v.comment : '') + (v.answered_at ? ' · ' + dateTime(v.answered_at) : '') : t('d_waiting'));
       if (v.link && !v.answered) {
         row(t('d_link'), el('a', { href: v.link, text: location.origin + v.link }));
       }
