@@ -7,9 +7,9 @@
 //! calls too.
 
 pub mod analysis;
+pub mod cases;
 pub mod exports;
 pub mod reports;
-pub mod cases;
 pub mod sites;
 pub mod surveys;
 pub mod templates;
