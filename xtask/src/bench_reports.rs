@@ -214,7 +214,8 @@ fn admin_token(manyi: &Path, data: &Path) -> Result<String> {
 /// to the end: (status, body bytes).
 fn get(addr: SocketAddr, path: &str, token: &str) -> Result<(u16, Vec<u8>)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    // Long: the first report after a schema change refolds every response.
+    stream.set_read_timeout(Some(Duration::from_secs(900)))?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"

@@ -149,21 +149,29 @@ impl Filter {
     }
 
     /// The rollup rows for this filter, grouped by `group` (if any): the
-    /// coarsest level holding every column used.
+    /// coarsest level holding every column used (see migrations 0007 and
+    /// 0009): tagged (2) for a tag; one context column alone (3 channel,
+    /// 4 segment, 5 locale); several (1); none (0).
     pub fn selection(&self, group: Option<GroupBy>) -> Selection {
+        let uses = |filter: &Option<String>, g: GroupBy| filter.is_some() || group == Some(g);
+        let context = [
+            (uses(&self.channel, GroupBy::Channel), 3),
+            (uses(&self.segment, GroupBy::Segment), 4),
+            (uses(&self.locale, GroupBy::Locale), 5),
+        ];
+        let used: Vec<u8> = context
+            .iter()
+            .filter(|(u, _)| *u)
+            .map(|(_, l)| *l)
+            .collect();
         let level = if self.tag.is_some() || group == Some(GroupBy::Tag) {
             2
-        } else if self.channel.is_some()
-            || self.segment.is_some()
-            || self.locale.is_some()
-            || matches!(
-                group,
-                Some(GroupBy::Channel | GroupBy::Segment | GroupBy::Locale)
-            )
-        {
-            1
         } else {
-            0
+            match used.as_slice() {
+                [] => 0,
+                [one] => *one,
+                _ => 1,
+            }
         };
         Selection {
             level,
@@ -421,7 +429,15 @@ mod tests {
         assert_eq!(f.from, date!(2026 - 11 - 01));
         assert!(!f.include_flagged);
         assert_eq!(f.selection(None).level, 0);
-        assert_eq!(f.selection(Some(GroupBy::Channel)).level, 1);
+        assert_eq!(f.selection(Some(GroupBy::Channel)).level, 3);
+        assert_eq!(f.selection(Some(GroupBy::Locale)).level, 5);
+        let segment = Filter {
+            segment: Some("vip".into()),
+            ..f.clone()
+        };
+        assert_eq!(segment.selection(None).level, 4);
+        assert_eq!(segment.selection(Some(GroupBy::Channel)).level, 1);
+        assert_eq!(segment.selection(Some(GroupBy::Segment)).level, 4);
     }
 
     #[test]

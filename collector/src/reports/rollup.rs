@@ -181,7 +181,29 @@ pub fn fold(
             locale: row.locale.clone().unwrap_or_default(),
             ..total.clone()
         };
-        let mut grains = vec![total, context.clone()];
+        // Levels 3–5: one context column each (migration 0009).
+        let channel_only = Grain {
+            level: 3,
+            channel: context.channel.clone(),
+            ..total.clone()
+        };
+        let segment_only = Grain {
+            level: 4,
+            segment: context.segment.clone(),
+            ..total.clone()
+        };
+        let locale_only = Grain {
+            level: 5,
+            locale: context.locale.clone(),
+            ..total.clone()
+        };
+        let mut grains = vec![
+            total,
+            context.clone(),
+            channel_only,
+            segment_only,
+            locale_only,
+        ];
         for tag in tags_of(row.tags.as_deref()) {
             grains.push(Grain {
                 level: 2,
@@ -352,8 +374,17 @@ mod tests {
             row(2, r#"{"nps": 10}"#, true, "[]", None),
         ];
         let delta = fold(&rows, |_, _| Some(questions())).unwrap();
-        // Level 0 and 1 for each flag value, level 2 twice for row 1.
-        assert_eq!(delta.responses.len(), 6);
+        // Levels 0, 1, 3, 4, 5 for each flag value, level 2 twice for row 1.
+        assert_eq!(delta.responses.len(), 12);
+        let channel_only = delta
+            .responses
+            .keys()
+            .find(|g| g.level == 3 && !g.flagged)
+            .unwrap();
+        assert_eq!(
+            (channel_only.channel.as_str(), channel_only.locale.as_str()),
+            ("wechat", "")
+        );
         let l0: Vec<_> = delta
             .responses
             .iter()
@@ -385,10 +416,10 @@ mod tests {
             .map(|g| g.tag.as_str())
             .collect();
         assert_eq!(tags, ["logistics_slow", "price"]);
-        // NPS 3 counted at each of row 1's four grains, NPS 10 at row 2's two.
+        // NPS 3 counted at each of row 1's seven grains, NPS 10 at row 2's five.
         let threes: u64 = delta.scores.values().map(|s| s.counts[3]).sum();
         let tens: u64 = delta.scores.values().map(|s| s.counts[10]).sum();
-        assert_eq!((threes, tens), (4, 2));
+        assert_eq!((threes, tens), (7, 5));
         // Reasons: respondents ('') and each option, at row 1's four grains.
         let l0_choices: BTreeMap<&str, u64> = delta
             .choices
@@ -400,7 +431,8 @@ mod tests {
             l0_choices,
             BTreeMap::from([("", 1), ("price", 1), ("slow", 1)])
         );
-        assert_eq!(delta.choices.len(), 12);
+        // Three choice rows ('' and two options) at each of row 1's seven grains.
+        assert_eq!(delta.choices.len(), 21);
     }
 
     #[test]

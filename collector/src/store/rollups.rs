@@ -75,7 +75,8 @@ pub struct PendingEvent {
 /// flagged, at one level (see the migration).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Grain {
-    /// 0 total, 1 context, 2 tagged.
+    /// 0 total, 1 context, 2 tagged, 3 channel, 4 segment, 5 locale
+    /// (migrations 0007 and 0009).
     pub level: u8,
     /// `YYYY-MM-DD` in the reporting offset.
     pub day: String,
