@@ -40,6 +40,13 @@
 //! to the load's sequence number; `aria-busy` is on while loading; the
 //! chart functions are `window.manyiCharts`.
 //!
+//! # Measured
+//! First load, cold cache, release build, 100,000 generated responses over
+//! 90 days (`manyi seed-responses`), headless Chromium on the shared
+//! 2-core machine (load average 4–7), median of 7: figures on the page
+//! 350 ms at 1280×900 and 334 ms at 360×640; everything drawn (option
+//! labels fetched from the survey definitions) 716 ms and 688 ms.
+//!
 //! # Security headers
 //! The same strict CSP as the admin UI minus `'wasm-unsafe-eval'` (no
 //! widget here): scripts from this origin only, no inline script or
