@@ -23,6 +23,17 @@ use crate::store::{Store, StoreError};
 /// response writer's group commits noticeably.
 pub const BATCH_SIZE: i64 = 1000;
 
+/// Responses received longer ago than this when analysed (a backlog after
+/// an upgrade, imported or generated history) get flags and tags but open
+/// no case: a call-back weeks late helps nobody, and hundreds of cases
+/// overdue on arrival would bury the queue and escalate at once.
+pub const CASE_HORIZON: time::Duration = time::Duration::days(7);
+
+/// Whether a response received at `received` may still open a case at `now`.
+pub fn opens_cases(received: OffsetDateTime, now: OffsetDateTime) -> bool {
+    now - received <= CASE_HORIZON
+}
+
 /// What one batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -130,16 +141,22 @@ impl Analyzer {
         let duplicates = store.earlier_answers_of_customers(&probes).await?;
 
         let builtin = case_rules::builtin();
+        let now = OffsetDateTime::now_utc();
         let batch: Vec<AnalysedResponse> = drafts
             .iter()
             .map(|d| {
                 let site_rules = rules
                     .get(d.row.site_key.as_str())
                     .map_or(builtin.as_slice(), Vec::as_slice);
+                let rules = if opens_cases(d.received, now) {
+                    site_rules
+                } else {
+                    &[]
+                };
                 finish(
                     d,
                     duplicates.contains(&d.row.response_id),
-                    site_rules,
+                    rules,
                     with_events,
                 )
             })
@@ -331,6 +348,15 @@ mod tests {
         assert_eq!(case_customer(&row(Some("c-1"), Some("o-1"))), "c-1");
         assert_eq!(case_customer(&row(None, Some("o-1"))), "order:o-1");
         assert_eq!(case_customer(&row(None, None)), "response:r-1");
+    }
+
+    #[test]
+    fn only_responses_of_the_last_seven_days_open_cases() {
+        use time::macros::datetime;
+        let now = datetime!(2026-11-23 08:00 UTC);
+        assert!(opens_cases(now, now));
+        assert!(opens_cases(datetime!(2026-11-16 08:00 UTC), now));
+        assert!(!opens_cases(datetime!(2026-11-16 07:59:59 UTC), now));
     }
 
     #[test]
