@@ -309,6 +309,21 @@ pub fn describe(e: &anyhow::Error) -> String {
     }
 }
 
+/// `manyi seed-responses`: generated responses (see [`crate::seed_responses`]).
+pub async fn seed_responses(
+    args: &crate::config::SeedResponsesArgs,
+) -> anyhow::Result<crate::seed_responses::Seeded> {
+    let store = crate::admin::open_store(&args.db).await?;
+    let plan = crate::seed_responses::Plan {
+        count: args.count,
+        days: args.days,
+        seed: args.seed,
+    };
+    let result = crate::seed_responses::run(&store, &plan).await;
+    store.close().await;
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,19 +418,4 @@ mod tests {
         );
         store.close().await;
     }
-}
-
-/// `manyi seed-responses`: generated responses (see [`crate::seed_responses`]).
-pub async fn seed_responses(
-    args: &crate::config::SeedResponsesArgs,
-) -> anyhow::Result<crate::seed_responses::Seeded> {
-    let store = crate::admin::open_store(&args.db).await?;
-    let plan = crate::seed_responses::Plan {
-        count: args.count,
-        days: args.days,
-        seed: args.seed,
-    };
-    let result = crate::seed_responses::run(&store, &plan).await;
-    store.close().await;
-    result
 }
