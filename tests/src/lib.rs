@@ -1,11 +1,13 @@
 //! Test harness for manyi's integration and real-browser tests.
 //!
+//! - [`a11y`]: axe-core audits of a page or of the widget host.
 //! - [`app`]: start the collector in-process on port 0 with a fresh SQLite file.
 //! - [`browser`]: start chromedriver + headless Chromium and reach into the
 //!   widget's shadow root, waiting for conditions instead of sleeping.
 //! - [`surveys`]: publish surveys through the admin API, show them on
 //!   `/demo`, read the stored answers.
 
+pub mod a11y;
 pub mod app;
 pub mod browser;
 pub mod surveys;

@@ -13,6 +13,7 @@
 use anyhow::{Context, Result};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
+use manyi_tests::a11y::{Scope, assert_accessible};
 use manyi_tests::app::TestApp;
 use manyi_tests::browser::{Browser, Device, find, wait_for};
 use manyi_tests::surveys::AdminApi;
@@ -594,92 +595,20 @@ async fn the_version_history_and_the_embed_code_follow_the_survey_and_its_site()
     Ok(())
 }
 
-/// axe-core, the version `widget_a11y` pins (installed into the same
-/// `target/tools/axe` by whichever test binary runs first).
-const AXE_VERSION: &str = "4.14.1";
-
-/// The source of `axe.min.js`, installed with npm when missing or another
-/// version.
-async fn axe_source() -> Result<String> {
-    let prefix = manyi_tests::workspace_root().join("target/tools/axe");
-    let package = prefix.join("node_modules/axe-core");
-    let installed = std::fs::read_to_string(package.join("package.json"))
-        .ok()
-        .and_then(|m| serde_json::from_str::<Value>(&m).ok())
-        .and_then(|m| m["version"].as_str().map(str::to_owned));
-    if installed.as_deref() != Some(AXE_VERSION) {
-        std::fs::create_dir_all(&prefix)?;
-        let out = tokio::process::Command::new("npm")
-            .arg("install")
-            .arg("--prefix")
-            .arg(&prefix)
-            .args(["--no-save", "--no-audit", "--no-fund", "--loglevel=error"])
-            .arg(format!("axe-core@{AXE_VERSION}"))
-            .kill_on_drop(true)
-            .output()
-            .await
-            .context("run npm (node and npm are needed for the axe audit)")?;
-        anyhow::ensure!(
-            out.status.success(),
-            "npm install axe-core@{AXE_VERSION}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(tokio::fs::read_to_string(package.join("axe.min.js")).await?)
-}
-
-/// Runs axe (WCAG 2 A/AA and best practices) on the whole admin page and
-/// fails on any serious or critical violation, listing them all.
-async fn assert_page_accessible(browser: &Browser, axe: &str, what: &str) -> Result<()> {
-    if browser.js("return typeof window.axe").await? != json!("object") {
-        browser
-            .js(&format!("{axe}\n;return typeof window.axe;"))
-            .await
-            .context("inject axe.min.js")?;
-    }
-    let violations = browser
-        .client
-        .execute_async(
-            "var done = arguments[arguments.length - 1]; \
-             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice'] } }) \
-               .then(function (r) { done(r.violations.map(function (v) { \
-                 return { id: v.id, impact: v.impact, help: v.help, \
-                          nodes: v.nodes.map(function (n) { return n.target; }) }; })); }, \
-                     function (e) { done({ error: String(e) }); });",
-            vec![],
-        )
-        .await
-        .context("axe.run")?;
-    let list = violations
-        .as_array()
-        .with_context(|| format!("axe failed: {violations}"))?;
-    let failing: Vec<&Value> = list
-        .iter()
-        .filter(|v| v["impact"] == json!("serious") || v["impact"] == json!("critical"))
-        .collect();
-    assert!(
-        failing.is_empty(),
-        "axe {AXE_VERSION}: serious/critical violations on {what}: {}",
-        serde_json::to_string_pretty(&failing)?
-    );
-    Ok(())
-}
-
 #[tokio::test]
 async fn the_admin_pages_pass_axe() -> Result<()> {
-    let axe = axe_source().await?;
     let app = TestApp::spawn().await?;
     let token = demo_token(&app)?;
     let browser = Browser::start(Device::WeChatPhone).await?;
     let c = &browser.client;
     c.goto(&app.url("/admin")).await?;
     visible(c, "#token").await?;
-    assert_page_accessible(&browser, &axe, "the login form").await?;
+    assert_accessible(&browser, Scope::Document, "the login form").await?;
 
     log_in(&browser, &app, &token).await?;
     text_containing(c, "#site-list", "demo").await?;
     text_containing(c, "#token-list", "this session").await?;
-    assert_page_accessible(&browser, &axe, "the home view").await?;
+    assert_accessible(&browser, Scope::Document, "the home view").await?;
 
     visible(c, r#"button[data-template="nps"]"#)
         .await?
@@ -703,7 +632,7 @@ async fn the_admin_pages_pass_axe() -> Result<()> {
         "both errors by their fields, none left for the summary"
     );
     visible(c, "#preview [data-manyi-preview]").await?;
-    assert_page_accessible(&browser, &axe, "the editor with an error").await?;
+    assert_accessible(&browser, Scope::Document, "the editor with an error").await?;
     assert_eq!(
         browser
             .js("return [document.documentElement.scrollWidth, window.innerWidth]")

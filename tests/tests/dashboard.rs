@@ -33,6 +33,7 @@ use anyhow::{Context, Result, ensure};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
+use manyi_tests::a11y::{self, AXE_VERSION, Scope};
 use manyi_tests::app::TestApp;
 use manyi_tests::browser::{Browser, Device, wait_for};
 use manyi_tests::surveys::{AdminApi, DEMO_SITE};
@@ -308,72 +309,9 @@ async fn queue(browser: &Browser) -> Result<(Vec<i64>, i64)> {
     ))
 }
 
-/// axe-core, the version `widget_a11y` and `admin_ui` pin (installed into
-/// `target/tools/axe` by whichever test binary runs first; the same few
-/// lines as theirs, since each test binary is its own crate).
-const AXE_VERSION: &str = "4.14.1";
-
-/// The source of `axe.min.js`, installed with npm when missing or another
-/// version.
-async fn axe_source() -> Result<String> {
-    let prefix = manyi_tests::workspace_root().join("target/tools/axe");
-    let package = prefix.join("node_modules/axe-core");
-    let installed = std::fs::read_to_string(package.join("package.json"))
-        .ok()
-        .and_then(|m| serde_json::from_str::<Value>(&m).ok())
-        .and_then(|m| m["version"].as_str().map(str::to_owned));
-    if installed.as_deref() != Some(AXE_VERSION) {
-        std::fs::create_dir_all(&prefix)?;
-        let out = tokio::process::Command::new("npm")
-            .arg("install")
-            .arg("--prefix")
-            .arg(&prefix)
-            .args(["--no-save", "--no-audit", "--no-fund", "--loglevel=error"])
-            .arg(format!("axe-core@{AXE_VERSION}"))
-            .kill_on_drop(true)
-            .output()
-            .await
-            .context("run npm (node and npm are needed for the axe audit)")?;
-        ensure!(
-            out.status.success(),
-            "npm install axe-core@{AXE_VERSION}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(tokio::fs::read_to_string(package.join("axe.min.js")).await?)
-}
-
-/// Runs axe (WCAG 2 A/AA and best practices) on the whole page and returns
-/// the serious and critical violations.
+/// The serious and critical axe violations on the whole page.
 async fn serious_violations(browser: &Browser) -> Result<Vec<Value>> {
-    if browser.js("return typeof window.axe").await? != json!("object") {
-        let axe = axe_source().await?;
-        browser
-            .js(&format!("{axe}\n;return typeof window.axe;"))
-            .await
-            .context("inject axe.min.js")?;
-    }
-    let violations = browser
-        .client
-        .execute_async(
-            "var done = arguments[arguments.length - 1]; \
-             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice'] } }) \
-               .then(function (r) { done(r.violations.map(function (v) { \
-                 return { id: v.id, impact: v.impact, help: v.help, \
-                          nodes: v.nodes.map(function (n) { return n.target; }) }; })); }, \
-                     function (e) { done({ error: String(e) }); });",
-            vec![],
-        )
-        .await
-        .context("axe.run")?;
-    let list = violations
-        .as_array()
-        .with_context(|| format!("axe failed: {violations}"))?;
-    Ok(list
-        .iter()
-        .filter(|v| v["impact"] == json!("serious") || v["impact"] == json!("critical"))
-        .cloned()
-        .collect())
+    Ok(a11y::failing(&a11y::audit(browser, Scope::Document).await?))
 }
 
 #[tokio::test]
