@@ -113,24 +113,31 @@ impl Store {
     /// Every version of a survey, oldest first, with the number of stored
     /// responses to each (empty when the survey does not exist).
     ///
-    /// The counts come from one grouped scan of the survey's responses
-    /// (index `responses_by_survey_received`): fine for an admin page, not
-    /// meant for a request path.
+    /// The counts read the level-0 rollups (one row per day, survey,
+    /// version and flag: see `crate::reports::rollup`) plus the responses
+    /// the rollup worker has not folded yet (rowid beyond its cursor), in
+    /// one statement so both come from one snapshot: exact, and a few
+    /// hundred rows read instead of every response of the survey (a grouped
+    /// scan took ~0.6 s with 1,000,000 responses).
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn survey_versions(
         &self,
         survey_id: &SurveyId,
     ) -> Result<Vec<VersionInfo>, StoreError> {
         let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT s.version, s.status, s.created_at, COALESCE(r.n, 0)
+            "SELECT s.version, s.status, s.created_at,
+                    COALESCE((SELECT SUM(r.responses) FROM rollup_responses r
+                              WHERE r.level = 0 AND r.survey_id = ?1 AND r.version = s.version), 0)
+                    + (SELECT COUNT(*) FROM responses p
+                       WHERE p.rowid > COALESCE((SELECT last_rowid FROM pipeline_cursors
+                                                 WHERE name = ?2), 0)
+                         AND p.survey_id = ?1 AND p.survey_version = s.version)
              FROM surveys s
-             LEFT JOIN (SELECT survey_version, COUNT(*) AS n FROM responses
-                        WHERE survey_id = ?1 GROUP BY survey_version) r
-               ON r.survey_version = s.version
              WHERE s.survey_id = ?1
              ORDER BY s.version",
         )
         .bind(survey_id.as_str())
+        .bind(super::rollups::RESPONSES_CURSOR)
         .fetch_all(&self.reader)
         .await?;
         rows.into_iter()
