@@ -95,11 +95,24 @@ button{display:block;width:100%;min-height:48px;border:0;border-radius:8px;backg
 
 /// The document around `body`.
 fn document(locale: Locale, title: &str, survey: Option<&Survey>, body: &str) -> String {
+    styled_document(locale, title, survey, "", body)
+}
+
+/// The document around `body`, with `extra_style` (a literal of the
+/// caller, never user input) after this page's stylesheet: other
+/// server-rendered pages (the verification page) share the look.
+pub(crate) fn styled_document(
+    locale: Locale,
+    title: &str,
+    survey: Option<&Survey>,
+    extra_style: &str,
+    body: &str,
+) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1,viewport-fit=cover\">\
 <meta name=\"robots\" content=\"noindex,nofollow\"><meta name=\"format-detection\" content=\"telephone=no\">\
-<title>{title}</title><style>:root{{--brand:{brand_color};--on:{on}}}{STYLE}</style></head>\
+<title>{title}</title><style>:root{{--brand:{brand_color};--on:{on}}}{STYLE}{extra_style}</style></head>\
 <body><main><div class=\"card\">{body}</div></main></body></html>",
         lang = locale.tag(),
         title = esc(title),

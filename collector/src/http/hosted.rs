@@ -55,8 +55,9 @@ pub fn router() -> Router<AppState> {
 
 /// An HTML page with its status. The headers keep it out of caches (each
 /// form carries its own response id), keep the signed link out of
-/// `Referer`, and allow no script, frame or foreign resource.
-struct Page {
+/// `Referer`, and allow no script, frame or foreign resource. The
+/// verification page ([`super::verify`]) is sent the same way.
+pub(crate) struct Page {
     status: StatusCode,
     html: String,
     /// For 500s: what went wrong, logged by the error middleware.
@@ -64,11 +65,20 @@ struct Page {
 }
 
 impl Page {
-    fn new(status: StatusCode, html: String) -> Self {
+    /// `html` sent with `status`.
+    pub(crate) fn new(status: StatusCode, html: String) -> Self {
         Self {
             status,
             html,
             internal: None,
+        }
+    }
+
+    /// The same page carrying `detail` for the log (500s): never shown.
+    pub(crate) fn with_internal(self, detail: impl ToString) -> Self {
+        Self {
+            internal: Some(detail.to_string()),
+            ..self
         }
     }
 
@@ -85,16 +95,14 @@ impl Page {
 
     /// An opaque 500 page; the detail goes to the log only.
     fn internal(locale: Locale, detail: impl ToString) -> Self {
-        Self {
-            internal: Some(detail.to_string()),
-            ..Self::fixed(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                None,
-                locale,
-                Text::ErrorTitle,
-                Text::Error,
-            )
-        }
+        Self::fixed(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            locale,
+            Text::ErrorTitle,
+            Text::Error,
+        )
+        .with_internal(detail)
     }
 }
 

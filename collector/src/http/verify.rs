@@ -22,8 +22,8 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use manyi_shared::Locale;
 use serde::Deserialize;
@@ -31,7 +31,7 @@ use time::OffsetDateTime;
 
 use self::render::{Text, Values};
 use super::AppState;
-use super::error::InternalErrorDetail;
+use super::hosted::Page as HostedPage;
 use crate::cases::Status;
 use crate::cases::verification::{self, parse_answer};
 use crate::hosted::form::FormData;
@@ -48,21 +48,14 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// An HTML page with its status, sent with the hosted page's headers: not
-/// cached, no `Referer` (the URL is a secret), no script at all.
-struct Page {
-    status: StatusCode,
-    html: String,
-    internal: Option<String>,
-}
+/// An HTML page with its status, sent as the hosted survey page is
+/// ([`HostedPage`]): not cached, no `Referer` (the URL is a secret), no
+/// script at all.
+struct Page(HostedPage);
 
 impl Page {
     fn new(status: StatusCode, html: String) -> Self {
-        Self {
-            status,
-            html,
-            internal: None,
-        }
+        Self(HostedPage::new(status, html))
     }
 
     fn message(status: StatusCode, locale: Locale, heading: Text, body: Text) -> Self {
@@ -92,41 +85,19 @@ impl Page {
     }
 
     fn internal(locale: Locale, e: &StoreError) -> Self {
-        Self {
-            internal: Some(e.to_string()),
-            ..Self::new(
+        Self(
+            HostedPage::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 render::internal_error(locale),
             )
-        }
+            .with_internal(e),
+        )
     }
 }
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Html(self.html)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'",
-            ),
-        );
-        if let Some(detail) = self.internal {
-            response
-                .extensions_mut()
-                .insert(InternalErrorDetail(detail));
-        }
-        response
+        self.0.into_response()
     }
 }
 

@@ -4,8 +4,9 @@
 //!
 //! Built like the hosted survey page (`crate::hosted::render`): phones
 //! first, no script, native radio buttons with 44 px tap targets, every
-//! value through [`esc`]. Its message pages, escaping and common texts are
-//! reused from there; only the form itself is drawn here.
+//! value through [`esc`]. Its document and stylesheet, message pages,
+//! escaping and common texts are reused from there; only the form itself
+//! is drawn here.
 
 use std::fmt::Write as _;
 
@@ -13,7 +14,7 @@ use manyi_shared::Locale;
 use manyi_shared::texts::{pick, satisfaction_labels};
 
 use crate::cases::verification::{AnswerProblem, MAX_COMMENT_CHARS};
-use crate::hosted::render::{esc, message_page};
+use crate::hosted::render::{esc, message_page, styled_document};
 use crate::hosted::text::{Text as HostedText, text as hosted_text};
 
 /// The page's own texts.
@@ -176,23 +177,10 @@ pub struct Values<'a> {
     pub comment: Option<&'a str>,
 }
 
-const STYLE: &str = "*{box-sizing:border-box}\
-html{-webkit-text-size-adjust:100%;text-size-adjust:100%}\
-body{margin:0;background:#f4f5f7;color:#1f2328;font:16px/1.55 -apple-system,BlinkMacSystemFont,\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",system-ui,sans-serif}\
-html[lang=zh-TW] body{font-family:-apple-system,BlinkMacSystemFont,\"PingFang TC\",\"Microsoft JhengHei\",\"Noto Sans CJK TC\",system-ui,sans-serif}\
-main{max-width:640px;margin:0 auto;padding:12px}\
-.card{background:#fff;border-radius:12px;padding:20px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}\
-h1{font-size:1.3rem;margin:0 0 6px}.intro{color:#57606a;margin:0 0 18px}\
-fieldset{border:0;margin:0 0 24px;padding:0;min-width:0}fieldset.bad{border-left:3px solid #cf222e;padding-left:10px}\
-legend{font-weight:600;padding:0;margin:0 0 8px}\
-.err{color:#cf222e;font-size:.9rem;font-weight:600;margin:0 0 8px}\
-.scale{display:grid;grid-template-columns:repeat(auto-fit,minmax(56px,1fr));gap:6px}\
-.pt{position:relative;display:block}.pt input{position:absolute;opacity:0;width:1px;height:1px}\
-.pt span{display:flex;align-items:center;justify-content:center;min-height:44px;padding:6px 8px;border:1px solid #d0d7de;border-radius:8px;text-align:center;cursor:pointer;font-size:.9rem}\
-.pt input:checked+span{background:#1f6feb;border-color:#1f6feb;color:#fff;font-weight:600}\
-.pt input:focus-visible+span{outline:2px solid #1f6feb;outline-offset:2px}\
-textarea{display:block;width:100%;min-height:112px;padding:10px 12px;border:1px solid #d0d7de;border-radius:8px;font:inherit}\
-button{display:block;width:100%;min-height:48px;border:0;border-radius:8px;background:#1f6feb;color:#fff;font:inherit;font-size:1.05rem;font-weight:600;cursor:pointer}";
+/// What the verification form draws differently from the hosted survey's
+/// stylesheet: wider tap targets for its labelled 1–5 scale, smaller text.
+const EXTRA_STYLE: &str = ".scale{grid-template-columns:repeat(auto-fit,minmax(56px,1fr))}\
+.pt span{padding:6px 8px;font-size:.9rem}";
 
 /// A radio choice drawn as a tap target.
 fn choice(b: &mut String, name: &str, value: &str, label: &str, checked: bool) {
@@ -299,14 +287,7 @@ pub fn form_page(
         esc(text(locale, Text::Submit))
     );
 
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1,viewport-fit=cover\">\
-<meta name=\"robots\" content=\"noindex,nofollow\"><title>{title}</title><style>{STYLE}</style></head>\
-<body><main><div class=\"card\">{b}</div></main></body></html>",
-        lang = locale.tag(),
-        title = esc(text(locale, Text::Title)),
-    )
+    styled_document(locale, text(locale, Text::Title), None, EXTRA_STYLE, &b)
 }
 
 #[cfg(test)]
