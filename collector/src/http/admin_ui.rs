@@ -70,42 +70,45 @@ pub fn router() -> Router<AppState> {
         .route("/admin/preview/v1/responses", post(preview_sink))
 }
 
-/// Headers of every static file here: always revalidated (the files change
-/// with the binary, and are small), never sniffed.
-fn file(content_type: &'static str, body: &'static str) -> Response {
-    let mut response = (
+/// A compiled-in static file of the admin pages (this UI and the
+/// dashboard, [`super::dashboard`]): always revalidated (the files change
+/// with the binary, and are small), never sniffed, no referrer.
+pub(super) fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
         [
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-cache"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
         ],
         body,
     )
-        .into_response();
-    response.headers_mut().insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
+        .into_response()
 }
 
-async fn page() -> Response {
-    let mut response = file("text/html; charset=utf-8", PAGE);
+/// A compiled-in HTML page of the admin pages: a [`static_file`] with its
+/// Content-Security-Policy `csp`, never framed.
+pub(super) fn static_page(html: &'static str, csp: &'static str) -> Response {
+    let mut response = static_file("text/html; charset=utf-8", html);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(csp),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
+async fn page() -> Response {
+    static_page(PAGE, CSP)
+}
+
 async fn script() -> Response {
-    file("text/javascript; charset=utf-8", SCRIPT)
+    static_file("text/javascript; charset=utf-8", SCRIPT)
 }
 
 async fn style() -> Response {
-    file("text/css; charset=utf-8", STYLE)
+    static_file("text/css; charset=utf-8", STYLE)
 }
 
 /// `GET /admin/widget.json`: `{glue, wasm}`, the widget bundle's URLs (from

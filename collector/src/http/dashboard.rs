@@ -53,11 +53,11 @@
 //! handler attributes; inline styles are allowed for SVG attributes.
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 use super::AppState;
+use super::admin_ui::{static_file, static_page};
 
 const PAGE: &str = include_str!("dashboard/dashboard.html");
 const SCRIPT: &str = include_str!("dashboard/dashboard.js");
@@ -77,38 +77,18 @@ pub fn router() -> Router<AppState> {
         .route("/admin/dashboard/dashboard.css", get(style))
 }
 
-/// Headers of every static file here: always revalidated (the files change
-/// with the binary, and are small), never sniffed, no referrer.
-fn file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::REFERRER_POLICY, "no-referrer"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
+/// The page, with the admin UI's headers for static files
+/// ([`super::admin_ui::static_page`]).
 async fn page() -> Response {
-    let mut response = file("text/html; charset=utf-8", PAGE);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
+    static_page(PAGE, CSP)
 }
 
 async fn script() -> Response {
-    file("text/javascript; charset=utf-8", SCRIPT)
+    static_file("text/javascript; charset=utf-8", SCRIPT)
 }
 
 async fn style() -> Response {
-    file("text/css; charset=utf-8", STYLE)
+    static_file("text/css; charset=utf-8", STYLE)
 }
 
 #[cfg(test)]
