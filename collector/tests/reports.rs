@@ -699,3 +699,138 @@ async fn rollups_count_each_response_exactly_once_across_repeated_catch_ups() {
     assert_eq!(cursor, max);
     db.close().await;
 }
+
+/// Sums of one rollup table per tag at `level`, as text rows for comparing.
+async fn per_tag(db: &SqlitePool, sums: &str, table: &str, extra: &str, level: i64) -> Vec<String> {
+    let sql = format!(
+        "SELECT tag || '|' || day || '|' || survey_id || '|' || version || '|' || flagged{extra}
+                || '|' || {sums}
+         FROM {table} WHERE level = ?
+         GROUP BY tag, day, survey_id, version, flagged{group}
+         ORDER BY 1",
+        group = extra.replace("|| '|' ||", ","),
+    );
+    sqlx::query_scalar(&sql)
+        .bind(level)
+        .fetch_all(db)
+        .await
+        .expect("per-tag sums")
+}
+
+#[tokio::test]
+async fn a_tag_breakdown_reads_the_tag_level_with_the_figures_of_tag_by_context() {
+    let app = spawn().await;
+    let at = "2026-11-02T02:00:00.000Z";
+    // Tags from comments (see the analysis): 物流…慢 → logistics_slow,
+    // 退款 → refund. The same tag in three channels, and a flagged
+    // (too fast) response with a tag.
+    let rows: [(Value, Option<&str>, u32); 5] = [
+        (
+            json!({"nps": 2, "reason": ["slow_delivery"], "comment": "物流太慢了，还要退款"}),
+            Some("app"),
+            30,
+        ),
+        (
+            json!({"nps": 9, "comment": "物流慢但是东西好"}),
+            Some("web"),
+            70,
+        ),
+        (
+            json!({"nps": 6, "reason": ["price"], "comment": "物流太慢了，还要退款"}),
+            Some("wechat"),
+            50,
+        ),
+        (json!({"nps": 10, "comment": "很好"}), Some("web"), 40),
+        (
+            json!({"nps": 0, "reason": ["price"], "comment": "物流慢但是东西好"}),
+            Some("web"),
+            1,
+        ),
+    ];
+    for (answers, channel, seconds) in rows {
+        submit(&app, "post-payment", answers, channel, seconds, at).await;
+    }
+    let range = "from=2026-11-01&to=2026-11-03";
+    let b = report(&app, &format!("/api/reports/breakdown?{range}&by=tag")).await;
+    let groups: Vec<Value> = b["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let k = &g["kpis"];
+            json!([
+                g["key"],
+                k["responses"],
+                k["excluded_flagged"],
+                k["timed"],
+                k["median_seconds"],
+                k["nps"]["promoters"],
+                k["nps"]["passives"],
+                k["nps"]["detractors"],
+            ])
+        })
+        .collect();
+    // logistics_slow: NPS 2, 9, 6 (30 s, 70 s, 50 s; median bucket 50 s →
+    // 50.5) and the flagged one left out. refund: NPS 2 and 6 (30 s, 50 s:
+    // (30.5 + 50.5) / 2).
+    assert_eq!(
+        groups,
+        [
+            json!(["logistics_slow", 3, 1, 3, 50.5, 1, 0, 2]),
+            json!(["refund", 2, 0, 2, 40.5, 0, 0, 2]),
+        ],
+        "{b}"
+    );
+    let slow = &b["groups"][0]["kpis"]["nps"]["score"];
+    assert!(close(slow, -100.0 / 3.0), "{slow}");
+    assert!(close(&b["groups"][1]["kpis"]["nps"]["score"], -100.0));
+    // Level 6 holds exactly level 2 summed over the contexts, in every
+    // rollup table (level 2 has three logistics_slow rows, level 6 one).
+    let db = app.db().await;
+    let tables = [
+        (
+            "rollup_responses",
+            "",
+            "SUM(responses) || '|' || SUM(timed)",
+        ),
+        (
+            "rollup_scores",
+            " || '|' || question || '|' || kind || '|' || dimension",
+            "SUM(v0) || ',' || SUM(v1) || ',' || SUM(v2) || ',' || SUM(v3) || ',' || SUM(v4)
+             || ',' || SUM(v5) || ',' || SUM(v6) || ',' || SUM(v7) || ',' || SUM(v8)
+             || ',' || SUM(v9) || ',' || SUM(v10)",
+        ),
+        (
+            "rollup_choices",
+            " || '|' || question || '|' || kind || '|' || option",
+            "SUM(count)",
+        ),
+    ];
+    for (table, extra, sums) in tables {
+        let tagged = per_tag(&db, sums, table, extra, 2).await;
+        let tag_only = per_tag(&db, sums, table, extra, 6).await;
+        assert!(!tag_only.is_empty(), "{table}");
+        assert_eq!(tag_only, tagged, "{table}");
+    }
+    let (l2, l6): (i64, i64) = sqlx::query_as(
+        "SELECT SUM(level = 2), SUM(level = 6) FROM rollup_responses WHERE tag = 'logistics_slow'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    // Level 2: app, web (with the flagged one apart), wechat; level 6:
+    // unflagged and flagged.
+    assert_eq!((l2, l6), (4, 2));
+    let (durations,): (String,) = sqlx::query_as(
+        "SELECT durations FROM rollup_responses
+         WHERE level = 6 AND tag = 'refund' AND flagged = 0",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&durations).unwrap(),
+        json!({"30": 1, "50": 1})
+    );
+    db.close().await;
+}

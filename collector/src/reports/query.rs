@@ -149,9 +149,10 @@ impl Filter {
     }
 
     /// The rollup rows for this filter, grouped by `group` (if any): the
-    /// coarsest level holding every column used (see migrations 0007 and
-    /// 0009): tagged (2) for a tag; one context column alone (3 channel,
-    /// 4 segment, 5 locale); several (1); none (0).
+    /// coarsest level holding every column used (see migrations 0007, 0009
+    /// and 0010): a tag alone (6) or with any context column (2); one
+    /// context column alone (3 channel, 4 segment, 5 locale); several (1);
+    /// none (0).
     pub fn selection(&self, group: Option<GroupBy>) -> Selection {
         let uses = |filter: &Option<String>, g: GroupBy| filter.is_some() || group == Some(g);
         let context = [
@@ -164,14 +165,13 @@ impl Filter {
             .filter(|(u, _)| *u)
             .map(|(_, l)| *l)
             .collect();
-        let level = if self.tag.is_some() || group == Some(GroupBy::Tag) {
-            2
-        } else {
-            match used.as_slice() {
-                [] => 0,
-                [one] => *one,
-                _ => 1,
-            }
+        let tagged = self.tag.is_some() || group == Some(GroupBy::Tag);
+        let level = match (tagged, used.as_slice()) {
+            (true, []) => 6,
+            (true, _) => 2,
+            (false, []) => 0,
+            (false, [one]) => *one,
+            (false, _) => 1,
         };
         Selection {
             level,
@@ -438,6 +438,16 @@ mod tests {
         assert_eq!(segment.selection(None).level, 4);
         assert_eq!(segment.selection(Some(GroupBy::Channel)).level, 1);
         assert_eq!(segment.selection(Some(GroupBy::Segment)).level, 4);
+        // A tag alone reads the tag level; with a context column, level 2.
+        assert_eq!(f.selection(Some(GroupBy::Tag)).level, 6);
+        let tag = Filter {
+            tag: Some("price".into()),
+            ..f.clone()
+        };
+        assert_eq!(tag.selection(None).level, 6);
+        assert_eq!(tag.selection(Some(GroupBy::Question)).level, 6);
+        assert_eq!(tag.selection(Some(GroupBy::Channel)).level, 2);
+        assert_eq!(segment.selection(Some(GroupBy::Tag)).level, 2);
     }
 
     #[test]

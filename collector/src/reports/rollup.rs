@@ -1,6 +1,6 @@
 //! The rollup worker: folds stored responses (behind the analysis
 //! pipeline, so flags and tags are known) and 'shown' events into the
-//! rollup tables of migration 0007.
+//! rollup tables of migration 0007 (levels: 0007, 0009 and 0010).
 //!
 //! [`catch_up`] folds everything pending; reports call it before reading
 //! so their figures are current, and [`spawn`] runs it in the background so
@@ -198,13 +198,19 @@ pub fn fold(
             ..total.clone()
         };
         let mut grains = vec![
-            total,
+            total.clone(),
             context.clone(),
             channel_only,
             segment_only,
             locale_only,
         ];
+        // Per tag: with the context (2) and alone (6, migration 0010).
         for tag in tags_of(row.tags.as_deref()) {
+            grains.push(Grain {
+                level: 6,
+                tag: tag.clone(),
+                ..total.clone()
+            });
             grains.push(Grain {
                 level: 2,
                 tag,
@@ -374,8 +380,9 @@ mod tests {
             row(2, r#"{"nps": 10}"#, true, "[]", None),
         ];
         let delta = fold(&rows, |_, _| Some(questions())).unwrap();
-        // Levels 0, 1, 3, 4, 5 for each flag value, level 2 twice for row 1.
-        assert_eq!(delta.responses.len(), 12);
+        // Levels 0, 1, 3, 4, 5 for each flag value, levels 2 and 6 twice
+        // for row 1 (once per tag).
+        assert_eq!(delta.responses.len(), 14);
         let channel_only = delta
             .responses
             .keys()
@@ -416,10 +423,10 @@ mod tests {
             .map(|g| g.tag.as_str())
             .collect();
         assert_eq!(tags, ["logistics_slow", "price"]);
-        // NPS 3 counted at each of row 1's seven grains, NPS 10 at row 2's five.
+        // NPS 3 counted at each of row 1's nine grains, NPS 10 at row 2's five.
         let threes: u64 = delta.scores.values().map(|s| s.counts[3]).sum();
         let tens: u64 = delta.scores.values().map(|s| s.counts[10]).sum();
-        assert_eq!((threes, tens), (7, 5));
+        assert_eq!((threes, tens), (9, 5));
         // Reasons: respondents ('') and each option, at row 1's four grains.
         let l0_choices: BTreeMap<&str, u64> = delta
             .choices
@@ -431,8 +438,84 @@ mod tests {
             l0_choices,
             BTreeMap::from([("", 1), ("price", 1), ("slow", 1)])
         );
-        // Three choice rows ('' and two options) at each of row 1's seven grains.
-        assert_eq!(delta.choices.len(), 21);
+        // Three choice rows ('' and two options) at each of row 1's nine grains.
+        assert_eq!(delta.choices.len(), 27);
+    }
+
+    #[test]
+    fn a_response_counts_once_at_the_tag_level_per_tag() {
+        let mut other_context = row(
+            2,
+            r#"{"nps": 9, "reason": ["slow"]}"#,
+            false,
+            r#"["price"]"#,
+            Some(5_000),
+        );
+        other_context.channel = Some("app".into());
+        let rows = [
+            // A repeated tag counts once.
+            row(
+                1,
+                r#"{"nps": 3, "reason": ["slow", "price"]}"#,
+                false,
+                r#"["price","logistics_slow","price"]"#,
+                Some(41_200),
+            ),
+            other_context,
+            row(3, r#"{"nps": 10}"#, false, "[]", None),
+        ];
+        let delta = fold(&rows, |_, _| Some(questions())).unwrap();
+        let tag_only: BTreeMap<(&str, &str, &str, &str), (u64, u64)> = delta
+            .responses
+            .iter()
+            .filter(|(g, _)| g.level == 6)
+            .map(|(g, r)| {
+                (
+                    (
+                        g.tag.as_str(),
+                        g.channel.as_str(),
+                        g.segment.as_str(),
+                        g.locale.as_str(),
+                    ),
+                    (r.responses, r.timed),
+                )
+            })
+            .collect();
+        // Both contexts (wechat, app) share one row per tag; the untagged
+        // response has none.
+        assert_eq!(
+            tag_only,
+            BTreeMap::from([
+                (("logistics_slow", "", "", ""), (1, 1)),
+                (("price", "", "", ""), (2, 2)),
+            ])
+        );
+        // The same tag at level 2 stays split by context.
+        let price_contexts = delta
+            .responses
+            .keys()
+            .filter(|g| g.level == 2 && g.tag == "price")
+            .count();
+        assert_eq!(price_contexts, 2);
+        let nps_price: Vec<[u64; 11]> = delta
+            .scores
+            .iter()
+            .filter(|((g, q), _)| g.level == 6 && g.tag == "price" && q == "nps")
+            .map(|(_, s)| s.counts)
+            .collect();
+        assert_eq!(nps_price.len(), 1);
+        assert_eq!((nps_price[0][3], nps_price[0][9]), (1, 1));
+        assert_eq!(nps_price[0].iter().sum::<u64>(), 2);
+        let slow_price: BTreeMap<&str, u64> = delta
+            .choices
+            .iter()
+            .filter(|((g, q, _), _)| g.level == 6 && g.tag == "price" && q == "reason")
+            .map(|((_, _, o), (_, n))| (o.as_str(), *n))
+            .collect();
+        assert_eq!(
+            slow_price,
+            BTreeMap::from([("", 2), ("price", 1), ("slow", 2)])
+        );
     }
 
     #[test]

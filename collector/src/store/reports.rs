@@ -53,8 +53,8 @@ impl Key {
 /// Which rollup rows to sum.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// Rollup level: 0 total, 1 context, 2 tagged, 3 channel, 4 segment,
-    /// 5 locale.
+    /// Rollup level: 0 total, 1 context, 2 tag × context, 3 channel,
+    /// 4 segment, 5 locale, 6 tag.
     pub level: u8,
     /// First reporting day, `YYYY-MM-DD`.
     pub from: String,
@@ -70,7 +70,7 @@ pub struct Selection {
     pub segment: Option<String>,
     /// Only this locale.
     pub locale: Option<String>,
-    /// Only this tag (level 2).
+    /// Only this tag (levels 2 and 6).
     pub tag: Option<String>,
     /// Scores and choices: only this question.
     pub question: Option<String>,

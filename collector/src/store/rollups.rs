@@ -75,8 +75,8 @@ pub struct PendingEvent {
 /// flagged, at one level (see the migration).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Grain {
-    /// 0 total, 1 context, 2 tagged, 3 channel, 4 segment, 5 locale
-    /// (migrations 0007 and 0009).
+    /// 0 total, 1 context, 2 tag × context, 3 channel, 4 segment,
+    /// 5 locale, 6 tag (migrations 0007, 0009 and 0010).
     pub level: u8,
     /// `YYYY-MM-DD` in the reporting offset.
     pub day: String,
@@ -90,7 +90,7 @@ pub struct Grain {
     pub segment: String,
     /// Locale, '' when none or at level 0.
     pub locale: String,
-    /// Tag at level 2, else ''.
+    /// Tag at levels 2 and 6, else ''.
     pub tag: String,
     /// Flagged by data quality.
     pub flagged: bool,
