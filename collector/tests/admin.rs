@@ -6,54 +6,20 @@ mod common;
 
 use common::{Reply, TestApp, spawn_app, spawn_app_in, valid_payload};
 use reqwest::StatusCode;
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
 
-/// The demo admin token of this start.
-fn token(app: &TestApp) -> String {
-    app.app
-        .demo_admin_token
-        .as_ref()
-        .expect("--seed-demo makes a demo admin token")
-        .expose_secret()
-        .to_owned()
-}
-
-/// Sends an admin request with `token` (none when `None`).
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<&Value>,
-    auth: Option<&str>,
-) -> Reply {
-    let mut request = app.client.request(method, app.url(path));
-    if let Some(auth) = auth {
-        request = request.header("authorization", auth);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    Reply::from(request.send().await.expect("admin request")).await
-}
-
 async fn admin_get(app: &TestApp, path: &str) -> Reply {
-    let auth = format!("Bearer {}", token(app));
-    send(app, reqwest::Method::GET, path, None, Some(&auth)).await
+    app.admin(reqwest::Method::GET, path, None).await
 }
 
 async fn admin_post(app: &TestApp, path: &str, body: &Value) -> Reply {
-    let auth = format!("Bearer {}", token(app));
-    send(app, reqwest::Method::POST, path, Some(body), Some(&auth)).await
+    app.admin(reqwest::Method::POST, path, Some(body)).await
 }
 
 async fn admin_put(app: &TestApp, path: &str, body: &Value) -> Reply {
-    let auth = format!("Bearer {}", token(app));
-    send(app, reqwest::Method::PUT, path, Some(body), Some(&auth)).await
+    app.admin(reqwest::Method::PUT, path, Some(body)).await
 }
 
 /// Creates `id` on the demo site from the `nps` template and checks the 201.
@@ -124,7 +90,7 @@ async fn requests_without_a_valid_token_are_refused_with_distinct_codes() {
         (Some(unknown.as_str()), "invalid_token"),
     ] {
         for path in ["/api/templates", "/api/surveys", "/api/sites"] {
-            let reply = send(&app, get.clone(), path, None, auth).await;
+            let reply = app.send(get.clone(), path, None, auth).await;
             reply.assert_error(StatusCode::UNAUTHORIZED, code);
             assert!(
                 reply.header("www-authenticate").starts_with("Bearer"),
@@ -132,14 +98,14 @@ async fn requests_without_a_valid_token_are_refused_with_distinct_codes() {
             );
         }
     }
-    let reply = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/surveys",
-        Some(&json!({"template": "nps", "survey_id": "x", "site": "demo"})),
-        None,
-    )
-    .await;
+    let reply = app
+        .send(
+            reqwest::Method::POST,
+            "/api/surveys",
+            Some(&json!({"template": "nps", "survey_id": "x", "site": "demo"})),
+            None,
+        )
+        .await;
     reply.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(app.count("surveys").await, 1, "nothing was created");
 
@@ -159,7 +125,10 @@ async fn requests_without_a_valid_token_are_refused_with_distinct_codes() {
         .await
         .expect("hash");
     assert_eq!(hash.len(), 64);
-    assert!(!hash.contains(&token(&app)), "only the hash is stored");
+    assert!(
+        !hash.contains(&app.admin_token()),
+        "only the hash is stored"
+    );
     db.close().await;
 }
 
@@ -378,7 +347,7 @@ async fn invalid_overrides_are_refused_with_every_path() {
     )
     .await
     .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
-    let auth = format!("Bearer {}", token(&app));
+    let auth = format!("Bearer {}", app.admin_token());
     let reply = Reply::from(
         app.client
             .post(app.url("/api/surveys"))
@@ -672,14 +641,9 @@ async fn cli_tokens_and_surveys_work_against_a_running_collector() {
         .to_owned();
     assert!(cli_token.starts_with("manyi_"), "{cli_token}");
     let auth = format!("Bearer {cli_token}");
-    let reply = send(
-        &app,
-        reqwest::Method::GET,
-        "/api/surveys",
-        None,
-        Some(&auth),
-    )
-    .await;
+    let reply = app
+        .send(reqwest::Method::GET, "/api/surveys", None, Some(&auth))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
 
     let out = manyi(
@@ -745,7 +709,7 @@ async fn cli_tokens_and_surveys_work_against_a_running_collector() {
 #[tokio::test]
 async fn each_demo_start_replaces_the_demo_token() {
     let app = spawn_app().await;
-    let old = token(&app);
+    let old = app.admin_token();
     let TestApp {
         app: running,
         data,
@@ -754,16 +718,16 @@ async fn each_demo_start_replaces_the_demo_token() {
     } = app;
     running.shutdown().await.expect("stop");
     let app = spawn_app_in(data, _dist).await;
-    let new = token(&app);
+    let new = app.admin_token();
     assert_ne!(old, new);
-    let reply = send(
-        &app,
-        reqwest::Method::GET,
-        "/api/templates",
-        None,
-        Some(&format!("Bearer {old}")),
-    )
-    .await;
+    let reply = app
+        .send(
+            reqwest::Method::GET,
+            "/api/templates",
+            None,
+            Some(&format!("Bearer {old}")),
+        )
+        .await;
     reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_token");
     assert_eq!(
         admin_get(&app, "/api/templates").await.status,
@@ -773,13 +737,14 @@ async fn each_demo_start_replaces_the_demo_token() {
 }
 
 async fn admin_delete(app: &TestApp, path: &str, auth: &str) -> Reply {
-    send(app, reqwest::Method::DELETE, path, None, Some(auth)).await
+    app.send(reqwest::Method::DELETE, path, None, Some(auth))
+        .await
 }
 
 #[tokio::test]
 async fn tokens_are_created_once_listed_without_secrets_and_revoked() {
     let app = spawn_app().await;
-    let demo = format!("Bearer {}", token(&app));
+    let demo = format!("Bearer {}", app.admin_token());
     let created = admin_post(&app, "/api/tokens", &json!({"name": "  ops laptop "})).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
     assert_eq!(created.json["name"], "ops laptop", "the name is trimmed");
@@ -793,14 +758,9 @@ async fn tokens_are_created_once_listed_without_secrets_and_revoked() {
 
     // The new token works; the listing marks the caller's own token and
     // holds neither token nor hash.
-    let list = send(
-        &app,
-        reqwest::Method::GET,
-        "/api/tokens",
-        None,
-        Some(&new_auth),
-    )
-    .await;
+    let list = app
+        .send(reqwest::Method::GET, "/api/tokens", None, Some(&new_auth))
+        .await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.json);
     let rows: Vec<(String, bool, bool)> = list
         .json
@@ -840,15 +800,9 @@ async fn tokens_are_created_once_listed_without_secrets_and_revoked() {
     // Revoked with the demo token: the next request with it is refused.
     let revoked = admin_delete(&app, &format!("/api/tokens/{new_id}"), &demo).await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.json);
-    send(
-        &app,
-        reqwest::Method::GET,
-        "/api/surveys",
-        None,
-        Some(&new_auth),
-    )
-    .await
-    .assert_error(StatusCode::UNAUTHORIZED, "invalid_token");
+    app.send(reqwest::Method::GET, "/api/surveys", None, Some(&new_auth))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "invalid_token");
     assert_eq!(app.count("admin_tokens").await, 1);
     admin_delete(&app, &format!("/api/tokens/{new_id}"), &demo)
         .await
@@ -1069,8 +1023,7 @@ async fn cli_edits_list_and_revokes_like_the_api() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    send(
-        &app,
+    app.send(
         reqwest::Method::GET,
         "/api/surveys",
         None,
@@ -1091,8 +1044,9 @@ async fn cli_edits_list_and_revokes_like_the_api() {
 }
 
 async fn admin_patch(app: &TestApp, path: &str, body: &Value) -> Reply {
-    let auth = format!("Bearer {}", token(app));
-    send(app, reqwest::Method::PATCH, path, Some(body), Some(&auth)).await
+    let auth = format!("Bearer {}", app.admin_token());
+    app.send(reqwest::Method::PATCH, path, Some(body), Some(&auth))
+        .await
 }
 
 #[tokio::test]

@@ -11,7 +11,6 @@ mod common;
 
 use common::{Reply, TestApp, new_response_id, spawn_app, spawn_app_in, valid_payload};
 use reqwest::StatusCode;
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use std::time::{Duration, Instant};
@@ -19,45 +18,6 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 // ---- helpers ---------------------------------------------------------------
-
-fn token(app: &TestApp) -> String {
-    app.app
-        .demo_admin_token
-        .as_ref()
-        .expect("--seed-demo makes a demo admin token")
-        .expose_secret()
-        .to_owned()
-}
-
-async fn admin(app: &TestApp, method: reqwest::Method, path: &str, body: Option<&Value>) -> Reply {
-    send(
-        app,
-        method,
-        path,
-        body,
-        Some(&format!("Bearer {}", token(app))),
-    )
-    .await
-}
-
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<&Value>,
-    auth: Option<&str>,
-) -> Reply {
-    let mut request = app.client.request(method, app.url(path));
-    if let Some(auth) = auth {
-        request = request.header("authorization", auth);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    Reply::from(request.send().await.expect("admin request")).await
-}
 
 /// Waits until the analysis cursor has passed every stored response.
 async fn analysed(app: &TestApp) {
@@ -153,23 +113,25 @@ async fn publish_quality_survey(app: &TestApp) {
         ]
     });
     let post = reqwest::Method::POST;
-    let created = admin(
-        app,
-        post.clone(),
-        "/api/surveys",
-        Some(&json!({"template": "nps", "survey_id": "quality", "site": "demo"})),
-    )
-    .await;
+    let created = app
+        .admin(
+            post.clone(),
+            "/api/surveys",
+            Some(&json!({"template": "nps", "survey_id": "quality", "site": "demo"})),
+        )
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
-    let edited = admin(
-        app,
-        reqwest::Method::PUT,
-        "/api/surveys/quality",
-        Some(&json!({ "definition": definition })),
-    )
-    .await;
+    let edited = app
+        .admin(
+            reqwest::Method::PUT,
+            "/api/surveys/quality",
+            Some(&json!({ "definition": definition })),
+        )
+        .await;
     assert_eq!(edited.status, StatusCode::OK, "{}", edited.json);
-    let published = admin(app, post, "/api/surveys/quality/publish", Some(&json!({}))).await;
+    let published = app
+        .admin(post, "/api/surveys/quality/publish", Some(&json!({})))
+        .await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.json);
 }
 
@@ -315,13 +277,13 @@ async fn quality_settings_change_the_thresholds_of_later_responses() {
     analysed(&app).await;
     assert_eq!(analysis_of(&app, &before).await.flags, flags(&["too_fast"]));
 
-    let reply = admin(
-        &app,
-        reqwest::Method::PUT,
-        "/api/surveys/quality/quality",
-        Some(&json!({"min_seconds": 0, "duplicate_window_minutes": 0})),
-    )
-    .await;
+    let reply = app
+        .admin(
+            reqwest::Method::PUT,
+            "/api/surveys/quality/quality",
+            Some(&json!({"min_seconds": 0, "duplicate_window_minutes": 0})),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     assert_eq!(reply.json["configured"], true);
     assert_eq!(reply.json["min_seconds"], 0);
@@ -519,17 +481,17 @@ async fn an_alert_keyword_makes_the_case_urgent_and_vip_lowers_the_bar() {
 async fn a_sites_own_rules_and_keywords_replace_the_builtin_rules() {
     let app = spawn_app().await;
     let post = reqwest::Method::POST;
-    let keyword = admin(
-        &app,
-        post.clone(),
-        "/api/keywords",
-        Some(&json!({"site": "demo", "locale": "zh-CN", "keyword": "冷了", "tag": "food_cold"})),
-    )
-    .await;
+    let keyword = app
+        .admin(
+            post.clone(),
+            "/api/keywords",
+            Some(
+                &json!({"site": "demo", "locale": "zh-CN", "keyword": "冷了", "tag": "food_cold"}),
+            ),
+        )
+        .await;
     assert_eq!(keyword.status, StatusCode::CREATED, "{}", keyword.json);
-    let rule = admin(
-        &app,
-        post,
+    let rule = app.admin(post,
         "/api/case-rules",
         Some(&json!({"site": "demo", "tag": "food_cold", "priority": "high", "owner": "kitchen"})),
     )
@@ -729,7 +691,7 @@ async fn the_settings_api_needs_a_token() {
             Some(&body),
         ),
     ] {
-        let reply = send(&app, method.clone(), path, body, None).await;
+        let reply = app.send(method.clone(), path, body, None).await;
         reply.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
         assert_eq!(app.count("survey_quality").await, 0, "{method} {path}");
     }
@@ -741,20 +703,20 @@ async fn quality_settings_are_read_and_checked() {
     let put = reqwest::Method::PUT;
     let path = "/api/surveys/post-payment/quality";
 
-    let reply = admin(&app, reqwest::Method::GET, path, None).await;
+    let reply = app.admin(reqwest::Method::GET, path, None).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     assert_eq!(reply.json["configured"], false);
     assert_eq!(reply.json["min_seconds"], Value::Null);
     assert_eq!(reply.json["duplicate_window_minutes"], 1440);
     assert_eq!(reply.json["default_seconds_per_answer"], 2);
 
-    let reply = admin(
-        &app,
-        put.clone(),
-        path,
-        Some(&json!({"min_seconds": -1, "duplicate_window_minutes": 525_601})),
-    )
-    .await;
+    let reply = app
+        .admin(
+            put.clone(),
+            path,
+            Some(&json!({"min_seconds": -1, "duplicate_window_minutes": 525_601})),
+        )
+        .await;
     reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     assert!(
         reply.has_error("min_seconds", "out_of_range"),
@@ -766,21 +728,23 @@ async fn quality_settings_are_read_and_checked() {
         "{}",
         reply.json
     );
-    let reply = admin(&app, put.clone(), path, Some(&json!({"min_seconds": 5}))).await;
+    let reply = app
+        .admin(put.clone(), path, Some(&json!({"min_seconds": 5})))
+        .await;
     reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     assert!(reply.has_error("body", "invalid_body"), "{}", reply.json);
-    let reply = admin(
-        &app,
-        put.clone(),
-        "/api/surveys/nope/quality",
-        Some(&json!({"min_seconds": 5, "duplicate_window_minutes": 60})),
-    )
-    .await;
+    let reply = app
+        .admin(
+            put.clone(),
+            "/api/surveys/nope/quality",
+            Some(&json!({"min_seconds": 5, "duplicate_window_minutes": 60})),
+        )
+        .await;
     reply.assert_error(StatusCode::NOT_FOUND, "survey_not_found");
     let raw = app
         .client
         .put(app.url(path))
-        .header("authorization", format!("Bearer {}", token(&app)))
+        .header("authorization", format!("Bearer {}", app.admin_token()))
         .body("{not json")
         .send()
         .await
@@ -790,15 +754,15 @@ async fn quality_settings_are_read_and_checked() {
         .assert_error(StatusCode::BAD_REQUEST, "malformed_json");
     assert_eq!(app.count("survey_quality").await, 0);
 
-    let reply = admin(
-        &app,
-        put,
-        path,
-        Some(&json!({"min_seconds": 12, "duplicate_window_minutes": 30})),
-    )
-    .await;
+    let reply = app
+        .admin(
+            put,
+            path,
+            Some(&json!({"min_seconds": 12, "duplicate_window_minutes": 30})),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
-    let reply = admin(&app, reqwest::Method::GET, path, None).await;
+    let reply = app.admin(reqwest::Method::GET, path, None).await;
     assert_eq!(reply.json["configured"], true);
     assert_eq!(reply.json["min_seconds"], 12);
     assert_eq!(reply.json["duplicate_window_minutes"], 30);
@@ -821,7 +785,7 @@ async fn keywords_are_listed_added_refused_and_deleted() {
         reqwest::Method::POST,
         reqwest::Method::DELETE,
     );
-    let reply = admin(&app, get.clone(), "/api/keywords", None).await;
+    let reply = app.admin(get.clone(), "/api/keywords", None).await;
     assert_eq!(reply.status, StatusCode::OK);
     let builtin = reply.json["builtin"].as_array().expect("builtin");
     assert!(builtin.contains(
@@ -856,42 +820,44 @@ async fn keywords_are_listed_added_refused_and_deleted() {
             "invalid_body",
         ),
     ] {
-        let reply = admin(&app, post.clone(), "/api/keywords", Some(&body)).await;
+        let reply = app.admin(post.clone(), "/api/keywords", Some(&body)).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
         assert!(reply.has_error(field, code), "{body}: {}", reply.json);
     }
-    let reply = admin(
-        &app,
-        post.clone(),
-        "/api/keywords",
-        Some(&json!({"site": "nope", "locale": "en", "keyword": "late", "tag": "late"})),
-    )
-    .await;
+    let reply = app
+        .admin(
+            post.clone(),
+            "/api/keywords",
+            Some(&json!({"site": "nope", "locale": "en", "keyword": "late", "tag": "late"})),
+        )
+        .await;
     reply.assert_error(StatusCode::NOT_FOUND, "unknown_site");
     assert_eq!(app.count("tag_keywords").await, 0);
 
     let body = json!({"site": "demo", "locale": "en", "keyword": "Cold food", "tag": "food_cold", "alert": true});
-    let reply = admin(&app, post.clone(), "/api/keywords", Some(&body)).await;
+    let reply = app.admin(post.clone(), "/api/keywords", Some(&body)).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
     let id = reply.json["id"].as_i64().expect("id");
     assert_eq!(reply.json["site"], "demo");
     assert_eq!(reply.json["alert"], true);
-    admin(&app, post, "/api/keywords", Some(&body))
+    app.admin(post, "/api/keywords", Some(&body))
         .await
         .assert_error(StatusCode::CONFLICT, "keyword_exists");
 
-    let reply = admin(&app, get.clone(), "/api/keywords?site=demo", None).await;
+    let reply = app
+        .admin(get.clone(), "/api/keywords?site=demo", None)
+        .await;
     assert_eq!(reply.json["custom"][0]["keyword"], "Cold food");
-    let reply = admin(&app, get, "/api/keywords?site=other", None).await;
+    let reply = app.admin(get, "/api/keywords?site=other", None).await;
     assert_eq!(reply.json["custom"], json!([]));
 
     let path = format!("/api/keywords/{id}");
-    let reply = admin(&app, delete.clone(), &path, None).await;
+    let reply = app.admin(delete.clone(), &path, None).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    admin(&app, delete.clone(), &path, None)
+    app.admin(delete.clone(), &path, None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "keyword_not_found");
-    admin(&app, delete, "/api/keywords/abc", None)
+    app.admin(delete, "/api/keywords/abc", None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "keyword_not_found");
     assert_eq!(app.count("tag_keywords").await, 0);
@@ -905,7 +871,7 @@ async fn case_rules_are_listed_added_refused_and_deleted() {
         reqwest::Method::POST,
         reqwest::Method::DELETE,
     );
-    let reply = admin(&app, get.clone(), "/api/case-rules", None).await;
+    let reply = app.admin(get.clone(), "/api/case-rules", None).await;
     assert_eq!(reply.status, StatusCode::OK);
     let nps = reply.json["builtin"]
         .as_array()
@@ -952,20 +918,20 @@ async fn case_rules_are_listed_added_refused_and_deleted() {
             "invalid_body",
         ),
     ] {
-        let reply = admin(&app, post.clone(), "/api/case-rules", Some(&body)).await;
+        let reply = app
+            .admin(post.clone(), "/api/case-rules", Some(&body))
+            .await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
         assert!(reply.has_error(field, code), "{body}: {}", reply.json);
     }
-    admin(
-        &app,
+    app.admin(
         post.clone(),
         "/api/case-rules",
         Some(&json!({"site": "nope", "alert": true, "priority": "urgent"})),
     )
     .await
     .assert_error(StatusCode::NOT_FOUND, "unknown_site");
-    admin(
-        &app,
+    app.admin(
         post.clone(),
         "/api/case-rules",
         Some(&json!({"site": "demo", "survey_id": "nope", "alert": true, "priority": "urgent"})),
@@ -974,20 +940,20 @@ async fn case_rules_are_listed_added_refused_and_deleted() {
     .assert_error(StatusCode::NOT_FOUND, "survey_not_found");
     assert_eq!(app.count("case_rules").await, 0);
 
-    let reply = admin(
-        &app,
-        post,
-        "/api/case-rules",
-        Some(
-            &json!({"site": "demo", "survey_id": "post-payment", "score_kind": "nps",
+    let reply = app
+        .admin(
+            post,
+            "/api/case-rules",
+            Some(
+                &json!({"site": "demo", "survey_id": "post-payment", "score_kind": "nps",
                      "score_max": 4, "segment": "vip", "priority": "urgent", "owner": "vip-desk",
                      "position": 3}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
     let id = reply.json["id"].as_str().expect("id").to_owned();
-    let listed = admin(&app, get, "/api/case-rules?site=demo", None).await;
+    let listed = app.admin(get, "/api/case-rules?site=demo", None).await;
     let rule = &listed.json["custom"][0];
     assert_eq!(rule["id"], id.as_str());
     assert_eq!(rule["segment"], "vip");
@@ -996,10 +962,10 @@ async fn case_rules_are_listed_added_refused_and_deleted() {
 
     let path = format!("/api/case-rules/{id}");
     assert_eq!(
-        admin(&app, delete.clone(), &path, None).await.status,
+        app.admin(delete.clone(), &path, None).await.status,
         StatusCode::NO_CONTENT
     );
-    admin(&app, delete, &path, None)
+    app.admin(delete, &path, None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "rule_not_found");
     assert_eq!(app.count("case_rules").await, 0);

@@ -7,76 +7,42 @@
 //! cases with `store::cases::open_in` and sweep with an explicit clock; the
 //! background sweep is off so it never escalates their back-dated cases.
 
-use std::time::Duration;
+mod common;
 
+use common::{BuiltApp, build_app};
 use manyi_collector::cases::Priority;
-use manyi_collector::store::cases::{NewCase, open_in};
-use manyi_collector::store::{Store, format_timestamp};
-use manyi_collector::webhooks::Settings;
-use manyi_collector::{App, Config};
+use manyi_collector::store::cases::NewCase;
+use manyi_collector::store::format_timestamp;
 use reqwest::StatusCode;
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-use sqlx::{Connection as _, SqliteConnection};
-use tempfile::TempDir;
+
 use time::OffsetDateTime;
 use time::macros::datetime;
-use tokio::sync::oneshot;
 
-/// A collector serving in the background, with its store and admin token.
+/// The shared collector ([`BuiltApp`]) with this file's client (redirects
+/// not followed).
 struct Loop {
-    base: String,
-    token: String,
-    store: Store,
+    app: BuiltApp,
     client: reqwest::Client,
-    db_path: std::path::PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _data: TempDir,
-    _dist: TempDir,
+}
+
+/// `Loop` reads as the collector it wraps (`base`, `token`, `store`, …).
+impl std::ops::Deref for Loop {
+    type Target = BuiltApp;
+
+    fn deref(&self) -> &BuiltApp {
+        &self.app
+    }
 }
 
 async fn start() -> Loop {
-    let data = tempfile::tempdir().expect("data");
-    let dist = tempfile::tempdir().expect("dist");
-    let config = Config::for_tests(data.path(), dist.path());
-    let settings = Settings {
-        sweep_every: None,
-        ..Settings::fast()
-    };
-    let app = App::build(&config)
-        .await
-        .expect("build")
-        .with_worker_settings(settings);
-    let token = app
-        .demo_admin_token()
-        .expect("demo token")
-        .expose_secret()
-        .to_owned();
-    let store = app.state().store().clone();
-    let db_path = app.db_path().to_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.await;
-    }));
     Loop {
-        base,
-        token,
-        store,
+        app: build_app().await,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
-        db_path,
-        stop: Some(stop),
-        task: Some(task),
-        _data: data,
-        _dist: dist,
     }
 }
 
@@ -187,17 +153,7 @@ impl Loop {
 
     /// Opens a case with `open_in`, as the analysis pipeline does.
     async fn open(&self, case: NewCase<'_>) -> i64 {
-        let options = SqliteConnectOptions::new()
-            .filename(&self.db_path)
-            .busy_timeout(Duration::from_secs(5));
-        let mut conn = SqliteConnection::connect_with(&options).await.expect("db");
-        let mut tx = conn.begin().await.expect("begin");
-        let id = open_in(&mut tx, &case)
-            .await
-            .expect("open")
-            .expect("new case");
-        tx.commit().await.expect("commit");
-        id
+        self.open_case(&case).await
     }
 
     async fn db(&self) -> SqlitePool {
@@ -238,13 +194,8 @@ impl Loop {
             .collect()
     }
 
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("join").expect("serve");
-        }
+    async fn stop(self) {
+        self.app.stop().await;
     }
 }
 

@@ -10,6 +10,8 @@
 //!
 //! Retry delays are the milliseconds of `webhooks::Settings::fast`.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,21 +24,17 @@ use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::{BuiltApp, build_app};
 use hmac::{Hmac, Mac};
 use manyi_collector::cases::Priority;
 use manyi_collector::store::Store;
 use manyi_collector::store::cases::{NewCase, open_in};
-use manyi_collector::webhooks::Settings;
-use manyi_collector::{App, Config};
 use reqwest::StatusCode;
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection as _, SqliteConnection};
-use tempfile::TempDir;
 use time::OffsetDateTime;
-use tokio::sync::oneshot;
 
 // ---------------------------------------------------------------- receiver
 
@@ -164,57 +162,25 @@ fn assert_signed(r: &Received, secret: &str) {
 
 // ---------------------------------------------------------------- collector
 
-/// A collector with fast retries, serving in the background.
+/// The shared collector ([`BuiltApp`], fast retries) with this file's client.
 struct Loop {
-    base: String,
-    token: String,
-    store: Store,
-    db_path: std::path::PathBuf,
+    app: BuiltApp,
     client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _data: TempDir,
-    _dist: TempDir,
+}
+
+/// `Loop` reads as the collector it wraps (`base`, `token`, `store`, …).
+impl std::ops::Deref for Loop {
+    type Target = BuiltApp;
+
+    fn deref(&self) -> &BuiltApp {
+        &self.app
+    }
 }
 
 async fn start() -> Loop {
-    let data = tempfile::tempdir().expect("data");
-    let dist = tempfile::tempdir().expect("dist");
-    let config = Config::for_tests(data.path(), dist.path());
-    let settings = Settings {
-        // Sweeps are explicit in these tests.
-        sweep_every: None,
-        ..Settings::fast()
-    };
-    let app = App::build(&config)
-        .await
-        .expect("build")
-        .with_worker_settings(settings);
-    let token = app
-        .demo_admin_token()
-        .expect("demo token")
-        .expose_secret()
-        .to_owned();
-    let store = app.state().store().clone();
-    let db_path = app.db_path().to_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.await;
-    }));
     Loop {
-        base,
-        token,
-        store,
-        db_path,
+        app: build_app().await,
         client: reqwest::Client::new(),
-        stop: Some(stop),
-        task: Some(task),
-        _data: data,
-        _dist: dist,
     }
 }
 
@@ -259,30 +225,18 @@ impl Loop {
     }
 
     async fn open(&self, customer: &str, opened_at: OffsetDateTime) -> i64 {
-        let options = SqliteConnectOptions::new()
-            .filename(&self.db_path)
-            .busy_timeout(Duration::from_secs(5));
-        let mut conn = SqliteConnection::connect_with(&options).await.expect("db");
-        let mut tx = conn.begin().await.expect("begin");
-        let id = open_in(
-            &mut tx,
-            &NewCase {
-                site: "demo",
-                customer,
-                survey_id: Some("post-payment"),
-                response_id: None,
-                priority: Priority::Normal,
-                reason: "NPS 2 ≤ 6",
-                rule: Some("nps_detractor"),
-                owner: None,
-                opened_at,
-            },
-        )
+        self.open_case(&NewCase {
+            site: "demo",
+            customer,
+            survey_id: Some("post-payment"),
+            response_id: None,
+            priority: Priority::Normal,
+            reason: "NPS 2 ≤ 6",
+            rule: Some("nps_detractor"),
+            owner: None,
+            opened_at,
+        })
         .await
-        .expect("open")
-        .expect("new case");
-        tx.commit().await.expect("commit");
-        id
     }
 
     /// The delivery log of an endpoint.
@@ -306,13 +260,8 @@ impl Loop {
         n
     }
 
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("join").expect("serve");
-        }
+    async fn stop(self) {
+        self.app.stop().await;
     }
 }
 

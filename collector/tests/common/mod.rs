@@ -7,12 +7,20 @@
 
 #![allow(dead_code)]
 
-use manyi_collector::{Config, RunningApp, spawn};
+use manyi_collector::store::Store;
+use manyi_collector::store::cases::{NewCase, open_in};
+use manyi_collector::webhooks::Settings;
+use manyi_collector::{App, Config, RunningApp, spawn};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
+use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::{Connection as _, SqliteConnection};
+use std::path::PathBuf;
+use std::time::Duration;
 use tempfile::TempDir;
+use tokio::sync::oneshot;
 
 /// A running collector, its folders and a client.
 pub struct TestApp {
@@ -167,6 +175,43 @@ impl TestApp {
         self.app.url(path)
     }
 
+    /// The demo admin token of this start (`--seed-demo` makes one).
+    pub fn admin_token(&self) -> String {
+        self.app
+            .demo_admin_token
+            .as_ref()
+            .expect("--seed-demo makes a demo admin token")
+            .expose_secret()
+            .to_owned()
+    }
+
+    /// Sends a request with an optional JSON `body` and `Authorization`
+    /// header value `auth` (none when `None`).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        auth: Option<&str>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        Reply::from(request.send().await.expect("admin request")).await
+    }
+
+    /// Sends an admin API request with the demo admin token.
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Reply {
+        let auth = format!("Bearer {}", self.admin_token());
+        self.send(method, path, body, Some(&auth)).await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         Reply::from(self.client.get(self.url(path)).send().await.expect("GET")).await
     }
@@ -288,4 +333,88 @@ pub fn valid_payload() -> Value {
         },
         "timing": { "shown_at": "2026-11-23T08:00:00Z", "submitted_at": "2026-11-23T08:00:41Z" }
     })
+}
+
+/// A collector built with `App::build`, serving in the background: the test
+/// holds the same [`Store`] as the server (to sweep with an explicit clock)
+/// and opens cases as the analysis pipeline does. Worker retries are fast
+/// and the background sweep is off, so it never escalates back-dated cases.
+pub struct BuiltApp {
+    pub base: String,
+    pub token: String,
+    pub store: Store,
+    pub db_path: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _data: TempDir,
+    _dist: TempDir,
+}
+
+/// Starts a [`BuiltApp`] on port 0 with a fresh database.
+pub async fn build_app() -> BuiltApp {
+    let data = tempfile::tempdir().expect("data");
+    let dist = tempfile::tempdir().expect("dist");
+    let config = Config::for_tests(data.path(), dist.path());
+    let settings = Settings {
+        // Sweeps are explicit in these tests.
+        sweep_every: None,
+        ..Settings::fast()
+    };
+    let app = App::build(&config)
+        .await
+        .expect("build")
+        .with_worker_settings(settings);
+    let token = app
+        .demo_admin_token()
+        .expect("demo token")
+        .expose_secret()
+        .to_owned();
+    let store = app.state().store().clone();
+    let db_path = app.db_path().to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    BuiltApp {
+        base,
+        token,
+        store,
+        db_path,
+        stop: Some(stop),
+        task: Some(task),
+        _data: data,
+        _dist: dist,
+    }
+}
+
+impl BuiltApp {
+    /// Opens a case with `open_in` in its own transaction, as the analysis
+    /// pipeline does; returns its id.
+    pub async fn open_case(&self, case: &NewCase<'_>) -> i64 {
+        let options = SqliteConnectOptions::new()
+            .filename(&self.db_path)
+            .busy_timeout(Duration::from_secs(5));
+        let mut conn = SqliteConnection::connect_with(&options).await.expect("db");
+        let mut tx = conn.begin().await.expect("begin");
+        let id = open_in(&mut tx, case)
+            .await
+            .expect("open")
+            .expect("new case");
+        tx.commit().await.expect("commit");
+        id
+    }
+
+    /// Stops serving and waits for the server to finish cleanly.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("join").expect("serve");
+        }
+    }
 }
