@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use manyi_collector::{Config, RunningApp};
+use secrecy::ExposeSecret as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use tempfile::TempDir;
 
@@ -17,6 +18,17 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The demo admin token of this start (the demo seed hands one out).
+    pub fn admin_token(&self) -> Result<String> {
+        Ok(self
+            .app
+            .demo_admin_token
+            .as_ref()
+            .context("the test collector was started without --seed-demo: no admin token")?
+            .expose_secret()
+            .to_owned())
+    }
+
     /// Starts a collector with the demo site and survey seeded, serving the
     /// widget from the dist folder. Fails when the dist build is missing.
     pub async fn spawn() -> Result<Self> {

@@ -308,6 +308,17 @@ pub async fn find(root: &ShadowRoot, css: &str) -> Result<Element> {
     .await
 }
 
+/// Waits for a displayed element of the page (outside any shadow root).
+pub async fn visible(client: &Client, css: &str) -> Result<Element> {
+    wait_for(&format!("`{css}` shown on the page"), || async {
+        match client.find(Locator::Css(css)).await {
+            Ok(e) if e.is_displayed().await.unwrap_or(false) => Ok(Some(e)),
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
 /// Waits until no element matches `css` inside the shadow root.
 pub async fn gone(root: &ShadowRoot, css: &str) -> Result<()> {
     wait_for(&format!("`{css}` to disappear from the widget"), || async {

@@ -11,7 +11,6 @@
 use anyhow::{Context, Result, bail};
 use fantoccini::elements::ShadowRoot;
 use fantoccini::{Client, Locator};
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use crate::app::TestApp;
@@ -31,17 +30,10 @@ pub struct AdminApi {
 impl AdminApi {
     /// The admin API of `app` (spawned with the demo data, so it has a token).
     pub fn new(app: &TestApp) -> Result<Self> {
-        let token = app
-            .app
-            .demo_admin_token
-            .as_ref()
-            .context("the test collector was started without --seed-demo: no admin token")?
-            .expose_secret()
-            .to_owned();
         Ok(Self {
             http: reqwest::Client::new(),
             base: app.base.clone(),
-            token,
+            token: app.admin_token()?,
         })
     }
 

@@ -10,26 +10,13 @@
 //! login form, the home view or the editor showing errors (an emptied
 //! question text and a bad colour, each next to its field).
 
-use anyhow::{Context, Result};
-use fantoccini::elements::Element;
+use anyhow::Result;
 use fantoccini::{Client, Locator};
 use manyi_tests::a11y::{Scope, assert_accessible};
 use manyi_tests::app::TestApp;
-use manyi_tests::browser::{Browser, Device, find, wait_for};
+use manyi_tests::browser::{Browser, Device, find, visible, wait_for};
 use manyi_tests::surveys::AdminApi;
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
-
-/// Waits for a displayed element of the page (outside any shadow root).
-async fn visible(client: &Client, css: &str) -> Result<Element> {
-    wait_for(&format!("`{css}` shown on the page"), || async {
-        match client.find(Locator::Css(css)).await {
-            Ok(e) if e.is_displayed().await.unwrap_or(false) => Ok(Some(e)),
-            _ => Ok(None),
-        }
-    })
-    .await
-}
 
 /// Waits until the text of `css` contains `needle`; returns the text.
 async fn text_containing(client: &Client, css: &str, needle: &str) -> Result<String> {
@@ -65,13 +52,7 @@ async fn log_in(browser: &Browser, app: &TestApp, token: &str) -> Result<()> {
 async fn a_survey_made_from_a_template_in_the_admin_ui_is_answered_through_the_loader() -> Result<()>
 {
     let app = TestApp::spawn().await?;
-    let token = app
-        .app
-        .demo_admin_token
-        .as_ref()
-        .context("the demo seed hands out an admin token")?
-        .expose_secret()
-        .to_owned();
+    let token = app.admin_token()?;
     let browser = Browser::start(Device::Desktop).await?;
     let c = &browser.client;
     log_in(&browser, &app, &token).await?;
@@ -266,17 +247,6 @@ async fn a_wrong_token_is_refused_on_the_login_form() -> Result<()> {
     Ok(())
 }
 
-/// The demo admin token of `app`.
-fn demo_token(app: &TestApp) -> Result<String> {
-    Ok(app
-        .app
-        .demo_admin_token
-        .as_ref()
-        .context("the demo seed hands out an admin token")?
-        .expose_secret()
-        .to_owned())
-}
-
 /// The field-error placement probe: is the message in `slot` next to
 /// `input`, is the input marked invalid, described by it, and focused?
 async fn error_next_to(browser: &Browser, input: &str, slot: &str) -> Result<Value> {
@@ -298,7 +268,7 @@ async fn error_next_to(browser: &Browser, input: &str, slot: &str) -> Result<Val
 #[tokio::test]
 async fn sites_and_tokens_are_managed_from_the_admin_ui_on_a_phone() -> Result<()> {
     let app = TestApp::spawn().await?;
-    let token = demo_token(&app)?;
+    let token = app.admin_token()?;
     let browser = Browser::start(Device::WeChatPhone).await?;
     let c = &browser.client;
     log_in(&browser, &app, &token).await?;
@@ -488,7 +458,7 @@ async fn sites_and_tokens_are_managed_from_the_admin_ui_on_a_phone() -> Result<(
 #[tokio::test]
 async fn the_version_history_and_the_embed_code_follow_the_survey_and_its_site() -> Result<()> {
     let app = TestApp::spawn().await?;
-    let token = demo_token(&app)?;
+    let token = app.admin_token()?;
     let admin = AdminApi::new(&app)?;
     admin.publish_template("nps", "hist").await?;
     // One answer to v1, then v2 published.
@@ -598,7 +568,7 @@ async fn the_version_history_and_the_embed_code_follow_the_survey_and_its_site()
 #[tokio::test]
 async fn the_admin_pages_pass_axe() -> Result<()> {
     let app = TestApp::spawn().await?;
-    let token = demo_token(&app)?;
+    let token = app.admin_token()?;
     let browser = Browser::start(Device::WeChatPhone).await?;
     let c = &browser.client;
     c.goto(&app.url("/admin")).await?;

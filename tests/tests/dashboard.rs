@@ -30,14 +30,12 @@
 //! 1 (50 %). With the flagged one included: 7 answers, NPS (4 − 2)/7 = 28.6.
 
 use anyhow::{Context, Result, ensure};
-use fantoccini::elements::Element;
+use fantoccini::Locator;
 use fantoccini::key::Key;
-use fantoccini::{Client, Locator};
 use manyi_tests::a11y::{self, AXE_VERSION, Scope};
 use manyi_tests::app::TestApp;
-use manyi_tests::browser::{Browser, Device, wait_for};
+use manyi_tests::browser::{Browser, Device, visible, wait_for};
 use manyi_tests::surveys::{AdminApi, DEMO_SITE};
-use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -206,28 +204,6 @@ async fn seed(app: &TestApp) -> Result<AdminApi> {
     Ok(admin)
 }
 
-/// The demo admin token of `app`.
-fn token(app: &TestApp) -> Result<String> {
-    Ok(app
-        .app
-        .demo_admin_token
-        .as_ref()
-        .context("the demo seed hands out an admin token")?
-        .expose_secret()
-        .to_owned())
-}
-
-/// Waits for a displayed element of the page.
-async fn visible(client: &Client, css: &str) -> Result<Element> {
-    wait_for(&format!("`{css}` shown on the page"), || async {
-        match client.find(Locator::Css(css)).await {
-            Ok(e) if e.is_displayed().await.unwrap_or(false) => Ok(Some(e)),
-            _ => Ok(None),
-        }
-    })
-    .await
-}
-
 /// Opens the dashboard, picks `lang` (when given) and logs in with the
 /// token; returns once the figures have loaded.
 async fn open_dashboard(browser: &Browser, app: &TestApp, lang: Option<&str>) -> Result<()> {
@@ -237,7 +213,7 @@ async fn open_dashboard(browser: &Browser, app: &TestApp, lang: Option<&str>) ->
         visible(c, "#ui-lang").await?.select_by_value(lang).await?;
     }
     let input = visible(c, "#token").await?;
-    input.send_keys(&token(app)?).await?;
+    input.send_keys(&app.admin_token()?).await?;
     visible(c, "#login-submit").await?.click().await?;
     loaded_after(browser, 0).await
 }
@@ -568,7 +544,7 @@ async fn the_dashboard_shows_the_figures_of_the_stored_responses() -> Result<()>
     assert!(href.contains("include_flagged=false"), "{href}");
     let body = reqwest::Client::new()
         .get(app.url(&href))
-        .bearer_auth(token(&app)?)
+        .bearer_auth(app.admin_token()?)
         .send()
         .await?
         .text()
