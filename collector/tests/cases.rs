@@ -20,30 +20,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-/// The shared collector ([`BuiltApp`]) with this file's client (redirects
-/// not followed).
-struct Loop {
-    app: BuiltApp,
-    client: reqwest::Client,
-}
-
-/// `Loop` reads as the collector it wraps (`base`, `token`, `store`, …).
-impl std::ops::Deref for Loop {
-    type Target = BuiltApp;
-
-    fn deref(&self) -> &BuiltApp {
-        &self.app
-    }
-}
+/// The shared collector ([`BuiltApp`]); this file's helpers are in
+/// `impl BuiltApp` below.
+type Loop = BuiltApp;
 
 async fn start() -> Loop {
-    Loop {
-        app: build_app().await,
-        client: reqwest::Client::builder()
+    build_app(
+        reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
-    }
+    )
+    .await
 }
 
 /// A reply: status and body (JSON when it is).
@@ -70,7 +58,7 @@ impl Reply {
     }
 }
 
-impl Loop {
+impl BuiltApp {
     async fn api(&self, method: reqwest::Method, path: &str, body: Option<&str>) -> Reply {
         let mut request = self
             .client
@@ -192,10 +180,6 @@ impl Loop {
         rows.into_iter()
             .map(|(p,)| serde_json::from_str::<Value>(&p).expect("json")["data"].clone())
             .collect()
-    }
-
-    async fn stop(self) {
-        self.app.stop().await;
     }
 }
 

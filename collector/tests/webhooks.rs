@@ -162,29 +162,15 @@ fn assert_signed(r: &Received, secret: &str) {
 
 // ---------------------------------------------------------------- collector
 
-/// The shared collector ([`BuiltApp`], fast retries) with this file's client.
-struct Loop {
-    app: BuiltApp,
-    client: reqwest::Client,
-}
-
-/// `Loop` reads as the collector it wraps (`base`, `token`, `store`, …).
-impl std::ops::Deref for Loop {
-    type Target = BuiltApp;
-
-    fn deref(&self) -> &BuiltApp {
-        &self.app
-    }
-}
+/// The shared collector ([`BuiltApp`]); this file's helpers are in
+/// `impl BuiltApp` below.
+type Loop = BuiltApp;
 
 async fn start() -> Loop {
-    Loop {
-        app: build_app().await,
-        client: reqwest::Client::new(),
-    }
+    build_app(reqwest::Client::new()).await
 }
 
-impl Loop {
+impl BuiltApp {
     async fn call(
         &self,
         method: reqwest::Method,
@@ -258,10 +244,6 @@ impl Loop {
             .await
             .expect("count");
         n
-    }
-
-    async fn stop(self) {
-        self.app.stop().await;
     }
 }
 

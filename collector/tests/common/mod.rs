@@ -339,19 +339,22 @@ pub fn valid_payload() -> Value {
 /// holds the same [`Store`] as the server (to sweep with an explicit clock)
 /// and opens cases as the analysis pipeline does. Worker retries are fast
 /// and the background sweep is off, so it never escalates back-dated cases.
+/// Test files add their own request helpers in an `impl BuiltApp` block.
 pub struct BuiltApp {
     pub base: String,
     pub token: String,
     pub store: Store,
     pub db_path: PathBuf,
+    pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data: TempDir,
     _dist: TempDir,
 }
 
-/// Starts a [`BuiltApp`] on port 0 with a fresh database.
-pub async fn build_app() -> BuiltApp {
+/// Starts a [`BuiltApp`] on port 0 with a fresh database; requests go
+/// through `client`.
+pub async fn build_app(client: reqwest::Client) -> BuiltApp {
     let data = tempfile::tempdir().expect("data");
     let dist = tempfile::tempdir().expect("dist");
     let config = Config::for_tests(data.path(), dist.path());
@@ -384,6 +387,7 @@ pub async fn build_app() -> BuiltApp {
         token,
         store,
         db_path,
+        client,
         stop: Some(stop),
         task: Some(task),
         _data: data,
