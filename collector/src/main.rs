@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
                     "admin: http://{addr}/admin  token: {}",
                     token.expose_secret()
                 );
+                println!("dashboard: http://{addr}/admin/dashboard  (same token)");
             }
             app.serve(listener, shutdown_signal()).await
         }

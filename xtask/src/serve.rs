@@ -1,6 +1,13 @@
 //! `cargo xtask serve [collector args]`: builds the dist, then runs the
 //! collector in release mode on 127.0.0.1:8080 with demo data seeded.
 //!
+//! On the first start (no database yet in the data folder, no
+//! `--database-url`), the demo also gets [`DEMO_HISTORY`] generated
+//! responses over the past 90 days (`manyi seed-responses`, as `cargo xtask
+//! seed` does), so the dashboard at /admin/dashboard and the case queue
+//! show something the first time they are opened; later starts keep what
+//! the database holds.
+//!
 //! Extra arguments go to `manyi serve` as they are. A default flag is left
 //! out when the extra arguments or its environment variable (`MANYI_ADDR`,
 //! `MANYI_DATA_DIR`, `MANYI_DIST`, `MANYI_SEED_DEMO`) already set it, so they
@@ -8,8 +15,14 @@
 //! widget being worked on should still be viewable.
 
 use anyhow::{Context, Result};
+use std::process::Command;
 
 use crate::{dist, tools};
+
+/// Generated responses a fresh demo database starts with: enough for every
+/// template's figures to be past the low-sample mark on a 30-day view,
+/// seeded in a few seconds.
+const DEMO_HISTORY: u32 = 20_000;
 
 /// `(flag, value, env var)` passed to `manyi serve` unless overridden.
 const DEFAULTS: &[(&str, Option<&str>, Option<&str>)] = &[
@@ -32,18 +45,41 @@ pub fn serve(extra: &[String]) -> Result<()> {
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     println!("starting the collector: open http://{addr}/demo (Ctrl-C to stop)");
 
-    let mut cmd = tools::cargo();
-    cmd.args([
-        "run",
+    let mut build = tools::cargo();
+    build.args([
+        "build",
         "--release",
         "-p",
         "manyi-collector",
         "--bin",
         "manyi",
-        "--",
-        "serve",
-    ])
-    .args(&args);
+    ]);
+    tools::run(&mut build).context("serve: building the collector")?;
+    let manyi = tools::target_dir().join("release").join("manyi");
+
+    let database_url =
+        flag_value(&args, "--database-url").or_else(|| std::env::var("MANYI_DATABASE_URL").ok());
+    let data_dir = flag_value(&args, "--data-dir")
+        .or_else(|| std::env::var("MANYI_DATA_DIR").ok())
+        .unwrap_or_else(|| "data".to_owned());
+    let root = tools::workspace_root();
+    if database_url.is_none() && !root.join(&data_dir).join("manyi.db").exists() {
+        println!("first start: generating {DEMO_HISTORY} demo responses over 90 days");
+        let mut seed = Command::new(&manyi);
+        seed.current_dir(&root).args([
+            "seed-responses",
+            "--count",
+            &DEMO_HISTORY.to_string(),
+            "--days",
+            "90",
+            "--data-dir",
+            &data_dir,
+        ]);
+        tools::run(&mut seed).context("serve: generating the demo history")?;
+    }
+
+    let mut cmd = Command::new(&manyi);
+    cmd.current_dir(&root).arg("serve").args(&args);
     tools::run(&mut cmd).context("serve: running the collector")
 }
 
