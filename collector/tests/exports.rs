@@ -273,3 +273,28 @@ async fn a_large_export_streams_every_row_once() {
         .collect();
     assert_eq!(got, ids, "every row once, in the order stored");
 }
+
+/// The client's timing strings are only checked to be strings at ingest:
+/// one that looks like a formula is exported as text, not evaluated.
+#[tokio::test]
+async fn client_timing_strings_that_look_like_formulas_are_defused() {
+    let app = spawn_app().await;
+    let id = new_response_id();
+    let body = json!({
+        "response_id": id, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
+        "answers": {"nps": 8},
+        "timing": { "shown_at": "=HYPERLINK(\"http://x\")", "submitted_at": "+1" }
+    });
+    let reply = app.post_response(&body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    let csv = get(&app, &format!("/api/exports/responses.csv?{}", today())).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = std::str::from_utf8(&csv.bytes[3..]).expect("UTF-8 after the BOM");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let row = rows.iter().find(|r| r[0] == *id).expect("the row");
+    assert_eq!(&row[col("shown_at")], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&row[col("submitted_at")], "'+1");
+}

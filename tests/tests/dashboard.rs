@@ -23,7 +23,7 @@
 //! Unflagged (1–6): NPS promoters 3, passives 1, detractors 2 → 16.7,
 //! margin 100·1.96·√((0.8333 − 0.1667²)/6) = 71.8; CSAT top-2-box 3/6 =
 //! 50 %, margin 196·√(0.25/6) = 40.0 pp; CES mean 25/6 = 4.17, margin
-//! 1.96·2.3166/√6 = 1.85; 8 `shown` events → response rate 6/8 = 75 %.
+//! 1.96·2.3166/√6 = 1.85; 8 `shown` events → response rate 7/8 = 87.5 % (the flagged D-7 was submitted).
 //! By channel: web NPS (2 − 1)/3 = 33.3, wechat (1 − 1)/3 = 0. Heat map:
 //! reliability web 11/3 = 3.67, wechat 8/3 = 2.67; responsiveness web 9/3 =
 //! 3, wechat 6/3 = 2. Reasons: 2 answered, slow delivery 2 (100 %), price
@@ -325,8 +325,9 @@ async fn the_dashboard_shows_the_figures_of_the_stored_responses() -> Result<()>
     assert_eq!(k["csat"]["moe"], json!("± 40 pp"));
     assert_eq!(k["ces"]["figure"], json!("4.17"));
     assert_eq!(k["ces"]["moe"], json!("± 1.85"));
-    assert_eq!(k["response_rate"]["figure"], json!("75%"));
-    assert_eq!(k["response_rate"]["sub"], json!("6 of 8 shown"));
+    // Submitted / shown: the flagged D-7 was submitted too.
+    assert_eq!(k["response_rate"]["figure"], json!("87.5%"));
+    assert_eq!(k["response_rate"]["sub"], json!("7 of 8 shown"));
     // Six answers are fewer than 30: every rating is marked, in words.
     for key in ["nps", "csat", "ces", "response_rate", "median_seconds"] {
         assert_eq!(k[key]["few"], json!(true), "{key}: {}", k[key]);

@@ -141,8 +141,10 @@ pub fn csv_record(row: &ExportRow, questions: &[String]) -> Vec<String> {
         row.survey_id.clone(),
         row.survey_version.to_string(),
         row.received_at.clone(),
-        row.submitted_at.clone().unwrap_or_default(),
-        row.shown_at.clone().unwrap_or_default(),
+        // Client clock strings, as sent: only checked to be strings at
+        // ingest, so anybody could send a formula.
+        opt(&row.submitted_at),
+        opt(&row.shown_at),
         row.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
         opt(&row.order_id),
         opt(&row.customer),

@@ -181,9 +181,12 @@ impl KpiSums {
             responses: self.responses,
             excluded_flagged: self.excluded_flagged,
             shown: self.shown,
-            response_rate: self
-                .shown
-                .and_then(|shown| metrics::response_rate(self.responses, shown)),
+            // Submitted / shown (DESIGN.md): a flagged response was still
+            // submitted, so the responses left out of the other figures
+            // count here.
+            response_rate: self.shown.and_then(|shown| {
+                metrics::response_rate(self.responses + self.excluded_flagged, shown)
+            }),
             median_seconds: median_seconds(&self.durations),
             timed: self.timed,
             nps: nps_figure(&counts("nps")),
@@ -246,7 +249,8 @@ mod tests {
         a.merge(&b);
         let k = a.kpis();
         assert_eq!((k.responses, k.excluded_flagged, k.shown), (3, 3, Some(4)));
-        assert_eq!(k.response_rate, Some(0.75));
+        // Submitted = 3 counted + 3 flagged, over 4 shown.
+        assert_eq!(k.response_rate, Some(1.5));
         let nps = k.nps.unwrap();
         assert_eq!((nps.promoters, nps.detractors, nps.n), (2, 1, 3));
         assert!((nps.score - 100.0 / 3.0).abs() < 1e-9);

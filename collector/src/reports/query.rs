@@ -248,12 +248,14 @@ impl<'a> Params<'a> {
 
     fn day(&mut self, name: &str) -> Option<Date> {
         let v = self.get(name)?;
-        let d = parse_day(v);
+        // Years outside 2000..=9000 are refused rather than parsed: bucket
+        // and previous-period arithmetic near year ±9999 would overflow.
+        let d = parse_day(v).filter(|d| (2000..=9000).contains(&d.year()));
         if d.is_none() {
             self.reject(
                 name,
                 "bad_date",
-                format!("{name} must be a date YYYY-MM-DD, not {v:?}"),
+                format!("{name} must be a date YYYY-MM-DD between 2000 and 9000, not {v:?}"),
             );
         }
         d
@@ -456,6 +458,9 @@ mod tests {
         let cases: &[Case<'_>] = &[
             (&[("from", "2026-13-01")], "from", "bad_date"),
             (&[("to", "yesterday")], "to", "bad_date"),
+            // Far years would overflow the bucket and previous-period arithmetic.
+            (&[("to", "9999-12-31")], "to", "bad_date"),
+            (&[("from", "1999-12-31")], "from", "bad_date"),
             (
                 &[("from", "2026-11-02"), ("to", "2026-11-01")],
                 "from",

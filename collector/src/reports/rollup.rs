@@ -283,6 +283,14 @@ pub fn fold_shown(events: &[PendingEvent]) -> BTreeMap<(String, String), u64> {
 /// returns how many responses this call folded.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn catch_up(store: &Store) -> Result<u64, StoreError> {
+    // One catch-up at a time: the dashboard asks for several reports at
+    // once and each catches up first; unserialised, every one of them read
+    // and folded the same batch and all but one commit were thrown away (the
+    // cursor check keeps that correct, not cheap). Waiters then find little
+    // or nothing left. Process-wide rather than per store: stores in one
+    // process (tests) only wait a little longer for each other.
+    static CATCHING_UP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = CATCHING_UP.lock().await;
     let mut defs = Definitions::new();
     let mut folded = 0u64;
     loop {

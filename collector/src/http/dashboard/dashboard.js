@@ -798,7 +798,7 @@
     ul.appendChild(kpiTile('response_rate', t('k_rate'), c.response_rate !== null && c.response_rate !== undefined ? {
       value: num(c.response_rate * 100, 1) + '%', few: c.shown < min,
       delta: ch.response_rate, deltaText: signed(ch.response_rate === null ? null : ch.response_rate * 100, 1) + ' ' + t('pp'), better: 'up',
-      sub: t('rate_of', { r: num(c.responses, 0), s: num(c.shown, 0) })
+      sub: t('rate_of', { r: num(c.responses + c.excluded_flagged, 0), s: num(c.shown, 0) })
     } : { value: '—', sub: t('rate_none') }));
     ul.appendChild(kpiTile('median_seconds', t('k_median'), c.median_seconds !== null && c.median_seconds !== undefined ? {
       value: t('seconds', { n: num(c.median_seconds, 1) }), few: c.timed < min,
