@@ -835,3 +835,25 @@ async fn a_tag_breakdown_reads_the_tag_level_with_the_figures_of_tag_by_context(
     );
     db.close().await;
 }
+
+/// A stored definition that no longer parses must not stop every report:
+/// its responses are counted (answers left out) and later ones still fold.
+#[tokio::test]
+async fn a_definition_that_no_longer_parses_does_not_stop_the_reports() {
+    let app = spawn().await;
+    nps_fixture(&app).await;
+    let db = writable(&app).await;
+    sqlx::query("UPDATE surveys SET definition = '{}' WHERE survey_id = 'post-payment'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let s = report(&app, &format!("/api/reports/summary?{RANGE}")).await;
+    let c = &s["current"];
+    assert_eq!(c["responses"], 7, "{s}");
+    assert_eq!(c["excluded_flagged"], 1);
+    assert_eq!(
+        c["nps"],
+        Value::Null,
+        "no answers folded without a definition"
+    );
+}

@@ -107,13 +107,21 @@ async fn load_definitions(
                     row.survey_id, row.survey_version
                 ))
             })?;
-        let survey: Survey = serde_json::from_str(&json).map_err(|e| {
-            StoreError::Inconsistent(format!(
-                "definition of {} v{} does not parse: {e}",
-                row.survey_id, row.survey_version
-            ))
-        })?;
-        defs.insert(key, Arc::new(questions_of(&survey)));
+        // A definition that no longer parses must not stop every report
+        // (the cursor would never move past its responses): they are
+        // counted, with their times and tags, and their answers left out,
+        // as the analysis pipeline does.
+        let questions = match serde_json::from_str::<Survey>(&json) {
+            Ok(survey) => questions_of(&survey),
+            Err(e) => {
+                tracing::warn!(
+                    survey = %row.survey_id, version = row.survey_version, error = %e,
+                    "stored survey definition does not parse: its answers are not rolled up"
+                );
+                Questions::new()
+            }
+        };
+        defs.insert(key, Arc::new(questions));
     }
     Ok(())
 }
