@@ -52,6 +52,8 @@ use super::{ApiError, AppState};
 
 const PAGE: &str = include_str!("admin_ui/admin.html");
 const SCRIPT: &str = include_str!("admin_ui/admin.js");
+/// The admin token and API call, shared with the dashboard (`/admin/session.js`).
+const SESSION_SCRIPT: &str = include_str!("admin_ui/session.js");
 const STYLE: &str = include_str!("admin_ui/admin.css");
 
 /// The page's Content-Security-Policy.
@@ -65,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(page))
         .route("/admin/", get(page))
         .route("/admin/admin.js", get(script))
+        .route("/admin/session.js", get(session_script))
         .route("/admin/admin.css", get(style))
         .route("/admin/widget.json", get(widget_assets))
         .route("/admin/preview/v1/responses", post(preview_sink))
@@ -107,6 +110,10 @@ async fn script() -> Response {
     static_file("text/javascript; charset=utf-8", SCRIPT)
 }
 
+async fn session_script() -> Response {
+    static_file("text/javascript; charset=utf-8", SESSION_SCRIPT)
+}
+
 async fn style() -> Response {
     static_file("text/css; charset=utf-8", STYLE)
 }
@@ -147,10 +154,18 @@ mod tests {
     fn the_page_has_no_inline_script_and_loads_its_files() {
         assert!(PAGE.contains(r#"<script src="/admin/admin.js" defer></script>"#));
         assert!(PAGE.contains(r#"href="/admin/admin.css""#));
+        // The shared session script first (both deferred: run in order).
+        let session = PAGE
+            .find(r#"<script src="/admin/session.js" defer></script>"#)
+            .expect("loads session.js");
+        let own = PAGE
+            .find(r#"<script src="/admin/admin.js""#)
+            .expect("loads admin.js");
+        assert!(session < own, "session.js before admin.js");
         assert_eq!(
             PAGE.matches("<script").count(),
-            1,
-            "only the external admin.js (CSP: no inline script)"
+            PAGE.matches("<script src=").count(),
+            "only external scripts (CSP: no inline script)"
         );
         for handler in ["onclick=", "onsubmit=", "onload=", "oninput=", "onchange="] {
             assert!(

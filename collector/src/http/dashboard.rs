@@ -99,10 +99,18 @@ mod tests {
     fn the_page_has_no_inline_script_and_loads_its_files() {
         assert!(PAGE.contains(r#"<script src="/admin/dashboard/dashboard.js" defer></script>"#));
         assert!(PAGE.contains(r#"href="/admin/dashboard/dashboard.css""#));
+        // The shared session script first (both deferred: run in order).
+        let session = PAGE
+            .find(r#"<script src="/admin/session.js" defer></script>"#)
+            .expect("loads session.js");
+        let own = PAGE
+            .find(r#"<script src="/admin/dashboard/dashboard.js""#)
+            .expect("loads dashboard.js");
+        assert!(session < own, "session.js before dashboard.js");
         assert_eq!(
             PAGE.matches("<script").count(),
-            1,
-            "only the external dashboard.js (CSP: no inline script)"
+            PAGE.matches("<script src=").count(),
+            "only external scripts (CSP: no inline script)"
         );
         for handler in ["onclick=", "onsubmit=", "onload=", "oninput=", "onchange="] {
             assert!(

@@ -4,7 +4,11 @@
 (function () {
   'use strict';
 
-  var TOKEN_KEY = 'manyi:admin-token';
+  // The token and the API call are shared with the dashboard (session.js).
+  var session = window.manyiSession;
+  var TOKEN_KEY = session.TOKEN_KEY;
+  var token = session.token;
+  var ApiError = session.ApiError;
   var LANG_KEY = 'manyi:admin-lang';
   var LOCALES = ['zh-CN', 'zh-TW', 'en'];
 
@@ -228,32 +232,9 @@
 
   // ---- API ------------------------------------------------------------
 
-  function token() {
-    try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
-  }
-
-  function ApiError(status, body) {
-    this.status = status;
-    this.code = (body && body.code) || 'http_' + status;
-    this.message = (body && body.message) || ('HTTP ' + status);
-    this.errors = (body && body.errors) || [];
-  }
-
   function api(method, path, body) {
-    var headers = { Authorization: 'Bearer ' + (token() || '') };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, {
-      method: method, headers: headers, cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      return r.text().then(function (text) {
-        var json = null;
-        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
-        if (r.ok) return json;
-        var err = new ApiError(r.status, json);
-        if (r.status === 401 && signedIn) logout(t('session_expired'));
-        throw err;
-      });
+    return session.json(method, path, body, function () {
+      if (signedIn) logout(t('session_expired'));
     });
   }
 

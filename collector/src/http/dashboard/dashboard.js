@@ -7,7 +7,10 @@
 (function () {
   'use strict';
 
-  var TOKEN_KEY = 'manyi:admin-token';
+  // The token and the API call are shared with /admin (session.js).
+  var session = window.manyiSession;
+  var TOKEN_KEY = session.TOKEN_KEY;
+  var token = session.token;
   var LANG_KEY = 'manyi:admin-lang';
   var DIMENSIONS = ['reliability', 'responsiveness', 'assurance', 'empathy', 'tangibles'];
   var PRIORITY_RANK = { urgent: 0, high: 1, normal: 2 };
@@ -452,38 +455,16 @@
 
   // ---- API ------------------------------------------------------------
 
-  function token() {
-    try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
-  }
-
-  function ApiError(status, body) {
-    this.status = status;
-    this.code = (body && body.code) || 'http_' + status;
-    this.message = (body && body.message) || ('HTTP ' + status);
-    this.errors = (body && body.errors) || [];
+  function onUnauthorized() {
+    if (signedIn) logout(t('session_expired'));
   }
 
   function request(method, path, body) {
-    var headers = { Authorization: 'Bearer ' + (token() || '') };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, {
-      method: method, headers: headers, cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      if (r.ok) return r;
-      return r.text().then(function (text) {
-        var json = null;
-        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
-        if (r.status === 401 && signedIn) logout(t('session_expired'));
-        throw new ApiError(r.status, json);
-      });
-    });
+    return session.request(method, path, body, onUnauthorized);
   }
 
   function api(method, path, body) {
-    return request(method, path, body).then(function (r) {
-      return r.text().then(function (text) { return text ? JSON.parse(text) : null; });
-    });
+    return session.json(method, path, body, onUnauthorized);
   }
 
   function fail(e) {
