@@ -21,6 +21,7 @@ pub mod analysis;
 pub mod cases;
 pub mod catalog;
 pub mod eligibility;
+pub mod exports;
 pub mod generated;
 pub mod outbox;
 pub mod reports;
