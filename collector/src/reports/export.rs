@@ -1,6 +1,26 @@
 //! Exports of stored responses with their flags and tags: the CSV and
-//! NDJSON line formats of docs/reports-api.md. The HTTP side streams what
-//! these functions produce row by row (`crate::http::admin::exports`).
+//! NDJSON line formats of docs/reports-api.md, and the task that reads an
+//! export page by page and encodes it into chunks for the HTTP side
+//! (`crate::http::admin::exports`) to stream.
+//!
+//! # Reading: keyset pages over a snapshot
+//!
+//! An export reads [`PAGE_ROWS`] responses at a time in rowid (storage)
+//! order, `rowid > last`, each page one short statement whose connection is
+//! back in the pool before the page is encoded and sent
+//! ([`Store::export_page`]). A slow or stalled client therefore holds no
+//! database connection and no read transaction (which would also keep WAL
+//! checkpoints from resetting the log); memory stays at one page plus the
+//! chunks in flight, whatever the export's size.
+//!
+//! The snapshot: an export holds the responses of its filter whose rowid is
+//! at most the analysis cursor when it starts ([`Pages::start`]), i.e.
+//! every response stored before the request (the handler lets the analysis
+//! catch up first) and none stored later. Rowids only grow and a response's
+//! analysis is written once, with the cursor, so a page read late sees the
+//! same rows, flags and tags as it would have at the start: the export is a
+//! complete list with no response twice, missing or half included, even
+//! while new responses arrive.
 //!
 //! CSV is meant for Excel: the body starts with a UTF-8 byte-order mark (or
 //! Excel reads Chinese as mojibake), fields are quoted by the `csv` crate
@@ -12,11 +32,24 @@
 use manyi_shared::Survey;
 use serde_json::{Value, json};
 use time::{PrimitiveDateTime, Time};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::days::REPORT_OFFSET;
 use super::query::Filter;
-use crate::store::format_timestamp;
-use crate::store::reports::{ExportRow, ExportSelection};
+use crate::store::exports::{ExportRow, ExportSelection};
+use crate::store::{Store, StoreError, format_timestamp};
+
+/// Responses read per page: one short statement, at most about a megabyte
+/// of rows in memory.
+pub const PAGE_ROWS: u32 = 1000;
+
+/// Bytes gathered before a chunk is handed on.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Chunks waiting for the client: a slow client stops the reader after
+/// this many instead of letting chunks pile up.
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// The UTF-8 byte-order mark that opens every CSV export.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -63,6 +96,102 @@ pub fn selection(filter: &Filter) -> ExportSelection {
         tag: filter.tag.clone(),
         include_flagged: filter.include_flagged,
     }
+}
+
+/// An export being read: its selection, its snapshot and how far it got.
+#[derive(Debug, Clone)]
+pub struct Pages {
+    selection: ExportSelection,
+    /// Every rowid up to this one has been read.
+    after: i64,
+    /// The last rowid of the snapshot.
+    snapshot: i64,
+    page_rows: u32,
+}
+
+impl Pages {
+    /// Starts an export of `selection` in pages of `page_rows`, over the
+    /// responses the analysis has processed (see the module docs): call it
+    /// after [`crate::analytics::Pipeline::catch_up`] so that this is every stored response.
+    pub async fn start(
+        store: &Store,
+        selection: ExportSelection,
+        page_rows: u32,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            snapshot: store.analysis_cursor().await?,
+            selection,
+            after: 0,
+            page_rows: page_rows.max(1),
+        })
+    }
+
+    /// The last rowid this export includes.
+    pub fn snapshot(&self) -> i64 {
+        self.snapshot
+    }
+
+    /// The next page (empty when a stretch of the table has nothing the
+    /// filter selects), or `None` once the snapshot is read. No connection
+    /// is held between calls.
+    pub async fn next_page(&mut self, store: &Store) -> Result<Option<Vec<ExportRow>>, StoreError> {
+        if self.after >= self.snapshot {
+            return Ok(None);
+        }
+        let page = store
+            .export_page(&self.selection, self.after, self.snapshot, self.page_rows)
+            .await?;
+        self.after = page.scanned_to;
+        Ok(Some(page.rows))
+    }
+}
+
+/// A chunk of an export's bytes, or the error that ended it.
+pub type Chunk = Result<Vec<u8>, StoreError>;
+
+/// Reads `pages` in a task and sends `first`, then each row as `encode`
+/// appends it, in chunks of about [`CHUNK_BYTES`] over a small bounded
+/// channel: the returned receiver (the response body) paces the reader.
+///
+/// The task ends after the last chunk, after an error (sent as the last
+/// item), or as soon as the receiver is dropped (the client went away):
+/// at its next send, or before reading another page. It never holds a
+/// database connection while it waits for the receiver.
+pub fn spawn_chunks(
+    store: Store,
+    mut pages: Pages,
+    first: Vec<u8>,
+    mut encode: impl FnMut(&ExportRow, &mut Vec<u8>) + Send + 'static,
+) -> (mpsc::Receiver<Chunk>, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel::<Chunk>(CHUNKS_IN_FLIGHT);
+    let task = tokio::spawn(async move {
+        let mut buf = first;
+        loop {
+            if tx.is_closed() {
+                return;
+            }
+            let rows = match pages.next_page(&store).await {
+                Ok(Some(rows)) => rows,
+                Ok(None) => break,
+                Err(e) => {
+                    // The receiver may be gone: nobody left to tell.
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            for row in &rows {
+                encode(row, &mut buf);
+                if buf.len() >= CHUNK_BYTES && tx.send(Ok(std::mem::take(&mut buf))).await.is_err()
+                {
+                    return;
+                }
+            }
+        }
+        if !buf.is_empty() {
+            let _ = tx.send(Ok(buf)).await;
+        }
+    });
+    (rx, task)
 }
 
 /// The question ids of a survey that get their own CSV column, in order

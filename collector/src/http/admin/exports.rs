@@ -1,18 +1,21 @@
 //! `/api/exports/responses.csv` and `.ndjson`: stored responses with flags
 //! and tags for a filter and date range, streamed.
 //!
-//! A task reads the database cursor and sends chunks of about 64 KB over a
-//! small bounded channel that is the response body: memory stays flat
-//! whatever the export's size, and a slow client slows the reader instead
-//! of piling up rows. A database failure mid-way aborts the body (the client
-//! sees a broken transfer, not a silently short file).
+//! The handler checks the filter, lets the analysis catch up, fixes the
+//! export's snapshot and answers with a body fed by
+//! [`export::spawn_chunks`]: a task that reads the export in keyset pages
+//! (no database connection held while the client is slow; see
+//! [`crate::reports::export`]) and sends chunks of about 64 KB over a small
+//! bounded channel, so memory stays flat whatever the export's size. A
+//! database failure mid-way aborts the body (the client sees a broken
+//! transfer, not a silently short file).
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use manyi_shared::Survey;
-use tokio::sync::mpsc;
+use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::ReceiverStream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,16 +24,10 @@ use super::ErrorBody;
 use super::reports::{FilterParams, ReportError, pairs};
 use crate::http::AppState;
 use crate::reports::days::format_day;
-use crate::reports::export::{self, BOM};
+use crate::reports::export::{self, BOM, PAGE_ROWS, Pages};
 use crate::reports::query::{Filter, Params};
 use crate::store::Store;
-use crate::store::reports::{ExportRow, ExportSelection};
-
-/// Bytes gathered before a chunk is sent.
-const CHUNK: usize = 64 * 1024;
-
-/// Chunks in flight between the reader and the client.
-const CHANNEL: usize = 4;
+use crate::store::exports::ExportRow;
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -61,41 +58,25 @@ async fn prepare(state: &AppState, query: Pairs) -> Result<Filter, ReportError> 
     Ok(filter)
 }
 
-/// Streams `encode`d rows of `sel`, after `first`, as the response body.
-fn stream(
-    store: Store,
-    sel: ExportSelection,
+/// The export of `filter` as a streamed body: `first`, then every row
+/// `encode`d. The snapshot is taken here, before the response starts.
+async fn stream(
+    store: &Store,
+    filter: &Filter,
     first: Vec<u8>,
-    mut encode: impl FnMut(&ExportRow, &mut Vec<u8>) + Send + 'static,
-) -> Body {
-    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL);
-    tokio::spawn(async move {
-        let mut buf = first;
-        let done = store
-            .export_responses(&sel, |row| {
-                encode(&row, &mut buf);
-                let ready = (buf.len() >= CHUNK).then(|| std::mem::take(&mut buf));
-                let tx = tx.clone();
-                async move {
-                    match ready {
-                        // A failed send: the client went away; stop reading.
-                        Some(chunk) => tx.send(Ok(Bytes::from(chunk))).await.is_ok(),
-                        None => true,
-                    }
-                }
-            })
-            .await;
-        let last = match done {
-            Ok(()) => Ok(Bytes::from(buf)),
-            Err(e) => {
-                tracing::error!(error = %e, "export failed mid-stream");
-                Err(std::io::Error::other("the export failed"))
-            }
-        };
-        // The receiver may be gone (client left): nothing to tell anyone.
-        let _ = tx.send(last).await;
+    encode: impl FnMut(&ExportRow, &mut Vec<u8>) + Send + 'static,
+) -> Result<Body, ReportError> {
+    let pages = Pages::start(store, export::selection(filter), PAGE_ROWS).await?;
+    // The task ends by itself when the body is dropped (client gone).
+    let (chunks, _task) = export::spawn_chunks(store.clone(), pages, first, encode);
+    let body = ReceiverStream::new(chunks).map(|chunk| match chunk {
+        Ok(bytes) => Ok(Bytes::from(bytes)),
+        Err(e) => {
+            tracing::error!(error = %e, "export failed mid-stream");
+            Err(std::io::Error::other("the export failed"))
+        }
     });
-    Body::from_stream(ReceiverStream::new(rx))
+    Ok(Body::from_stream(body))
 }
 
 /// The response around a streamed body.
@@ -159,12 +140,10 @@ async fn responses_csv(
     let questions = question_columns(state.store(), &filter).await?;
     let mut first = BOM.to_vec();
     csv_row(&mut first, &export::header(&questions));
-    let body = stream(
-        state.store().clone(),
-        export::selection(&filter),
-        first,
-        move |row, buf| csv_row(buf, &export::csv_record(row, &questions)),
-    );
+    let body = stream(state.store(), &filter, first, move |row, buf| {
+        csv_row(buf, &export::csv_record(row, &questions))
+    })
+    .await?;
     Ok(download(body, "text/csv; charset=utf-8", &filter, "csv"))
 }
 
@@ -181,14 +160,10 @@ async fn responses_ndjson(
     query: Pairs,
 ) -> Result<Response, ReportError> {
     let filter = prepare(&state, query).await?;
-    let body = stream(
-        state.store().clone(),
-        export::selection(&filter),
-        Vec::new(),
-        |row, buf| {
-            buf.extend_from_slice(export::ndjson_line(row).as_bytes());
-            buf.push(b'\n');
-        },
-    );
+    let body = stream(state.store(), &filter, Vec::new(), |row, buf| {
+        buf.extend_from_slice(export::ndjson_line(row).as_bytes());
+        buf.push(b'\n');
+    })
+    .await?;
     Ok(download(body, "application/x-ndjson", &filter, "ndjson"))
 }
