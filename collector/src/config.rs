@@ -502,6 +502,12 @@ pub struct Config {
     /// ingest rate; reports still analyse pending responses when read.
     #[arg(long, env = "MANYI_ANALYTICS", value_enum, default_value = "on")]
     pub analytics: AnalyticsSwitch,
+
+    /// Days a case's verification link stays valid after it is made (the
+    /// customer then sees "link expired"; staff can make a new one).
+    #[arg(long, env = "MANYI_VERIFICATION_LINK_DAYS", default_value_t = 14,
+          value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub verification_link_days: u32,
 }
 
 impl Config {
@@ -522,6 +528,7 @@ impl Config {
             rate_per_site: Rate::Off,
             rate_limit_loopback: true,
             analytics: AnalyticsSwitch::On,
+            verification_link_days: 14,
         }
     }
 

@@ -91,11 +91,16 @@ impl App {
             config::AnalyticsSwitch::Off => analytics::Pipeline::manual(store.clone()),
         };
         reports::rollup::spawn(store.clone());
+        let cases = cases::Settings::with_link_days(config.verification_link_days);
+        store
+            .hash_legacy_verification_tokens(time::OffsetDateTime::now_utc(), cases.link_ttl)
+            .await?;
         Ok(Self {
             state: AppState::new(store, config.dist.clone())
                 .with_limits(limits)
                 .with_metrics(metrics)
-                .with_analytics(analytics),
+                .with_analytics(analytics)
+                .with_cases(cases),
             demo_admin_token,
             workers: webhooks::Settings::default(),
         })

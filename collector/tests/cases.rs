@@ -10,11 +10,13 @@
 mod common;
 
 use common::{BuiltApp, build_app};
-use manyi_collector::cases::Priority;
-use manyi_collector::store::cases::NewCase;
+use manyi_collector::cases::verification::Answer;
+use manyi_collector::cases::{CaseError, Priority, Status};
+use manyi_collector::store::cases::{AnswerOutcome, CaseChange, CaseRow, NewCase};
 use manyi_collector::store::format_timestamp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 use time::OffsetDateTime;
@@ -144,6 +146,18 @@ impl BuiltApp {
         self.open_case(&case).await
     }
 
+    /// A writable connection, to back-date or plant rows as an earlier
+    /// version would have left them.
+    async fn db_rw(&self) -> SqlitePool {
+        SqlitePool::connect_with(
+            SqliteConnectOptions::new()
+                .filename(&self.db_path)
+                .busy_timeout(std::time::Duration::from_secs(5)),
+        )
+        .await
+        .expect("db")
+    }
+
     async fn db(&self) -> SqlitePool {
         SqlitePool::connect_with(
             SqliteConnectOptions::new()
@@ -251,19 +265,24 @@ async fn staff_works_a_case_with_notes_and_every_change_in_its_history() {
     assert_eq!(r.json["status"], "contacted");
     assert!(r.json["contacted_at"].is_string());
 
+    let raised_at = OffsetDateTime::now_utc();
     let r = app
         .patch(
             &format!("/api/cases/{id}"),
             &json!({"owner": "li.wei", "priority": "urgent"}),
         )
         .await;
+    let answered_at = OffsetDateTime::now_utc();
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["owner"], "li.wei");
     assert_eq!(r.json["priority"], "urgent");
-    // A new priority recomputes the due time from the opening time.
-    assert_eq!(
-        r.json["due_at"],
-        format_timestamp(opened + time::Duration::hours(1))
+    // Raised: the urgent hour counts from the change (exact figures at
+    // explicit times in `priority_changes_*` below).
+    let due = r.json["due_at"].as_str().expect("due");
+    assert!(
+        format_timestamp(raised_at + time::Duration::hours(1)).as_str() <= due
+            && due <= format_timestamp(answered_at + time::Duration::hours(1)).as_str(),
+        "{due}"
     );
 
     // Sending the same values again changes nothing and writes no history.
@@ -808,6 +827,7 @@ async fn the_openapi_document_describes_the_cases_and_webhooks_api() {
         ("/api/cases/{id}", "get"),
         ("/api/cases/{id}", "patch"),
         ("/api/cases/{id}/notes", "post"),
+        ("/api/cases/{id}/verification-link", "post"),
         ("/api/webhooks", "get"),
         ("/api/webhooks", "post"),
         ("/api/webhooks/{id}/disable", "post"),
@@ -828,5 +848,572 @@ async fn the_openapi_document_describes_the_cases_and_webhooks_api() {
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
+    app.stop().await;
+}
+
+// ---- due times after a change of priority -----------------------------------
+
+/// Staff change at an explicit time (the store call behind `PATCH`).
+async fn change_at(
+    app: &Loop,
+    id: i64,
+    change: CaseChange,
+    at: OffsetDateTime,
+) -> Result<manyi_collector::store::cases::Updated, CaseError> {
+    app.store.update_case(id, &change, "lead", at).await
+}
+
+async fn set_priority(app: &Loop, id: i64, priority: Priority, at: OffsetDateTime) -> CaseRow {
+    change_at(
+        app,
+        id,
+        CaseChange {
+            priority: Some(priority),
+            ..CaseChange::default()
+        },
+        at,
+    )
+    .await
+    .expect("priority")
+    .case
+}
+
+async fn set_status(
+    app: &Loop,
+    id: i64,
+    status: Status,
+    at: OffsetDateTime,
+) -> manyi_collector::store::cases::Updated {
+    change_at(
+        app,
+        id,
+        CaseChange {
+            status: Some(status),
+            ..CaseChange::default()
+        },
+        at,
+    )
+    .await
+    .expect("status")
+}
+
+async fn stored_case(app: &Loop, id: i64) -> CaseRow {
+    app.store.case(id).await.expect("case").expect("exists")
+}
+
+#[tokio::test]
+async fn raising_priority_counts_the_shorter_window_from_the_change() {
+    let app = start().await;
+    let t0 = datetime!(2026-11-20 08:00 UTC);
+    let at = |h: i64| t0 + time::Duration::hours(h);
+    let minute = time::Duration::minutes(1);
+    // A normal case, due at 24 h, made urgent at 20 h.
+    let old = app.open(new_case("old", Priority::Normal, t0)).await;
+    let raised = set_priority(&app, old, Priority::Urgent, at(20)).await;
+    assert_eq!(raised.priority, "urgent");
+    // From the change: 21 h (from the opening it would be 1 h: overdue at
+    // once, and escalated by the next sweep).
+    assert_eq!(raised.due_at, format_timestamp(at(21)));
+    assert_eq!(
+        app.store
+            .sweep_overdue(at(20) + minute)
+            .await
+            .expect("sweep"),
+        Vec::<i64>::new()
+    );
+    // A case due sooner than the new window would make it keeps its due
+    // time: high, opened at 17 h (due 21 h), made urgent at 20 h 30 (21 h 30).
+    let soon = app.open(new_case("soon", Priority::High, at(17))).await;
+    let kept = set_priority(&app, soon, Priority::Urgent, at(20) + 30 * minute).await;
+    assert_eq!(kept.due_at, format_timestamp(at(21)));
+    let c = app.get(&format!("/api/cases/{old}")).await.json;
+    assert_eq!(
+        history(&c).last(),
+        Some(&h("priority", json!("normal"), json!("urgent"), "lead"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn lowering_priority_counts_the_longer_window_from_the_opening_or_the_last_reopening() {
+    let app = start().await;
+    let t0 = datetime!(2026-11-20 08:00 UTC);
+    let at = |h: i64| t0 + time::Duration::hours(h);
+    let minute = time::Duration::minutes(1);
+
+    // An urgent false alarm (due 1 h) lowered after 30 min: normal from the
+    // opening, due at 24 h; not from the change (24 h 30).
+    let alarm = app.open(new_case("alarm", Priority::Urgent, t0)).await;
+    let lowered = set_priority(&app, alarm, Priority::Normal, t0 + 30 * minute).await;
+    assert_eq!(lowered.due_at, format_timestamp(at(24)));
+    // Raised again at 2 h: urgent from then (3 h), never later than before.
+    let raised = set_priority(&app, alarm, Priority::Urgent, at(2)).await;
+    assert_eq!(raised.due_at, format_timestamp(at(3)));
+    // …and lowered again: back to 24 h, not 2 h + 24 h (no clock reset).
+    let again = set_priority(&app, alarm, Priority::Normal, at(2) + minute).await;
+    assert_eq!(again.due_at, format_timestamp(at(24)));
+
+    // A high case resolved, then reopened by the customer's unhappy answer
+    // on day 2: its window starts at the reopening (due 2 d + 4 h).
+    let reopened = app.open(new_case("reopened", Priority::High, t0)).await;
+    set_status(&app, reopened, Status::Contacted, t0 + minute).await;
+    let token = set_status(&app, reopened, Status::Resolved, t0 + 2 * minute)
+        .await
+        .new_token
+        .expect("token");
+    let outcome = app
+        .store
+        .answer_verification(
+            &token,
+            &Answer {
+                resolved: false,
+                score: 2,
+                comment: None,
+            },
+            at(48),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(outcome, AnswerOutcome::Reopened);
+    let row = stored_case(&app, reopened).await;
+    assert_eq!(row.reopened_at, Some(format_timestamp(at(48))));
+    assert_eq!(row.due_at, format_timestamp(at(52)));
+    // Lowered to normal an hour later: 24 h from the reopening (3 d), not
+    // from the opening (1 d: overdue at once).
+    let lowered = set_priority(&app, reopened, Priority::Normal, at(49)).await;
+    assert_eq!(lowered.due_at, format_timestamp(at(72)));
+
+    // A reopen by staff also restarts the window, and a priority lowered in
+    // the same change counts from it.
+    let staff = app.open(new_case("staff", Priority::Urgent, t0)).await;
+    set_status(&app, staff, Status::Contacted, t0).await;
+    set_status(&app, staff, Status::Resolved, t0).await;
+    let both = change_at(
+        &app,
+        staff,
+        CaseChange {
+            status: Some(Status::Open),
+            priority: Some(Priority::High),
+            ..CaseChange::default()
+        },
+        at(10),
+    )
+    .await
+    .expect("reopen")
+    .case;
+    assert_eq!(both.reopened_at, Some(format_timestamp(at(10))));
+    assert_eq!(both.due_at, format_timestamp(at(14)));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_escalated_case_whose_priority_changes_escalates_once_per_new_due_time() {
+    let app = start().await;
+    app.subscribe_all().await;
+    let t0 = datetime!(2026-11-20 08:00 UTC);
+    let at = |h: i64| t0 + time::Duration::hours(h);
+    let minute = time::Duration::minutes(1);
+
+    // Urgent, due 1 h; escalated at 2 h (level 1, due 3 h).
+    let down = app.open(new_case("down", Priority::Urgent, t0)).await;
+    // Normal, due 24 h.
+    let up = app.open(new_case("up", Priority::Normal, t0)).await;
+    assert_eq!(
+        app.store.sweep_overdue(at(2)).await.expect("sweep"),
+        vec![down]
+    );
+    assert_eq!(
+        stored_case(&app, down).await.due_at,
+        format_timestamp(at(3))
+    );
+
+    // Lowered to normal at 2 h 30: due at 24 h (normal from the opening),
+    // so the sweep at 3 h (the old due time) does nothing.
+    let lowered = set_priority(&app, down, Priority::Normal, at(2) + 30 * minute).await;
+    assert_eq!(lowered.due_at, format_timestamp(at(24)));
+    assert_eq!(lowered.escalation_level, 1, "the escalation stays");
+    assert_eq!(
+        app.store
+            .sweep_overdue(at(3) + minute)
+            .await
+            .expect("sweep"),
+        Vec::<i64>::new()
+    );
+    // 24 h 01: `down` escalates once for its new due time (normal → high,
+    // due 28 h 01), and `up` for its first (due 24 h as well).
+    assert_eq!(
+        app.store
+            .sweep_overdue(at(24) + minute)
+            .await
+            .expect("sweep"),
+        vec![down, up]
+    );
+    assert_eq!(
+        app.store
+            .sweep_overdue(at(24) + minute)
+            .await
+            .expect("sweep"),
+        Vec::<i64>::new()
+    );
+    let d = stored_case(&app, down).await;
+    assert_eq!((d.escalation_level, d.priority.as_str()), (2, "high"));
+    assert_eq!(d.due_at, format_timestamp(at(28) + minute));
+
+    // `up` escalated to high (due 28 h 01); made urgent at 25 h: due 26 h.
+    let raised = set_priority(&app, up, Priority::Urgent, at(25)).await;
+    assert_eq!(raised.due_at, format_timestamp(at(26)));
+    assert_eq!(
+        app.store.sweep_overdue(at(26)).await.expect("sweep"),
+        Vec::<i64>::new(),
+        "due at 26 h is not overdue at 26 h"
+    );
+    assert_eq!(
+        app.store
+            .sweep_overdue(at(26) + minute)
+            .await
+            .expect("sweep"),
+        vec![up]
+    );
+    assert_eq!(
+        app.store
+            .sweep_overdue(at(26) + 2 * minute)
+            .await
+            .expect("sweep"),
+        Vec::<i64>::new()
+    );
+    let u = stored_case(&app, up).await;
+    assert_eq!((u.escalation_level, u.priority.as_str()), (2, "urgent"));
+    assert_eq!(u.due_at, format_timestamp(at(27) + minute));
+
+    // One case.overdue per missed due time, each naming the one it missed.
+    let events = app.events("case.overdue").await;
+    let missed = |id: i64| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["case_id"] == id)
+            .map(|e| e["missed_due_at"].clone())
+            .collect()
+    };
+    assert_eq!(
+        missed(down),
+        vec![
+            json!(format_timestamp(at(1))),
+            json!(format_timestamp(at(24)))
+        ]
+    );
+    assert_eq!(
+        missed(up),
+        vec![
+            json!(format_timestamp(at(24))),
+            json!(format_timestamp(at(26)))
+        ]
+    );
+    app.stop().await;
+}
+
+// ---- verification links: hashed, shown once, expiring, single use -----------
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+fn token_of(link: &str) -> &str {
+    link.strip_prefix("/v/").expect("a /v/ link")
+}
+
+#[tokio::test]
+async fn verification_links_are_stored_hashed_and_shown_only_when_made() {
+    let app = start().await;
+    let id = app
+        .open(new_case("c-h", Priority::Normal, OffsetDateTime::now_utc()))
+        .await;
+    let link = resolve(&app, id).await;
+    let token = token_of(&link).to_owned();
+
+    let db = app.db().await;
+    let (plain, hash, sent, expires): (Option<String>, String, String, String) = sqlx::query_as(
+        "SELECT verification_token, verification_token_hash, verification_sent_at,
+                    verification_expires_at FROM cases WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_one(&db)
+    .await
+    .expect("row");
+    assert_eq!(plain, None);
+    assert_eq!(hash, sha256_hex(&token));
+    // Valid for the configured 14 days.
+    let parse = |t: &str| {
+        OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).expect("time")
+    };
+    assert_eq!(parse(&expires) - parse(&sent), time::Duration::days(14));
+    // The token is nowhere else either (history, events).
+    let (leaks,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM case_history
+                 WHERE instr(coalesce(from_value, '') || coalesce(to_value, ''), ?1) > 0)
+              + (SELECT count(*) FROM outbox WHERE instr(payload, ?1) > 0)",
+    )
+    .bind(&token)
+    .fetch_one(&db)
+    .await
+    .expect("leaks");
+    assert_eq!(leaks, 0);
+    db.close().await;
+
+    // Shown once: later reads carry no link, only its validity.
+    let case = app.get(&format!("/api/cases/{id}")).await.json;
+    assert_eq!(case["verification"]["link"], Value::Null);
+    assert_eq!(case["verification"]["sent_at"], json!(sent));
+    assert_eq!(case["verification"]["expires_at"], json!(expires));
+    assert_eq!(case["verification"]["expired"], false);
+    // …and the link works.
+    assert_eq!(app.page(&link, None).await.status, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_link_says_so_in_each_language_and_changes_nothing() {
+    let app = start().await;
+    let now = OffsetDateTime::now_utc();
+    let made = |days_ago: i64, minutes: i64| {
+        now - time::Duration::days(days_ago) + time::Duration::minutes(minutes)
+    };
+    // Resolved 14 days and 1 minute ago: expired a minute ago.
+    let old = app
+        .open(new_case("c-old", Priority::Normal, made(20, 0)))
+        .await;
+    set_status(&app, old, Status::Contacted, made(15, 0)).await;
+    let expired = set_status(&app, old, Status::Resolved, made(14, -1))
+        .await
+        .new_token
+        .expect("token");
+    // Resolved 14 days less 10 minutes ago: still valid.
+    let recent = app
+        .open(new_case("c-recent", Priority::Normal, made(20, 0)))
+        .await;
+    set_status(&app, recent, Status::Contacted, made(15, 0)).await;
+    let valid = set_status(&app, recent, Status::Resolved, made(14, 10))
+        .await
+        .new_token
+        .expect("token");
+    assert_eq!(
+        app.page(&format!("/v/{valid}"), None).await.status,
+        StatusCode::OK
+    );
+
+    let link = format!("/v/{expired}");
+    for (accept, title, body) in [
+        ("zh-CN", "链接已过期", "这个回访链接已过期"),
+        ("zh-TW", "連結已過期", "這個回訪連結已過期"),
+        ("en", "Link expired", "This follow-up link has expired"),
+    ] {
+        let page = app.page(&link, Some(accept)).await;
+        assert_eq!(page.status, StatusCode::GONE, "{accept}");
+        assert!(page.text.contains(title), "{accept}: {}", page.text);
+        assert!(page.text.contains(body), "{accept}");
+        assert!(!page.text.contains("<form"), "{accept}");
+    }
+    let post = app.post_form(&link, "resolved=yes&score=5&locale=en").await;
+    assert_eq!(post.status, StatusCode::GONE);
+    assert!(post.text.contains("Link expired"));
+
+    // Nothing changed: still resolved and unanswered; the API says expired.
+    let case = app.get(&format!("/api/cases/{old}")).await.json;
+    assert_eq!(case["status"], "resolved");
+    assert_eq!(case["verification"]["answered"], false);
+    assert_eq!(case["verification"]["expired"], true);
+    assert_eq!(
+        history(&case).last().map(|h| h.0.as_str()),
+        Some("status"),
+        "no verification row"
+    );
+    // The store refuses it too (the page's check is not the only one).
+    let outcome = app
+        .store
+        .answer_verification(
+            &expired,
+            &Answer {
+                resolved: true,
+                score: 5,
+                comment: None,
+            },
+            now,
+        )
+        .await
+        .expect("answer");
+    assert_eq!(outcome, AnswerOutcome::Expired);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn staff_replace_a_lost_or_expired_link_and_only_the_new_one_works() {
+    let app = start().await;
+    let now = OffsetDateTime::now_utc();
+    let id = app
+        .open(new_case(
+            "c-r",
+            Priority::Normal,
+            now - time::Duration::days(30),
+        ))
+        .await;
+    set_status(&app, id, Status::Contacted, now - time::Duration::days(20)).await;
+    let old = set_status(&app, id, Status::Resolved, now - time::Duration::days(20))
+        .await
+        .new_token
+        .expect("token");
+    let old = format!("/v/{old}");
+    assert_eq!(app.page(&old, None).await.status, StatusCode::GONE);
+
+    let path = format!("/api/cases/{id}/verification-link");
+    let renewed = app.post(&path, &json!({})).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
+    let link = renewed.json["verification"]["link"]
+        .as_str()
+        .expect("the new link, shown now")
+        .to_owned();
+    assert_eq!(renewed.json["verification"]["expired"], false);
+    assert_eq!(renewed.json["status"], "resolved");
+    let (_, to, actor) = {
+        let hist = history(&renewed.json);
+        let last = hist.last().expect("history").clone();
+        assert_eq!(last.0, "verification_link");
+        (last.1, last.2, last.3)
+    };
+    assert_eq!(to, renewed.json["verification"]["expires_at"]);
+    assert_eq!(actor, "demo");
+    // Shown once.
+    assert_eq!(
+        app.get(&format!("/api/cases/{id}")).await.json["verification"]["link"],
+        Value::Null
+    );
+    // The old link is unknown now, the new one answers.
+    assert_eq!(app.page(&old, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.page(&link, None).await.status, StatusCode::OK);
+    let r = app.post_form(&link, "resolved=yes&score=4").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        app.get(&format!("/api/cases/{id}")).await.json["status"],
+        "verified"
+    );
+
+    // Only a resolved case has a link to renew.
+    app.post(&path, &json!({}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "not_awaiting_verification");
+    let open = app.open(new_case("c-o", Priority::Normal, now)).await;
+    app.post(&format!("/api/cases/{open}/verification-link"), &json!({}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "not_awaiting_verification");
+    app.post("/api/cases/999999/verification-link", &json!({}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "case_not_found");
+    app.post("/api/cases/x/verification-link", &json!({}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_answers_racing_on_one_link_change_the_case_once() {
+    let app = start().await;
+    app.subscribe_all().await;
+    let id = app
+        .open(new_case(
+            "c-race",
+            Priority::Normal,
+            OffsetDateTime::now_utc(),
+        ))
+        .await;
+    let link = resolve(&app, id).await;
+    let (happy, unhappy) = tokio::join!(
+        app.post_form(&link, "resolved=yes&score=5"),
+        app.post_form(&link, "resolved=no&score=1"),
+    );
+    let mut statuses = [happy.status, unhappy.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let case = app.get(&format!("/api/cases/{id}")).await.json;
+    let answers = history(&case)
+        .into_iter()
+        .filter(|h| h.0 == "verification")
+        .count();
+    assert_eq!(answers, 1);
+    let (expected_status, verified_events) = if happy.status == StatusCode::OK {
+        ("verified", 1)
+    } else {
+        ("open", 0)
+    };
+    assert_eq!(case["status"], expected_status);
+    assert_eq!(app.events("case.verified").await.len(), verified_events);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_stored_in_plaintext_by_earlier_versions_are_hashed_and_keep_working() {
+    let app = start().await;
+    let now = OffsetDateTime::now_utc();
+    let id = app
+        .open(new_case(
+            "c-legacy",
+            Priority::Normal,
+            now - time::Duration::days(40),
+        ))
+        .await;
+    // As version 11 left a case resolved 30 days ago: the token in
+    // plaintext, no hash, no expiry.
+    let token = format!("vt_{}L", "Legacy".repeat(7));
+    let token = token.as_str();
+    let sent = format_timestamp(now - time::Duration::days(30));
+    let db = app.db_rw().await;
+    sqlx::query(
+        "UPDATE cases SET status = 'resolved', verification_token = ?,
+             verification_sent_at = ?, resolved_at = ? WHERE id = ?",
+    )
+    .bind(token)
+    .bind(&sent)
+    .bind(&sent)
+    .bind(id)
+    .execute(&db)
+    .await
+    .expect("plant");
+    let link = format!("/v/{token}");
+    assert_eq!(app.page(&link, None).await.status, StatusCode::NOT_FOUND);
+
+    let ttl = time::Duration::days(14);
+    assert_eq!(
+        app.store
+            .hash_legacy_verification_tokens(now, ttl)
+            .await
+            .expect("hash"),
+        1
+    );
+    assert_eq!(
+        app.store
+            .hash_legacy_verification_tokens(now, ttl)
+            .await
+            .expect("again"),
+        0,
+        "idempotent"
+    );
+    let (plain, hash, expires): (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT verification_token, verification_token_hash, verification_expires_at
+             FROM cases WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_one(&db)
+    .await
+    .expect("row");
+    db.close().await;
+    assert_eq!(plain, None);
+    assert_eq!(hash, Some(sha256_hex(token)));
+    // A full period from the upgrade, though it was sent 30 days ago.
+    assert_eq!(expires, Some(format_timestamp(now + ttl)));
+
+    assert_eq!(app.page(&link, None).await.status, StatusCode::OK);
+    let r = app.post_form(&link, "resolved=yes&score=5").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        app.get(&format!("/api/cases/{id}")).await.json["status"],
+        "verified"
+    );
     app.stop().await;
 }

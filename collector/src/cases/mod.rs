@@ -4,7 +4,9 @@
 //! closes the loop (`open → contacted → resolved → verified`).
 //!
 //! This module holds the domain rules; SQL lives in `crate::store::cases`.
-//! - here: [`Priority`] and its due times, [`Status`], [`CaseError`];
+//! - here: [`Priority`] and its due times (also after a change of
+//!   priority, [`due_after_priority_change`]), [`Status`], [`CaseError`],
+//!   [`Settings`];
 //! - [`workflow`]: who may move a case from which status to which;
 //! - [`verification`]: the customer's answer, when it verifies a case, and
 //!   the secret link token;
@@ -46,6 +48,15 @@ pub enum CaseError {
         /// Its final status.
         status: Status,
     },
+    /// The case does not wait for the customer's verification (it is not
+    /// `resolved`), so it has no verification link to replace.
+    #[error("case {id} is {status}: only a resolved case has a verification link to renew")]
+    NotAwaitingVerification {
+        /// The case.
+        id: i64,
+        /// Its status.
+        status: Status,
+    },
     /// The request is malformed (unknown field, unknown status, …).
     #[error("{0}")]
     InvalidRequest(String),
@@ -67,6 +78,7 @@ impl CaseError {
             CaseError::NotFound(_) => "case_not_found",
             CaseError::InvalidTransition { .. } => "invalid_transition",
             CaseError::Final { .. } => "case_final",
+            CaseError::NotAwaitingVerification { .. } => "not_awaiting_verification",
             CaseError::InvalidRequest(_) => "invalid_request",
             CaseError::Store(_) => "internal",
         }
@@ -125,10 +137,155 @@ impl Priority {
     }
 }
 
+/// The due time of a case whose priority changes from `old` to `new` at
+/// `now`. `due` is its current due time; `clock_start` is when its current
+/// response window began: its last reopening, else its opening.
+///
+/// - **Raised** (e.g. normal → urgent): the shorter window counts from the
+///   change, since nobody could have been held to it before; a due time
+///   already sooner is kept. So raising an old case never makes it overdue
+///   at once (and never escalates it on the next sweep), and never gives it
+///   more time.
+/// - **Lowered** (e.g. urgent → normal, a false alarm): the longer window
+///   counts from `clock_start`, as if the case had had that priority all
+///   along, and a due time is never brought forward. Counting from the
+///   change instead would let anyone reset the clock by lowering and raising
+///   again; with this rule a case lowered and raised any number of times is
+///   never due later than `clock_start` + the longest window. A case that
+///   was overdue stays overdue when even the longer window has run out; if
+///   it has not, the miss was against a priority the case should not have
+///   had, and the case is due again at the end of the longer window (an
+///   escalation already made stays in its level and history).
+/// - Unchanged: the due time stays.
+pub fn due_after_priority_change(
+    old: Priority,
+    new: Priority,
+    due: OffsetDateTime,
+    clock_start: OffsetDateTime,
+    now: OffsetDateTime,
+) -> OffsetDateTime {
+    // `Ord` on Priority is most urgent first: `new < old` means raised.
+    match new.cmp(&old) {
+        std::cmp::Ordering::Less => due.min(new.due_at(now)),
+        std::cmp::Ordering::Greater => due.max(new.due_at(clock_start)),
+        std::cmp::Ordering::Equal => due,
+    }
+}
+
+/// Settings of the closed loop that come from the collector's config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// How long a verification link stays valid after it is made
+    /// (`--verification-link-days`).
+    pub link_ttl: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            link_ttl: verification::DEFAULT_LINK_TTL,
+        }
+    }
+}
+
+impl Settings {
+    /// Settings with links valid for `days` days.
+    pub fn with_link_days(days: u32) -> Self {
+        Self {
+            link_ttl: Duration::days(i64::from(days)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn raising_counts_the_shorter_window_from_the_change_but_never_adds_time() {
+        let opened = datetime!(2026-11-20 08:00 UTC);
+        let now = datetime!(2026-11-23 10:00 UTC);
+        // A normal case, three days old, escalated to high (due 12:30):
+        // made urgent at 10:00 it is due at 11:00 (counted from its opening
+        // it would have been due on 2026-11-20 at 09:00: overdue at once).
+        let due = datetime!(2026-11-23 12:30 UTC);
+        assert_eq!(
+            due_after_priority_change(Priority::High, Priority::Urgent, due, opened, now),
+            datetime!(2026-11-23 11:00 UTC)
+        );
+        // Due in 20 minutes already: raising keeps the sooner time.
+        let soon = datetime!(2026-11-23 10:20 UTC);
+        assert_eq!(
+            due_after_priority_change(Priority::Normal, Priority::Urgent, soon, opened, now),
+            soon
+        );
+        // Already overdue: raising does not hide it.
+        let missed = datetime!(2026-11-23 09:00 UTC);
+        assert_eq!(
+            due_after_priority_change(Priority::Normal, Priority::High, missed, opened, now),
+            missed
+        );
+    }
+
+    #[test]
+    fn lowering_counts_the_longer_window_from_the_clock_start_and_never_brings_it_forward() {
+        let opened = datetime!(2026-11-23 08:00 UTC);
+        let now = datetime!(2026-11-23 08:20 UTC);
+        // An urgent false alarm lowered to normal: due 24 h after opening.
+        assert_eq!(
+            due_after_priority_change(
+                Priority::Urgent,
+                Priority::Normal,
+                datetime!(2026-11-23 09:00 UTC),
+                opened,
+                now
+            ),
+            datetime!(2026-11-24 08:00 UTC)
+        );
+        // Reopened at 20:00: the window counts from the reopening.
+        let reopened = datetime!(2026-11-23 20:00 UTC);
+        assert_eq!(
+            due_after_priority_change(
+                Priority::Urgent,
+                Priority::High,
+                datetime!(2026-11-23 21:00 UTC),
+                reopened,
+                datetime!(2026-11-23 20:10 UTC)
+            ),
+            datetime!(2026-11-24 00:00 UTC)
+        );
+        // Escalated (due 2026-11-25 12:00 from its escalation): lowering to
+        // normal keeps the later due time rather than opening + 24 h.
+        let escalated_due = datetime!(2026-11-25 12:00 UTC);
+        assert_eq!(
+            due_after_priority_change(
+                Priority::High,
+                Priority::Normal,
+                escalated_due,
+                opened,
+                datetime!(2026-11-25 10:00 UTC)
+            ),
+            escalated_due
+        );
+    }
+
+    #[test]
+    fn lowering_and_raising_again_never_goes_past_the_longest_window() {
+        let opened = datetime!(2026-11-23 08:00 UTC);
+        let mut due = Priority::Urgent.due_at(opened);
+        let mut now = opened;
+        for _ in 0..10 {
+            now += Duration::minutes(50);
+            due = due_after_priority_change(Priority::Urgent, Priority::Normal, due, opened, now);
+            due = due_after_priority_change(Priority::Normal, Priority::Urgent, due, opened, now);
+            assert!(due <= Priority::Normal.due_at(opened), "{due}");
+        }
+        assert_eq!(
+            due_after_priority_change(Priority::High, Priority::High, due, opened, now),
+            due
+        );
+    }
 
     #[test]
     fn due_times_follow_the_priority() {

@@ -6,11 +6,32 @@
 //! [`SATISFIED_FROM`] on the 1–5 scale (the top-2 box, as CSAT counts it):
 //! only then is the case verified. Any other answer reopens it, so a
 //! merchant cannot close the loop on a customer who says it is still broken.
+//!
+//! **The link's token** is a secret capability: 256 random bits, shown once
+//! (in the answer of the request that made it) and stored only as its
+//! SHA-256 ([`token_hash`]), like admin tokens: the database alone opens no
+//! verification page. A link expires [`DEFAULT_LINK_TTL`] after it is made
+//! (`--verification-link-days`); it answers only once; a new resolution, or
+//! a renewal by staff, replaces it. What a link shows is [`link_state`].
+//!
+//! Links made before hashing (schema version 11 and older stored the token
+//! itself) are hashed at start by `Store::hash_legacy_verification_tokens`,
+//! and get a full validity period from that upgrade: they never had a
+//! deadline, and a customer holding one should not find it dead the day
+//! after.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest as _, Sha256};
+use time::Duration;
 
+use super::Status;
 use crate::hosted::form::FormData;
+
+/// How long a verification link stays valid by default: two weeks is
+/// enough for a customer who reads the SMS late, short enough that old
+/// links lying in chat histories stop working.
+pub const DEFAULT_LINK_TTL: Duration = Duration::days(14);
 
 /// The lowest score (1–5) that counts as satisfied.
 pub const SATISFIED_FROM: u8 = 4;
@@ -104,6 +125,48 @@ pub fn new_token() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
     Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// Lowercase hex SHA-256 of the token string, as stored
+/// (`cases.verification_token_hash`). No salt or slow hash is needed: the
+/// token has 256 random bits, so there is no dictionary to try.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// What a known link shows, from the case's stored fields (`now` and
+/// `expires_at` as stored timestamps: text order is time order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// The form: the case waits for this answer.
+    Awaited,
+    /// Answered already: a second answer changes nothing (single use).
+    Answered,
+    /// Past its expiry.
+    Expired,
+    /// The case no longer waits for it (closed, or reopened by staff).
+    NoLongerAwaited,
+}
+
+/// The state of a case's link (see [`LinkState`]). An answer is reported
+/// before expiry (a customer who answered should hear so, not that the
+/// link died), and expiry before the case's status (the link is what the
+/// customer holds).
+pub fn link_state(
+    status: Status,
+    answered: bool,
+    expires_at: Option<&str>,
+    now: &str,
+) -> LinkState {
+    if answered {
+        LinkState::Answered
+    } else if expires_at.is_some_and(|e| e <= now) {
+        LinkState::Expired
+    } else if status != Status::Resolved {
+        LinkState::NoLongerAwaited
+    } else {
+        LinkState::Awaited
+    }
 }
 
 /// Whether `token` has the shape [`new_token`] makes (checked before any
@@ -220,5 +283,49 @@ mod tests {
         assert!(!is_well_formed("vt_short"));
         assert!(!is_well_formed(&a.replace("vt_", "xx_")));
         assert_eq!(link("vt_x"), "/v/vt_x");
+    }
+
+    #[test]
+    fn the_stored_hash_is_the_hex_sha256_of_the_token() {
+        // `printf %s vt_x | sha256sum`
+        assert_eq!(
+            token_hash("vt_x"),
+            "b6d86135a6d6526fd908f25f7ee1b0a3eea2ec7e59f6e4afb6d8727565d8201f"
+        );
+        let t = new_token().expect("token");
+        assert_eq!(token_hash(&t).len(), 64);
+        assert_ne!(token_hash(&t), t);
+    }
+
+    #[test]
+    fn a_link_is_awaited_only_while_resolved_unanswered_and_unexpired() {
+        let now = "2026-11-23T08:00:00.000Z";
+        let later = Some("2026-12-07T08:00:00.000Z");
+        let state = |status, answered, expires| link_state(status, answered, expires, now);
+        assert_eq!(state(Status::Resolved, false, later), LinkState::Awaited);
+        // Links without an expiry (none are made any more) stay valid.
+        assert_eq!(state(Status::Resolved, false, None), LinkState::Awaited);
+        assert_eq!(state(Status::Open, true, later), LinkState::Answered);
+        assert_eq!(
+            state(Status::Verified, true, Some(now)),
+            LinkState::Answered
+        );
+        // Expired at the instant it expires.
+        assert_eq!(
+            state(Status::Resolved, false, Some(now)),
+            LinkState::Expired
+        );
+        assert_eq!(
+            state(Status::Closed, false, Some("2026-11-01T00:00:00.000Z")),
+            LinkState::Expired
+        );
+        assert_eq!(
+            state(Status::Closed, false, later),
+            LinkState::NoLongerAwaited
+        );
+        assert_eq!(
+            state(Status::Open, false, later),
+            LinkState::NoLongerAwaited
+        );
     }
 }

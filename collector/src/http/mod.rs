@@ -45,6 +45,7 @@ pub struct AppState {
     pub(crate) limits: Arc<RateLimits>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) analytics: crate::analytics::Pipeline,
+    pub(crate) cases: crate::cases::Settings,
 }
 
 impl AppState {
@@ -58,6 +59,7 @@ impl AppState {
             dist: Arc::new(dist.into()),
             limits: Arc::new(RateLimits::none()),
             metrics: Arc::new(Metrics::new()),
+            cases: crate::cases::Settings::default(),
         }
     }
 
@@ -76,6 +78,17 @@ impl AppState {
     /// background loop, see [`crate::analytics::Pipeline::manual`]).
     pub fn with_analytics(self, analytics: crate::analytics::Pipeline) -> Self {
         Self { analytics, ..self }
+    }
+
+    /// The same state with these closed-loop settings (without: the
+    /// defaults, see [`crate::cases::Settings`]).
+    pub fn with_cases(self, cases: crate::cases::Settings) -> Self {
+        Self { cases, ..self }
+    }
+
+    /// The closed-loop settings.
+    pub fn cases(&self) -> &crate::cases::Settings {
+        &self.cases
     }
 
     /// The response-analysis pipeline (`catch_up()` before reading flags,

@@ -10,8 +10,10 @@
 //! Statuses (every one an HTML page): 200 the form, or thank you; 422 the
 //! form again with the answers and a message per problem; 409 already
 //! answered (a second answer is refused, nothing changes); 404 unknown (or
-//! replaced) link; 410 the case no longer waits for this answer (closed or
-//! reopened by staff); 500 internal.
+//! replaced) link; 410 expired link ("link expired"), or the case no longer
+//! waits for this answer (closed or reopened by staff: "follow-up closed");
+//! 500 internal. Which one is [`crate::cases::verification::link_state`];
+//! the store decides again inside its write transaction.
 //!
 //! Like the hosted survey, the form carries no CSRF token: it acts on no
 //! session or cookie, and the secret token in the URL is the capability.
@@ -32,11 +34,10 @@ use time::OffsetDateTime;
 use self::render::{Text, Values};
 use super::AppState;
 use super::hosted::Page as HostedPage;
-use crate::cases::Status;
-use crate::cases::verification::{self, parse_answer};
+use crate::cases::verification::{self, LinkState, parse_answer};
 use crate::hosted::form::FormData;
-use crate::store::StoreError;
 use crate::store::cases::{AnswerOutcome, CaseRow};
+use crate::store::{StoreError, format_timestamp};
 
 /// Largest accepted form (a 2000-character comment is ~18 KiB encoded).
 const MAX_BODY_BYTES: usize = 32 * 1024;
@@ -82,6 +83,10 @@ impl Page {
 
     fn gone(locale: Locale) -> Self {
         Self::message(StatusCode::GONE, locale, Text::GoneTitle, Text::Gone)
+    }
+
+    fn expired(locale: Locale) -> Self {
+        Self::message(StatusCode::GONE, locale, Text::ExpiredTitle, Text::Expired)
     }
 
     fn internal(locale: Locale, e: &StoreError) -> Self {
@@ -146,16 +151,19 @@ async fn find(
     Ok(Some((case, locale)))
 }
 
-/// Whether the case still waits for this link's answer; the refusal page
-/// otherwise.
+/// Whether the case still waits for this link's answer now; the refusal
+/// page otherwise.
 fn still_awaited(case: &CaseRow, locale: Locale) -> Result<(), Page> {
-    if case.verification_answered_at.is_some() {
-        return Err(Page::already_answered(locale));
+    let now = format_timestamp(OffsetDateTime::now_utc());
+    match case
+        .link_state(&now)
+        .map_err(|e| Page::internal(locale, &e))?
+    {
+        LinkState::Awaited => Ok(()),
+        LinkState::Answered => Err(Page::already_answered(locale)),
+        LinkState::Expired => Err(Page::expired(locale)),
+        LinkState::NoLongerAwaited => Err(Page::gone(locale)),
     }
-    if Status::parse(&case.status) != Some(Status::Resolved) {
-        return Err(Page::gone(locale));
-    }
-    Ok(())
 }
 
 /// `GET /v/{token}`: the form.
@@ -229,6 +237,7 @@ async fn answer(
         )),
         // Lost a race with another answer or a change by staff since `find`.
         AnswerOutcome::AlreadyAnswered => Err(Page::already_answered(locale)),
+        AnswerOutcome::Expired => Err(Page::expired(locale)),
         AnswerOutcome::NoLongerAwaited => Err(Page::gone(locale)),
         AnswerOutcome::UnknownToken => Err(Page::not_found(locale)),
     }

@@ -2,6 +2,10 @@
 //! (by the analysis pipeline), the queue, changes by staff with their
 //! history, notes, the customer's verification answer and the overdue sweep.
 //!
+//! Verification links are stored as the SHA-256 of their token (see
+//! `crate::cases::verification`): the token itself is only returned by the
+//! call that made it ([`Updated::new_token`], [`Store::renew_verification_link`]).
+//!
 //! [`open_in`] runs on the caller's connection inside the caller's
 //! transaction, so the analysis pipeline opens a case in the same
 //! transaction that records the answer's analysis: the case, its history
@@ -9,15 +13,15 @@
 
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 
 use super::outbox::{self, OutboxEvent};
 use super::{Store, StoreError, format_timestamp};
 use crate::cases::overdue::escalate;
-use crate::cases::verification::{Answer, new_token};
+use crate::cases::verification::{Answer, LinkState, link_state, new_token, token_hash};
 use crate::cases::workflow::{Actor, check_transition};
-use crate::cases::{CaseError, Priority, Status};
+use crate::cases::{CaseError, Priority, Status, due_after_priority_change};
 
 /// A case to open.
 #[derive(Debug, Clone, Copy)]
@@ -108,10 +112,10 @@ pub async fn open_in(
 
 /// The columns of [`CaseRow`], in its order.
 const CASE_COLUMNS: &str = "id, site_key, customer, survey_id, response_id, status, priority,
-    reason, rule, owner, due_at, escalation_level, escalated_at, verification_token,
-    verification_sent_at, verification_resolved, verification_score, verification_comment,
-    verification_answered_at, verified_at, created_at, updated_at, contacted_at, resolved_at,
-    closed_at";
+    reason, rule, owner, due_at, escalation_level, escalated_at, verification_token_hash,
+    verification_sent_at, verification_expires_at, verification_resolved, verification_score,
+    verification_comment, verification_answered_at, verified_at, created_at, updated_at,
+    contacted_at, resolved_at, closed_at, reopened_at";
 
 /// One stored case.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -142,10 +146,13 @@ pub struct CaseRow {
     pub escalation_level: i64,
     /// When it last escalated.
     pub escalated_at: Option<String>,
-    /// The verification link's token (since the case was first resolved).
-    pub verification_token: Option<String>,
-    /// When that token was made.
+    /// SHA-256 (hex) of the verification link's token (since the case was
+    /// first resolved); the token itself is not stored.
+    pub verification_token_hash: Option<String>,
+    /// When that link was made.
     pub verification_sent_at: Option<String>,
+    /// When that link stops working.
+    pub verification_expires_at: Option<String>,
     /// The customer's "resolved?" (1 yes, 0 no) once answered.
     pub verification_resolved: Option<i64>,
     /// The customer's 1–5 score once answered.
@@ -166,6 +173,8 @@ pub struct CaseRow {
     pub resolved_at: Option<String>,
     /// When it was closed.
     pub closed_at: Option<String>,
+    /// When it was last reopened (its current response window began).
+    pub reopened_at: Option<String>,
 }
 
 impl CaseRow {
@@ -179,6 +188,16 @@ impl CaseRow {
     pub fn priority(&self) -> Result<Priority, StoreError> {
         Priority::parse(&self.priority)
             .ok_or_else(|| StoreError::Inconsistent(format!("case priority {:?}", self.priority)))
+    }
+
+    /// What its verification link shows at `now` (a stored timestamp).
+    pub fn link_state(&self, now: &str) -> Result<LinkState, StoreError> {
+        Ok(link_state(
+            self.status()?,
+            self.verification_answered_at.is_some(),
+            self.verification_expires_at.as_deref(),
+            now,
+        ))
     }
 
     /// Open or contacted and past its due time at `now` (a stored timestamp).
@@ -269,6 +288,19 @@ pub struct CaseChange {
     pub owner: Option<Option<String>>,
     /// New priority.
     pub priority: Option<Priority>,
+    /// How long a verification link made by this change (resolving) stays
+    /// valid; `None`: [`crate::cases::verification::DEFAULT_LINK_TTL`].
+    pub link_ttl: Option<Duration>,
+}
+
+/// A case after [`Store::update_case`].
+#[derive(Debug, Clone)]
+pub struct Updated {
+    /// The case as stored now.
+    pub case: CaseRow,
+    /// The token of the verification link this change made (on resolving):
+    /// the only time it is seen, only its hash is stored.
+    pub new_token: Option<String>,
 }
 
 /// What became of a verification answer.
@@ -282,6 +314,8 @@ pub enum AnswerOutcome {
     UnknownToken,
     /// This link was already answered; nothing changed.
     AlreadyAnswered,
+    /// This link has expired; nothing changed.
+    Expired,
     /// The case no longer waits for this verification (closed, or reopened
     /// by staff); nothing changed.
     NoLongerAwaited,
@@ -323,10 +357,11 @@ async fn case_in(conn: &mut SqliteConnection, id: i64) -> Result<Option<CaseRow>
 async fn write_case(conn: &mut SqliteConnection, case: &CaseRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE cases SET status = ?, priority = ?, owner = ?, due_at = ?,
-             escalation_level = ?, escalated_at = ?, verification_token = ?,
-             verification_sent_at = ?, verification_resolved = ?, verification_score = ?,
-             verification_comment = ?, verification_answered_at = ?, verified_at = ?,
-             updated_at = ?, contacted_at = ?, resolved_at = ?, closed_at = ?
+             escalation_level = ?, escalated_at = ?, verification_token_hash = ?,
+             verification_sent_at = ?, verification_expires_at = ?, verification_resolved = ?,
+             verification_score = ?, verification_comment = ?, verification_answered_at = ?,
+             verified_at = ?, updated_at = ?, contacted_at = ?, resolved_at = ?, closed_at = ?,
+             reopened_at = ?
          WHERE id = ?",
     )
     .bind(&case.status)
@@ -335,8 +370,9 @@ async fn write_case(conn: &mut SqliteConnection, case: &CaseRow) -> Result<(), s
     .bind(&case.due_at)
     .bind(case.escalation_level)
     .bind(&case.escalated_at)
-    .bind(&case.verification_token)
+    .bind(&case.verification_token_hash)
     .bind(&case.verification_sent_at)
+    .bind(&case.verification_expires_at)
     .bind(case.verification_resolved)
     .bind(case.verification_score)
     .bind(&case.verification_comment)
@@ -346,6 +382,7 @@ async fn write_case(conn: &mut SqliteConnection, case: &CaseRow) -> Result<(), s
     .bind(&case.contacted_at)
     .bind(&case.resolved_at)
     .bind(&case.closed_at)
+    .bind(&case.reopened_at)
     .bind(case.id)
     .execute(&mut *conn)
     .await?;
@@ -355,6 +392,29 @@ async fn write_case(conn: &mut SqliteConnection, case: &CaseRow) -> Result<(), s
 fn parse_stored(t: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(t, &Rfc3339)
         .map_err(|e| StoreError::Inconsistent(format!("stored time {t:?}: {e}")))
+}
+
+/// Gives `case` a fresh verification link made at `now`, valid for `ttl`,
+/// forgetting an earlier link and its answer; returns the token (only its
+/// hash goes into `case`).
+fn new_link(case: &mut CaseRow, now: OffsetDateTime, ttl: Duration) -> Result<String, StoreError> {
+    let token = new_token()
+        .map_err(|e| StoreError::Inconsistent(format!("no randomness for a token: {e}")))?;
+    case.verification_token_hash = Some(token_hash(&token));
+    case.verification_sent_at = Some(format_timestamp(now));
+    case.verification_expires_at = Some(format_timestamp(now + ttl));
+    case.verification_resolved = None;
+    case.verification_score = None;
+    case.verification_comment = None;
+    case.verification_answered_at = None;
+    Ok(token)
+}
+
+/// Reopens `case` at `now`: a new response window at its priority.
+fn reopen(case: &mut CaseRow, now: OffsetDateTime) -> Result<(), StoreError> {
+    case.due_at = format_timestamp(case.priority()?.due_at(now));
+    case.reopened_at = Some(format_timestamp(now));
+    Ok(())
 }
 
 /// Appends the queue's filters to `q` (after a `WHERE 1 = 1`).
@@ -434,13 +494,13 @@ impl Store {
         Ok(case_in(&mut conn, id).await?)
     }
 
-    /// The case a verification token belongs to.
+    /// The case a verification token belongs to (looked up by its hash).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn case_by_token(&self, token: &str) -> Result<Option<CaseRow>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE verification_token = ?"
+            "SELECT {CASE_COLUMNS} FROM cases WHERE verification_token_hash = ?"
         ))
-        .bind(token)
+        .bind(token_hash(token))
         .fetch_optional(&self.reader)
         .await?)
     }
@@ -485,9 +545,10 @@ impl Store {
 
     /// Applies `change` by staff member `actor` at `now`, in one
     /// transaction with one history row per field that changed. Resolving
-    /// makes a fresh verification token (and forgets an earlier answer);
-    /// reopening sets a new due time from `now`; a new priority recomputes
-    /// the due time from the opening time.
+    /// makes a fresh verification link (returned in [`Updated::new_token`];
+    /// an earlier link and its answer are forgotten); reopening starts a new
+    /// response window at `now`; a new priority moves the due time as
+    /// [`due_after_priority_change`] says.
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn update_case(
         &self,
@@ -495,13 +556,14 @@ impl Store {
         change: &CaseChange,
         actor: &str,
         now: OffsetDateTime,
-    ) -> Result<CaseRow, CaseError> {
+    ) -> Result<Updated, CaseError> {
         let at = format_timestamp(now);
         let mut tx = self.writer.begin().await?;
         let before = case_in(&mut tx, id).await?.ok_or(CaseError::NotFound(id))?;
         let from = before.status()?;
         let mut case = before.clone();
         let mut changes: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
+        let mut new_token = None;
 
         if let Some(to) = change.status.filter(|to| *to != from) {
             check_transition(from, to, Actor::Staff)?;
@@ -509,20 +571,13 @@ impl Store {
             match to {
                 Status::Contacted => case.contacted_at = Some(at.clone()),
                 Status::Resolved => {
-                    let token = new_token().map_err(|e| {
-                        StoreError::Inconsistent(format!("no randomness for a token: {e}"))
-                    })?;
                     case.resolved_at = Some(at.clone());
-                    case.verification_token = Some(token);
-                    case.verification_sent_at = Some(at.clone());
-                    case.verification_resolved = None;
-                    case.verification_score = None;
-                    case.verification_comment = None;
-                    case.verification_answered_at = None;
+                    let ttl = change
+                        .link_ttl
+                        .unwrap_or(crate::cases::verification::DEFAULT_LINK_TTL);
+                    new_token = Some(new_link(&mut case, now, ttl)?);
                 }
-                Status::Open => {
-                    case.due_at = format_timestamp(before.priority()?.due_at(now));
-                }
+                Status::Open => reopen(&mut case, now)?,
                 Status::Closed => case.closed_at = Some(at.clone()),
                 Status::Verified => {}
             }
@@ -546,7 +601,16 @@ impl Store {
             let old = before.priority()?;
             if priority != old {
                 case.priority = priority.as_str().to_owned();
-                case.due_at = format_timestamp(priority.due_at(parse_stored(&before.created_at)?));
+                // After a reopen in the same change, `case` holds the new
+                // window; the clock started at the reopening then.
+                let clock_start = case.reopened_at.as_deref().unwrap_or(&case.created_at);
+                case.due_at = format_timestamp(due_after_priority_change(
+                    old,
+                    priority,
+                    parse_stored(&case.due_at)?,
+                    parse_stored(clock_start)?,
+                    now,
+                ));
                 changes.push((
                     "priority",
                     Some(old.as_str().to_owned()),
@@ -556,7 +620,10 @@ impl Store {
         }
         if changes.is_empty() {
             tx.commit().await?;
-            return Ok(before);
+            return Ok(Updated {
+                case: before,
+                new_token: None,
+            });
         }
         case.updated_at.clone_from(&at);
         write_case(&mut tx, &case).await?;
@@ -573,7 +640,86 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(case)
+        Ok(Updated { case, new_token })
+    }
+
+    /// Replaces the verification link of resolved case `id` by a fresh one
+    /// valid for `ttl` from `now` (a lost or expired link: the old one
+    /// stops working at once), with a history row by `actor`. Returns the
+    /// case and the new token (only its hash is stored).
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn renew_verification_link(
+        &self,
+        id: i64,
+        actor: &str,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Result<(CaseRow, String), CaseError> {
+        let at = format_timestamp(now);
+        let mut tx = self.writer.begin().await?;
+        let mut case = case_in(&mut tx, id).await?.ok_or(CaseError::NotFound(id))?;
+        let status = case.status()?;
+        // A resolved case is never answered: any answer moves it on.
+        if status != Status::Resolved {
+            return Err(CaseError::NotAwaitingVerification { id, status });
+        }
+        let old_expiry = case.verification_expires_at.clone();
+        let token = new_link(&mut case, now, ttl)?;
+        case.updated_at.clone_from(&at);
+        write_case(&mut tx, &case).await?;
+        history(
+            &mut tx,
+            id,
+            "verification_link",
+            old_expiry.as_deref(),
+            case.verification_expires_at.as_deref(),
+            actor,
+            &at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((case, token))
+    }
+
+    /// Hashes the verification tokens stored in plaintext by schema
+    /// versions before 12 (see migration 0012): each moves into
+    /// `verification_token_hash` and its plaintext is cleared, all in one
+    /// transaction; a link without an expiry gets `now + ttl` (a full
+    /// period from the upgrade). Idempotent: a second run finds nothing.
+    /// Returns how many tokens it hashed. Run at start, before serving.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn hash_legacy_verification_tokens(
+        &self,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let legacy: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, verification_token FROM cases WHERE verification_token IS NOT NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let expires = format_timestamp(now + ttl);
+        for (id, token) in &legacy {
+            sqlx::query(
+                "UPDATE cases SET verification_token_hash = ?, verification_token = NULL,
+                     verification_expires_at = COALESCE(verification_expires_at, ?)
+                 WHERE id = ?",
+            )
+            .bind(token_hash(token))
+            .bind(&expires)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        if !legacy.is_empty() {
+            tracing::info!(
+                count = legacy.len(),
+                "verification tokens of earlier versions hashed"
+            );
+        }
+        Ok(legacy.len() as u64)
     }
 
     /// Adds a note by `author`.
@@ -616,21 +762,23 @@ impl Store {
         let at = format_timestamp(now);
         let mut tx = self.writer.begin().await?;
         let found: Option<CaseRow> = sqlx::query_as(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE verification_token = ?"
+            "SELECT {CASE_COLUMNS} FROM cases WHERE verification_token_hash = ?"
         ))
-        .bind(token)
+        .bind(token_hash(token))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(before) = found else {
             return Ok(AnswerOutcome::UnknownToken);
         };
-        if before.verification_answered_at.is_some() {
-            return Ok(AnswerOutcome::AlreadyAnswered);
+        // Decided again inside the write transaction: the page's own check
+        // may have lost a race with another answer or a change by staff.
+        match before.link_state(&at)? {
+            LinkState::Awaited => {}
+            LinkState::Answered => return Ok(AnswerOutcome::AlreadyAnswered),
+            LinkState::Expired => return Ok(AnswerOutcome::Expired),
+            LinkState::NoLongerAwaited => return Ok(AnswerOutcome::NoLongerAwaited),
         }
         let from = before.status()?;
-        if from != Status::Resolved {
-            return Ok(AnswerOutcome::NoLongerAwaited);
-        }
         let satisfied = answer.is_satisfied();
         let to = if satisfied {
             Status::Verified
@@ -650,7 +798,7 @@ impl Store {
         if satisfied {
             case.verified_at = Some(at.clone());
         } else {
-            case.due_at = format_timestamp(before.priority()?.due_at(now));
+            reopen(&mut case, now)?;
         }
         write_case(&mut tx, &case).await?;
         let summary = format!(
@@ -714,8 +862,11 @@ impl Store {
     /// `now` (see [`crate::cases::overdue`]). Returns the escalated ids.
     ///
     /// Exactly once per due time: each escalation moves `due_at` forward,
-    /// and the `UPDATE` only applies while `due_at` is still the one read,
-    /// so two sweeps racing over the same case escalate it once.
+    /// and the `UPDATE` only applies while `due_at` and `priority` are
+    /// still the ones read, so two sweeps racing over the same case escalate
+    /// it once, and a priority changed by staff meanwhile (which may keep
+    /// the due time, see [`due_after_priority_change`]) is never overwritten
+    /// by an escalation computed from the old one.
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn sweep_overdue(&self, now: OffsetDateTime) -> Result<Vec<i64>, StoreError> {
         let at = format_timestamp(now);
@@ -735,13 +886,15 @@ impl Store {
             let done = sqlx::query(
                 "UPDATE cases SET escalation_level = escalation_level + 1, escalated_at = ?1,
                      priority = ?2, due_at = ?3, updated_at = ?1
-                 WHERE id = ?4 AND due_at = ?5 AND status IN ('open', 'contacted')",
+                 WHERE id = ?4 AND due_at = ?5 AND priority = ?6
+                   AND status IN ('open', 'contacted')",
             )
             .bind(&at)
             .bind(step.priority.as_str())
             .bind(&new_due)
             .bind(case.id)
             .bind(&case.due_at)
+            .bind(old.as_str())
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {

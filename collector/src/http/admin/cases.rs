@@ -1,7 +1,12 @@
 //! `/api/cases`: the follow-up case queue, one case with its response,
 //! notes, history and verification, changes of status / owner / priority,
-//! notes. The contract is `docs/cases-api.md`; the workflow rules are in
-//! [`crate::cases::workflow`], the SQL in [`crate::store::cases`].
+//! notes, a fresh verification link. The contract is `docs/cases-api.md`;
+//! the workflow rules are in [`crate::cases::workflow`], the SQL in
+//! [`crate::store::cases`].
+//!
+//! A verification link is in the answer of the request that made it
+//! (`PATCH` to `resolved`, `POST …/verification-link`) and nowhere else:
+//! only its hash is stored.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -19,7 +24,7 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, json_body};
 use crate::admin::AdminError;
-use crate::cases::verification;
+use crate::cases::verification::{self, LinkState};
 use crate::cases::{CaseError, Priority, Status};
 use crate::http::{ApiError, AppState};
 use crate::store::admin_tokens::AdminToken;
@@ -32,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_cases))
         .routes(routes!(show_case, update_case))
         .routes(routes!(add_note))
+        .routes(routes!(renew_link))
 }
 
 /// The default and largest page sizes.
@@ -56,7 +62,9 @@ impl IntoResponse for CaseError {
     fn into_response(self) -> Response {
         let status = match &self {
             CaseError::NotFound(_) => StatusCode::NOT_FOUND,
-            CaseError::InvalidTransition { .. } | CaseError::Final { .. } => StatusCode::CONFLICT,
+            CaseError::InvalidTransition { .. }
+            | CaseError::Final { .. }
+            | CaseError::NotAwaitingVerification { .. } => StatusCode::CONFLICT,
             CaseError::InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             CaseError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -178,10 +186,16 @@ pub struct CaseResponseView {
 /// The verification survey of a case.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VerificationView {
-    /// The customer's link, relative to the collector's origin (`/v/…`).
-    pub link: String,
-    /// When the link was made (the case was resolved).
+    /// The customer's link, relative to the collector's origin (`/v/…`):
+    /// only in the answer of the request that made it (only its hash is
+    /// stored), `null` otherwise.
+    pub link: Option<String>,
+    /// When the link was made (the case was resolved, or the link renewed).
     pub sent_at: Option<String>,
+    /// When the link stops working.
+    pub expires_at: Option<String>,
+    /// Whether it has (unanswered: the customer can no longer answer).
+    pub expired: bool,
     /// Whether the customer answered.
     pub answered: bool,
     /// The customer's "resolved?".
@@ -274,8 +288,13 @@ pub struct CaseDetail {
     pub history: Vec<HistoryView>,
 }
 
-/// Everything about `row`.
-async fn detail(state: &AppState, row: CaseRow) -> Result<CaseDetail, CaseError> {
+/// Everything about `row`; `new_token` is the token of a verification link
+/// this very request made (shown now, never again).
+async fn detail(
+    state: &AppState,
+    row: CaseRow,
+    new_token: Option<&str>,
+) -> Result<CaseDetail, CaseError> {
     let store = state.store();
     let now = format_timestamp(OffsetDateTime::now_utc());
     let response = match &row.response_id {
@@ -293,12 +312,15 @@ async fn detail(state: &AppState, row: CaseRow) -> Result<CaseDetail, CaseError>
         },
         None => None,
     };
+    let expired = row.link_state(&now)? == LinkState::Expired;
     let verification = row
-        .verification_token
+        .verification_token_hash
         .as_deref()
-        .map(|token| VerificationView {
-            link: verification::link(token),
+        .map(|_| VerificationView {
+            link: new_token.map(verification::link),
             sent_at: row.verification_sent_at.clone(),
+            expires_at: row.verification_expires_at.clone(),
+            expired,
             answered: row.verification_answered_at.is_some(),
             resolved: row.verification_resolved.map(|r| r != 0),
             score: row.verification_score,
@@ -464,7 +486,7 @@ async fn show_case(
         .case(id)
         .await?
         .ok_or(CaseError::NotFound(id))?;
-    Ok(Json(detail(&state, row).await?))
+    Ok(Json(detail(&state, row, None).await?))
 }
 
 /// `PATCH /api/cases/{id}`: each field optional, at least one.
@@ -518,6 +540,7 @@ impl CaseUpdate {
             status,
             owner,
             priority,
+            link_ttl: None,
         })
     }
 }
@@ -543,17 +566,47 @@ async fn update_case(
     let request: CaseUpdate =
         serde_json::from_value(json_body(&body).map_err(|e| e.into_response())?)
             .map_err(|e| CaseError::InvalidRequest(e.to_string()).into_response())?;
-    let change = request.to_change().map_err(IntoResponse::into_response)?;
-    let row = state
+    let mut change = request.to_change().map_err(IntoResponse::into_response)?;
+    change.link_ttl = Some(state.cases().link_ttl);
+    let updated = state
         .store()
         .update_case(id, &change, &actor.0, OffsetDateTime::now_utc())
         .await
         .map_err(IntoResponse::into_response)?;
     Ok(Json(
-        detail(&state, row)
+        detail(&state, updated.case, updated.new_token.as_deref())
             .await
             .map_err(IntoResponse::into_response)?,
     ))
+}
+
+/// Replaces the verification link of a resolved case (lost or expired):
+/// the old link stops working at once; the new one is in this answer only.
+#[utoipa::path(post, path = "/api/cases/{id}/verification-link", tag = "cases",
+    params(("id" = i64, Path, description = "Case id")),
+    responses(
+        (status = 200, description = "The case with its new `verification.link`", body = CaseDetail),
+        (status = 404, description = "`case_not_found`", body = ErrorBody),
+        (status = 409, description = "`not_awaiting_verification`: the case is not resolved", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: id not a number", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, actor))]
+async fn renew_link(
+    State(state): State<AppState>,
+    actor: Actor,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<CaseDetail>, CaseError> {
+    let id = case_id(id)?;
+    let (row, token) = state
+        .store()
+        .renew_verification_link(
+            id,
+            &actor.0,
+            OffsetDateTime::now_utc(),
+            state.cases().link_ttl,
+        )
+        .await?;
+    Ok(Json(detail(&state, row, Some(&token)).await?))
 }
 
 /// `POST /api/cases/{id}/notes`.

@@ -60,6 +60,10 @@ pub enum Text {
     GoneTitle,
     /// Body: the case no longer waits for this answer.
     Gone,
+    /// Heading: the link has expired.
+    ExpiredTitle,
+    /// Body: the link has expired.
+    Expired,
 }
 
 /// `t` in `locale`.
@@ -134,6 +138,12 @@ pub fn text(locale: Locale, t: Text) -> &'static str {
                 "这个问题的回访已经结束，感谢您的耐心。",
                 "這個問題的回訪已經結束，感謝您的耐心。",
                 "This follow-up is no longer open. Thank you for your patience.",
+            ],
+            Text::ExpiredTitle => ["链接已过期", "連結已過期", "Link expired"],
+            Text::Expired => [
+                "这个回访链接已过期，无法再提交。如果问题仍未解决，请直接联系商家客服。",
+                "這個回訪連結已過期，無法再送出。如果問題仍未解決，請直接聯繫商家客服。",
+                "This follow-up link has expired and can no longer be answered. If your issue is still not resolved, please contact the merchant's customer service.",
             ],
         },
     )
