@@ -150,8 +150,9 @@ impl Priority {
 ///   counts from `clock_start`, as if the case had had that priority all
 ///   along, and a due time is never brought forward. Counting from the
 ///   change instead would let anyone reset the clock by lowering and raising
-///   again; with this rule a case lowered and raised any number of times is
-///   never due later than `clock_start` + the longest window. A case that
+///   again; with this rule priority changes alone never move a due time
+///   past the later of its current value and `clock_start` + the longest
+///   window. A case that
 ///   was overdue stays overdue when even the longer window has run out; if
 ///   it has not, the miss was against a priority the case should not have
 ///   had, and the case is due again at the end of the longer window (an
