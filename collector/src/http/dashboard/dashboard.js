@@ -65,7 +65,7 @@
       status_changed: '工单 #{id} 已改为“{s}”。', opened_at: '创建 {t}',
       st_open: '新建', st_contacted: '已联系', st_resolved: '已解决', st_verified: '已确认', st_closed: '已关闭',
       pr_urgent: '紧急', pr_high: '高', pr_normal: '普通',
-      d_opened: '创建时间', d_response: '答卷', d_answers: '回答', d_verification: '回访确认', d_link: '确认链接',
+      d_opened: '创建时间', d_response: '答卷', d_answers: '回答', d_verification: '回访确认', d_link: '确认链接', new_link: '生成新链接', d_expired: '链接已过期，客户无法再回答',
       d_answered: '客户已回答：{r}，评分 {s}', d_waiting: '等待客户回答', d_notes: '备注', d_history: '记录',
       d_none: '无', yes: '是', no: '否', add_note: '添加备注', note_label: '新备注', note_added: '备注已添加。',
       legend_few: '空心点、斜线条和 * 表示样本过少的数字。',
@@ -112,7 +112,7 @@
       status_changed: '工單 #{id} 已改為「{s}」。', opened_at: '建立 {t}',
       st_open: '新建', st_contacted: '已聯絡', st_resolved: '已解決', st_verified: '已確認', st_closed: '已關閉',
       pr_urgent: '緊急', pr_high: '高', pr_normal: '普通',
-      d_opened: '建立時間', d_response: '問卷回覆', d_answers: '回答', d_verification: '回訪確認', d_link: '確認連結',
+      d_opened: '建立時間', d_response: '問卷回覆', d_answers: '回答', d_verification: '回訪確認', d_link: '確認連結', new_link: '產生新連結', d_expired: '連結已過期，客戶無法再回答',
       d_answered: '客戶已回答：{r}，評分 {s}', d_waiting: '等待客戶回答', d_notes: '備註', d_history: '紀錄',
       d_none: '無', yes: '是', no: '否', add_note: '新增備註', note_label: '新備註', note_added: '備註已新增。',
       legend_few: '空心點、斜線條和 * 表示樣本過少的數字。',
@@ -159,7 +159,7 @@
       status_changed: 'Case #{id} is now “{s}”.', opened_at: 'opened {t}',
       st_open: 'open', st_contacted: 'contacted', st_resolved: 'resolved', st_verified: 'verified', st_closed: 'closed',
       pr_urgent: 'urgent', pr_high: 'high', pr_normal: 'normal',
-      d_opened: 'Opened', d_response: 'Response', d_answers: 'Answers', d_verification: 'Verification', d_link: 'Verification link',
+      d_opened: 'Opened', d_response: 'Response', d_answers: 'Answers', d_verification: 'Verification', d_link: 'Verification link', new_link: 'New link', d_expired: 'Link expired: the customer can no longer answer',
       d_answered: 'Customer answered: {r}, score {s}', d_waiting: 'Waiting for the customer', d_notes: 'Notes', d_history: 'History',
       d_none: 'none', yes: 'yes', no: 'no', add_note: 'Add note', note_label: 'New note', note_added: 'Note added.',
       legend_few: 'Hollow dots, hatched bars and * mark figures from too few answers.',
@@ -1003,9 +1003,14 @@
     return li;
   }
 
+  // Verification links this tab made, by case id: the API shows a link only
+  // in the answer that made it (only its hash is stored).
+  var freshLinks = {};
+
   function changeStatus(c, status, button) {
     button.disabled = true;
-    api('PATCH', '/api/cases/' + c.id, { status: status }).then(function () {
+    api('PATCH', '/api/cases/' + c.id, { status: status }).then(function (d) {
+      if (d && d.verification && d.verification.link) freshLinks[c.id] = d.verification.link;
       say(t('status_changed', { id: c.id, s: t('st_' + status) }));
       return load();
     }, function (e) {
@@ -1035,9 +1040,19 @@
     if (d.verification) {
       var v = d.verification;
       row(t('d_verification'), v.answered ? t('d_answered', { r: v.resolved ? t('yes') : t('no'), s: v.score }) +
-        (v.comment ? ' — ' + v.comment : '') + (v.answered_at ? ' · ' + dateTime(v.answered_at) : '') : t('d_waiting'));
-      if (v.link && !v.answered) {
-        row(t('d_link'), el('a', { href: v.link, text: location.origin + v.link }));
+        (v.comment ? ' — ' + v.comment : '') + (v.answered_at ? ' · ' + dateTime(v.answered_at) : '') : t(v.expired ? 'd_expired' : 'd_waiting'));
+      var link = v.link || freshLinks[d.id];
+      if (d.status === 'resolved') {
+        var renew = el('button', { type: 'button', 'class': 'secondary', 'data-case-new-link': String(d.id), text: t('new_link') });
+        renew.addEventListener('click', function () {
+          renew.disabled = true;
+          api('POST', '/api/cases/' + d.id + '/verification-link').then(function (r) {
+            freshLinks[d.id] = r.verification.link;
+            renderDetail(r, box);
+          }, function (e) { renew.disabled = false; fail(e); });
+        });
+        row(t('d_link'), el('span', {}, [
+          link && !v.expired ? el('a', { href: link, text: location.origin + link }) : null, ' ', renew]));
       }
     }
     var notes = el('ul', {}, (d.notes || []).map(function (n) {
