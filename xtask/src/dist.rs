@@ -1,5 +1,6 @@
 //! `cargo xtask dist`: builds the widget to wasm, runs wasm-bindgen (as a
-//! library) and wasm-opt, and writes `target/dist` as the collector serves it:
+//! library), drops the exports nothing calls ([`unused_exports`]) and runs
+//! wasm-opt, and writes `target/dist` as the collector serves it:
 //! the loader with its placeholders substituted, content-hashed assets,
 //! brotli and gzip copies, and `manifest.json` (layout in
 //! docs/internal-contracts.md). Fails when a size budget is exceeded.
@@ -15,6 +16,8 @@ use sha2::{Digest, Sha256};
 use crate::sizes::{self, FileSize};
 use crate::tools;
 
+mod unused_exports;
+
 /// The wasm-bindgen-cli-support version xtask links: the root manifest pins
 /// it (`=0.2.130`) together with the widget's wasm-bindgen.
 const BINDGEN_CRATE: &str = "wasm-bindgen-cli-support";
@@ -23,19 +26,23 @@ const TARGET: &str = "wasm32-unknown-unknown";
 /// Stem of the generated files (`manyi_widget.js`, `manyi_widget_bg.wasm`).
 const OUT_NAME: &str = "manyi_widget";
 
-/// Flags for binaryen's wasm-opt. The features are the ones Rust's default
-/// wasm32 target emits; without them wasm-opt rejects or mangles the module.
-/// `--converge` repeats the passes until the module stops shrinking: about
-/// 0.8 KB brotli for 5 s more build time (measured on the widget).
-const WASM_OPT_FLAGS: &[&str] = &[
-    "-Oz",
-    "--converge",
+/// The wasm features Rust's default wasm32 target emits: binaryen's tools
+/// reject or mangle the module without them.
+const WASM_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
     "--enable-sign-ext",
     "--enable-reference-types",
     "--enable-mutable-globals",
     "--enable-nontrapping-float-to-int",
     "--enable-multivalue",
+];
+
+/// Flags for binaryen's wasm-opt besides [`WASM_FEATURES`]. `--converge`
+/// repeats the passes until the module stops shrinking: about 0.8 KB brotli
+/// for 5 s more build time (measured on the widget).
+const WASM_OPT_FLAGS: &[&str] = &[
+    "-Oz",
+    "--converge",
     "--strip-debug",
     "--strip-producers",
     "--strip-target-features",
@@ -90,17 +97,26 @@ pub fn build() -> Result<Built> {
     run_bindgen(&raw_wasm, &bindgen_dir).context("dist: wasm-bindgen")?;
     timer.lap("wasm-bindgen");
 
+    let glue_path = bindgen_dir.join(format!("{OUT_NAME}.js"));
+    let used_wasm = work.join(format!("{OUT_NAME}.used.wasm"));
+    unused_exports::strip(
+        &glue_path,
+        &bindgen_dir.join(format!("{OUT_NAME}_bg.wasm")),
+        &used_wasm,
+        WASM_FEATURES,
+    )
+    .context("dist: dropping unused exports (wasm-metadce)")?;
+    timer.lap("wasm-metadce");
+
     let opt_wasm = work.join(format!("{OUT_NAME}.opt.wasm"));
-    run_wasm_opt(&bindgen_dir.join(format!("{OUT_NAME}_bg.wasm")), &opt_wasm)
-        .context("dist: wasm-opt")?;
+    run_wasm_opt(&used_wasm, &opt_wasm).context("dist: wasm-opt")?;
     timer.lap("wasm-opt (incl. install check)");
 
     // Assemble in a staging folder, then swap it in: a failed build leaves
     // the previous dist intact, and no stale file survives a good one.
     let stage = work.join("dist");
     reset_dir(&stage.join("assets"))?;
-    let glue_js = fs::read(bindgen_dir.join(format!("{OUT_NAME}.js")))
-        .context("dist: reading the wasm-bindgen glue")?;
+    let glue_js = fs::read(&glue_path).context("dist: reading the wasm-bindgen glue")?;
     let glue = write_hashed(&stage, "js", &glue_js).context("dist: writing the glue")?;
     let wasm_bytes = fs::read(&opt_wasm).context("dist: reading the optimised wasm")?;
     let wasm = write_hashed(&stage, "wasm", &wasm_bytes).context("dist: writing the wasm")?;
@@ -277,6 +293,7 @@ fn run_wasm_opt(input: &Path, output: &Path) -> Result<()> {
     let mut cmd = Command::new("node");
     cmd.arg(&script)
         .args(WASM_OPT_FLAGS)
+        .args(WASM_FEATURES)
         .arg(input)
         .arg("-o")
         .arg(output);
