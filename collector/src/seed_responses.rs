@@ -359,17 +359,23 @@ pub async fn run(store: &Store, plan: &Plan) -> anyhow::Result<Seeded> {
         }
         let hash = hex::encode(Sha256::digest(format!("{response_id}|{answers_json}")));
         let shown_at = format_timestamp(shown);
-        events.push(GeneratedEvent {
+        // Impressions carry the context the response carries (as the
+        // loader sends it), so the demo has response rates per channel,
+        // segment, locale and version.
+        let impression = |received_at: String| GeneratedEvent {
             survey_id: survey.id.as_str().to_owned(),
             event: "shown",
-            received_at: shown_at.clone(),
-        });
+            version: i64::from(survey.version),
+            channel,
+            segment,
+            locale,
+            received_at,
+        };
+        events.push(impression(shown_at.clone()));
         if rng.f64() < 0.9 {
-            events.push(GeneratedEvent {
-                survey_id: survey.id.as_str().to_owned(),
-                event: "shown",
-                received_at: format_timestamp(shown - Duration::seconds(rng.i64(60..7200))),
-            });
+            events.push(impression(format_timestamp(
+                shown - Duration::seconds(rng.i64(60..7200)),
+            )));
         }
         batch.push(GeneratedResponse {
             response_id,

@@ -319,13 +319,18 @@ async fn breakdowns_and_filters_by_channel_with_a_missing_channel_as_null() {
         ]
     );
     assert_eq!(b["excluded_flagged"], 1);
-    // Impressions are per survey only: no response rate per channel.
+    // The fixture's impressions carry no context (as if stored before
+    // migration 0011): their day is left out of every channel's rate and
+    // no other day has impressions, so no channel has a rate
+    // (tests/response_rate.rs has impressions with context).
+    assert_eq!(b["groups"][0]["kpis"]["shown"], 0);
     assert_eq!(b["groups"][0]["kpis"]["response_rate"], Value::Null);
 
     let web = report(&app, &format!("/api/reports/summary?{RANGE}&channel=web")).await;
     assert_eq!(web["current"]["responses"], 2);
     assert_eq!(web["current"]["excluded_flagged"], 1);
-    assert_eq!(web["current"]["shown"], Value::Null);
+    assert_eq!(web["current"]["shown"], 0);
+    assert_eq!(web["current"]["response_rate"], Value::Null);
     // Two context filters read the full context level.
     let two = report(
         &app,
@@ -357,6 +362,8 @@ async fn breakdowns_and_filters_by_channel_with_a_missing_channel_as_null() {
     )
     .await;
     assert_eq!(v["current"]["responses"], 7);
+    // A question's figures have no impressions at all.
+    assert_eq!(by_question["groups"][0]["kpis"]["shown"], Value::Null);
     let other = report(&app, &format!("/api/reports/summary?{RANGE}&survey=nope")).await;
     assert_eq!(other["current"]["responses"], 0);
     assert_eq!(other["current"]["nps"], Value::Null);
@@ -855,5 +862,176 @@ async fn a_definition_that_no_longer_parses_does_not_stop_the_reports() {
         c["nps"],
         Value::Null,
         "no answers folded without a definition"
+    );
+}
+
+/// A SERVQUAL dimension holding a 5-point and a 7-point Likert item: the
+/// dimension mean puts every answer on 1–5 (x = 1 + (v − 1)·4/(points − 1))
+/// before averaging; each question's own figures stay on its scale.
+///
+/// | response | a (5 points) | b (7 points) | b on 1–5 |
+/// |---|---|---|---|
+/// | 1 | 5 | 7 | 5 |
+/// | 2 | 2 | 3 | 7/3 |
+///
+/// Dimension: 5, 2, 5, 7/3 → n 4, mean 43/12 (raw would be 17/4).
+#[tokio::test]
+async fn a_dimension_mixing_five_and_seven_point_items_is_averaged_on_one_scale() {
+    let app = spawn().await;
+    let likert = |id: &str, points: u8| {
+        json!({"id": id, "type": "likert", "points": points, "dimension": "reliability",
+               "text": {"zh-CN": "同意吗？", "en": "Agree?"}})
+    };
+    let definition = json!({
+        "id": "mixed", "version": 1, "default_locale": "zh-CN", "locales": ["zh-CN", "en"],
+        "title": {"zh-CN": "调查", "en": "Survey"},
+        "thank_you": {"zh-CN": "谢谢", "en": "Thanks"},
+        "questions": [likert("a", 5), likert("b", 7)]
+    });
+    let post = reqwest::Method::POST;
+    let created = admin(
+        &app,
+        post.clone(),
+        "/api/surveys",
+        Some(json!({"template": "nps", "survey_id": "mixed", "site": "demo"})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let edited = admin(
+        &app,
+        reqwest::Method::PUT,
+        "/api/surveys/mixed",
+        Some(json!({ "definition": definition })),
+    )
+    .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.json);
+    let published = admin(&app, post, "/api/surveys/mixed/publish", Some(json!({}))).await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.json);
+    let at = "2026-11-02T02:00:00.000Z";
+    submit(&app, "mixed", json!({"a": 5, "b": 7}), Some("web"), 40, at).await;
+    submit(&app, "mixed", json!({"a": 2, "b": 3}), Some("web"), 40, at).await;
+
+    let values = [5.0, 2.0, 5.0, 7.0 / 3.0];
+    let mean = values.iter().sum::<f64>() / 4.0;
+    assert!((mean - 43.0 / 12.0).abs() < 1e-12);
+    let sd = (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+    let margin = 1.959_963_984_540_054 * sd / 2.0;
+
+    let q = report(
+        &app,
+        "/api/reports/questions?from=2026-11-01&to=2026-11-03&survey=mixed",
+    )
+    .await;
+    let dim = &q["dimensions"][0];
+    assert_eq!(
+        (&dim["dimension"], &dim["n"]),
+        (&json!("reliability"), &json!(4)),
+        "{q}"
+    );
+    assert!(close(&dim["mean"], 43.0 / 12.0), "{dim}");
+    assert!(close(&dim["margin"], margin), "{dim}");
+    // Per question: its own scale.
+    let b = q["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["question"] == "b")
+        .expect("b");
+    assert!(close(&b["mean"], 5.0), "{b}");
+    assert_eq!(b["distribution"].as_array().unwrap().len(), 7);
+
+    let h = report(
+        &app,
+        "/api/reports/heatmap?from=2026-11-01&to=2026-11-03&by=channel",
+    )
+    .await;
+    let cell = &h["cells"][0];
+    assert_eq!(
+        (&cell["dimension"], &cell["key"], &cell["n"]),
+        (&json!("reliability"), &json!("web"), &json!(4)),
+        "{h}"
+    );
+    assert!(close(&cell["mean"], 43.0 / 12.0), "{cell}");
+}
+
+/// After an upgrade that rebuilds the rollups, the collector starts
+/// folding at once in the background and the reports answer 503
+/// `reports_warming_up` (with Retry-After and the progress) instead of
+/// waiting for the refold or showing part of the responses; once folded,
+/// the figures are complete. The rebuilt state is made by hand: 70,000
+/// analysed responses and empty rollups with their cursor at 0, which is
+/// what migrations 0009/0010 leave.
+#[tokio::test]
+async fn a_rollup_rebuild_answers_warming_up_with_progress_then_the_complete_figures() {
+    let app = spawn().await;
+    let TestApp {
+        app: running,
+        data,
+        _dist,
+        ..
+    } = app;
+    let db_path = running.db_path.clone();
+    running.shutdown().await.expect("stops");
+    let db = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db_path))
+        .await
+        .expect("open db");
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70000)
+         INSERT INTO responses (response_id, site_key, survey_id, survey_version, order_id,
+             channel, answers, payload_hash, received_at, signed)
+         SELECT printf('00000000-0000-4000-8000-%012d', i), 'demo', 'post-payment', 1,
+             'warm-' || i, 'web', CASE i % 2 WHEN 0 THEN '{\"nps\": 9}' ELSE '{\"nps\": 3}' END,
+             'x', '2026-11-02T02:00:00.000Z', 0
+         FROM n",
+    )
+    .execute(&db)
+    .await
+    .expect("insert responses");
+    sqlx::query(
+        "UPDATE pipeline_cursors SET last_rowid = (SELECT MAX(rowid) FROM responses)
+         WHERE name = 'analysis'",
+    )
+    .execute(&db)
+    .await
+    .expect("analysed");
+    db.close().await;
+
+    let app = common::spawn_app_in_with(data, _dist, |c| c.analytics = AnalyticsSwitch::Off).await;
+    let path = "/api/reports/summary?from=2026-11-01&to=2026-11-03";
+    let first = admin(&app, reqwest::Method::GET, path, None).await;
+    first.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
+    assert_eq!(first.header("retry-after"), "5");
+    let progress = &first.json["progress"];
+    assert_eq!(progress["responses_total"], 70_000, "{}", first.json);
+    assert!(
+        progress["responses_pending"].as_u64().unwrap() > 40_000,
+        "{progress}"
+    );
+    assert!(
+        progress["folded_pct"].as_f64().unwrap() < 50.0,
+        "{progress}"
+    );
+    // Everything else is served meanwhile.
+    assert_eq!(app.get_survey("post-payment").await.status, StatusCode::OK);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let done = loop {
+        let reply = admin(&app, reqwest::Method::GET, path, None).await;
+        if reply.status == StatusCode::OK {
+            break reply.json;
+        }
+        reply.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still warming up: {}",
+            reply.json
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    let c = &done["current"];
+    assert_eq!(c["responses"], 70_000, "{done}");
+    assert_eq!(
+        (&c["nps"]["promoters"], &c["nps"]["detractors"]),
+        (&json!(35_000), &json!(35_000))
     );
 }

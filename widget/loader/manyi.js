@@ -82,13 +82,18 @@
     hide();
     var t = o.target ? d.querySelector(o.target) : null;
     if (o.target && !t) return;
-    var h = host = d.createElement('div');
+    var h = host = d.createElement('div'), v, ch = o.channel || 'web';
+    // As the widget does (docs/internal-contracts.md)
+    if (ch == 'web' && (/micromessenger|miniprogram/i.test(navigator.userAgent) ||
+      w.__wxjs_environment == 'miniprogram')) ch = 'wechat';
     h.setAttribute('data-manyi-host', o.survey);
     ['shown', 'started', 'submitted', 'dismissed'].forEach(function (n) {
       h.addEventListener('manyi:' + n, function (e) {
+        var r = h.shadowRoot, c = r && r.querySelector('[lang]');
         emit(n, e.detail);
         if (n != 'submitted') navigator.sendBeacon(base + 'v1/events', JSON.stringify({
-          site: site, survey: o.survey, event: n, order_id: o.orderId
+          site: site, survey: o.survey, event: n, order_id: o.orderId,
+          version: v, channel: ch, segment: o.segment, locale: c ? c.lang : o.locale
         }));
       });
     });
@@ -101,13 +106,14 @@
       if (!e.eligible) throw e;
     })]).then(function (a) {
       if (host !== h) return;
+      v = a[0].version;
       a[1].mount(h.attachShadow({ mode: 'open' }), JSON.stringify({
         collector: base.replace(/\/$/, ''),
         site: site,
         survey: a[0],
         context: {
           order_id: o.orderId, customer: o.customer, segment: o.segment, locale: o.locale,
-          channel: o.channel || 'web',
+          channel: ch,
           page: location.href, exp: o.exp == null ? undefined : +o.exp
         },
         sig: o.sig || null,

@@ -72,10 +72,12 @@ pub struct Kpis {
     pub responses: u64,
     /// Flagged responses left out (0 with include_flagged=true).
     pub excluded_flagged: u64,
-    /// 'shown' events; null where impressions are not known (filters and
-    /// groups other than survey and day).
+    /// 'shown' events; null where impressions cannot be known (question
+    /// and tag filters or groups). Under version and context filters and
+    /// groups, only impressions on days whose every impression carries a
+    /// context (see [`super::rate`]).
     pub shown: Option<u64>,
-    /// responses ÷ shown as a fraction; null when shown is null or 0.
+    /// submitted ÷ shown as a fraction; null when shown is null or 0.
     pub response_rate: Option<f64>,
     /// Median completion time in seconds; null when none is timed.
     pub median_seconds: Option<f64>,
@@ -146,6 +148,11 @@ pub struct KpiSums {
     pub scores: BTreeMap<String, ValueCounts>,
     /// Impressions, when known.
     pub shown: Option<u64>,
+    /// Submitted responses left out of the response rate's numerator
+    /// because their day's impressions cannot be placed under the filter
+    /// (stored without context: see [`super::rate`]); never more than
+    /// `responses + excluded_flagged`.
+    pub unrated: u64,
 }
 
 impl KpiSums {
@@ -162,6 +169,7 @@ impl KpiSums {
         self.responses += other.responses;
         self.excluded_flagged += other.excluded_flagged;
         self.timed += other.timed;
+        self.unrated += other.unrated;
         for (b, c) in &other.durations {
             *self.durations.entry(*b).or_default() += c;
         }
@@ -183,9 +191,12 @@ impl KpiSums {
             shown: self.shown,
             // Submitted / shown (DESIGN.md): a flagged response was still
             // submitted, so the responses left out of the other figures
-            // count here.
+            // count here; responses of days whose impressions are not in
+            // `shown` do not (see `unrated`).
             response_rate: self.shown.and_then(|shown| {
-                metrics::response_rate(self.responses + self.excluded_flagged, shown)
+                let submitted =
+                    (self.responses + self.excluded_flagged).saturating_sub(self.unrated);
+                metrics::response_rate(submitted, shown)
             }),
             median_seconds: median_seconds(&self.durations),
             timed: self.timed,

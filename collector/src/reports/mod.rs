@@ -18,12 +18,14 @@ pub mod durations;
 pub mod export;
 pub mod kpis;
 pub mod query;
+pub mod rate;
 pub mod rollup;
+pub mod servqual;
 
 use manyi_shared::Survey;
 use manyi_shared::metrics::{self, ValueCounts};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use utoipa::ToSchema;
 
 use self::days::{Interval, REPORT_OFFSET_TEXT, buckets, format_day};
@@ -121,20 +123,8 @@ async fn sums_by(
             e.responses = e.responses.max(row.counts.iter().sum());
         }
     }
-    if shown_known(filter, group) {
-        for (k, n) in store.report_shown(&sel, &keys).await? {
-            out.entry(k).or_default().shown = Some(n);
-        }
-        for e in out.values_mut() {
-            e.shown.get_or_insert(0);
-        }
-    }
+    rate::add_shown(store, filter, group, &keys, &mut out).await?;
     Ok(out)
-}
-
-/// Impressions are stored per survey and day only.
-fn shown_known(filter: &Filter, group: Option<GroupBy>) -> bool {
-    !filter.narrower_than_survey() && matches!(group, None | Some(GroupBy::Survey))
 }
 
 /// Responses left out as flagged under `filter` (0 when included).
@@ -222,7 +212,7 @@ pub async fn summary(store: &Store, filter: &Filter) -> Result<Summary, StoreErr
     let prev_filter = filter.previous();
     let kpis_of = |mut m: BTreeMap<Vec<String>, KpiSums>, f: &Filter| {
         let mut s = m.remove(&Vec::new()).unwrap_or_default();
-        if shown_known(f, None) {
+        if rate::rate_known(f, None) {
             s.shown.get_or_insert(0);
         }
         s.kpis()
@@ -271,7 +261,7 @@ pub async fn trend(
     interval: Interval,
 ) -> Result<Trend, StoreError> {
     let per_day = sums_by(store, filter, None, true).await?;
-    let shown = shown_known(filter, None);
+    let shown = rate::rate_known(filter, None);
     let buckets = buckets(filter.from, filter.to, interval)
         .into_iter()
         .map(|(start, end)| {
@@ -397,7 +387,8 @@ pub struct DimensionFigure {
     pub key: Option<String>,
     /// Answers.
     pub n: u64,
-    /// Mean answer; null when n = 0.
+    /// Mean answer on 1–5 (7-point answers rescaled: [`servqual`]); null
+    /// when n = 0.
     pub mean: Option<f64>,
     /// 95 % margin of the mean.
     pub margin: Option<f64>,
@@ -420,24 +411,6 @@ fn scale_of(kind: &str, likert_points: i64) -> (i64, i64) {
         "csat" => (1, 5),
         "ces" => (1, 7),
         _ => (1, likert_points),
-    }
-}
-
-fn dimension_figure(
-    dimension: &str,
-    key: Option<String>,
-    c: &ValueCounts,
-    hi: i64,
-) -> DimensionFigure {
-    let m = metrics::mean_from_counts(c, 1, hi);
-    let n = m.map_or(0, |m| m.n);
-    DimensionFigure {
-        dimension: dimension.to_owned(),
-        key,
-        n,
-        mean: m.map(|m| m.mean),
-        margin: m.and_then(|m| m.margin()),
-        low_sample: metrics::is_low_sample(n),
     }
 }
 
@@ -476,43 +449,63 @@ async fn likert_points(
 }
 
 /// Every rating question's distribution and mean, and the SERVQUAL
-/// dimension means.
+/// dimension means (on 1–5: [`servqual`]).
 pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport, StoreError> {
     let sel = filter.selection(None);
+    // Per version: a dimension mean needs each version's scale of each
+    // question; the per-question figures sum the versions.
     let rows = store
-        .report_scores(&sel, &[Key::Survey, Key::Question, Key::Dimension])
+        .report_scores(&sel, &[Key::Version, Key::Question, Key::Dimension])
         .await?;
-    let mut surveys: Vec<String> = rows.iter().map(|r| r.keys[0].clone()).collect();
-    surveys.dedup();
-    let points = likert_points(store, &surveys).await?;
-    let mut dims: BTreeMap<String, ValueCounts> = BTreeMap::new();
-    let mut questions = Vec::new();
+    let mut per_question: BTreeMap<(String, String, String, String), ValueCounts> = BTreeMap::new();
+    let mut versions = BTreeSet::new();
+    let mut likert = Vec::new();
     for row in rows {
-        let [survey_id, question, dimension]: [String; 3] = match row.keys.try_into() {
+        let [version, question, dimension]: [String; 3] = match row.keys.try_into() {
             Ok(k) => k,
             Err(_) => continue,
         };
+        let Some((survey_id, version)) = servqual::split_version(&version) else {
+            continue;
+        };
+        let sum = per_question
+            .entry((
+                survey_id.clone(),
+                question.clone(),
+                dimension.clone(),
+                row.kind.clone(),
+            ))
+            .or_insert([0; 11]);
+        for (s, c) in sum.iter_mut().zip(row.counts) {
+            *s += c;
+        }
+        if row.kind == "likert" && !dimension.is_empty() {
+            versions.insert((survey_id.clone(), version));
+            likert.push((survey_id, version, question, dimension, row.counts));
+        }
+    }
+    let scales = servqual::Scales::load(store, versions).await?;
+    let mut dims: BTreeMap<String, servqual::DimensionSums> = BTreeMap::new();
+    for (survey_id, version, question, dimension, counts) in likert {
+        let p = scales.points(&survey_id, version, &question, &counts);
+        dims.entry(dimension).or_default().add(&counts, p);
+    }
+    let mut surveys: Vec<String> = per_question.keys().map(|k| k.0.clone()).collect();
+    surveys.dedup();
+    let points = likert_points(store, &surveys).await?;
+    let mut questions = Vec::new();
+    for ((survey_id, question, dimension, kind), counts) in per_question {
         let p = points
             .get(&(survey_id.clone(), question.clone()))
             .copied()
-            .unwrap_or(if row.counts[6] + row.counts[7] > 0 {
-                7
-            } else {
-                5
-            });
-        let (lo, hi) = scale_of(&row.kind, p);
-        if row.kind == "likert" && !dimension.is_empty() {
-            let d = dims.entry(dimension.clone()).or_insert([0; 11]);
-            for (s, c) in d.iter_mut().zip(row.counts) {
-                *s += c;
-            }
-        }
-        let m = metrics::mean_from_counts(&row.counts, lo, hi);
+            .unwrap_or(if counts[6] + counts[7] > 0 { 7 } else { 5 });
+        let (lo, hi) = scale_of(&kind, p);
+        let m = metrics::mean_from_counts(&counts, lo, hi);
         let n = m.map_or(0, |m| m.n);
         questions.push(QuestionFigures {
             survey_id,
             question,
-            kind: row.kind,
+            kind,
             dimension: key_value(dimension),
             n,
             mean: m.map(|m| m.mean),
@@ -523,14 +516,14 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
                 .map(|v| ValueCount {
                     value: v,
                     // lo..=hi lies within 0..=10.
-                    count: row.counts[v as usize],
+                    count: counts[v as usize],
                 })
                 .collect(),
         });
     }
     let dimensions = DIMENSIONS
         .iter()
-        .map(|d| dimension_figure(d, None, &dims.get(*d).copied().unwrap_or([0; 11]), 7))
+        .map(|d| dims.get(*d).copied().unwrap_or_default().figure(d, None))
         .collect();
     Ok(QuestionsReport {
         frame: Frame::of(filter),
@@ -558,25 +551,38 @@ pub struct Heatmap {
     pub cells: Vec<DimensionFigure>,
 }
 
-/// Likert mean per SERVQUAL dimension × group.
+/// Likert mean per SERVQUAL dimension × group, on 1–5 ([`servqual`]).
 pub async fn heatmap(store: &Store, filter: &Filter, by: GroupBy) -> Result<Heatmap, StoreError> {
     let sel = filter.selection(Some(by));
+    // Per version and question as well: each answer's scale.
     let rows = store
-        .report_scores(&sel, &[Key::Dimension, by.key()])
+        .report_scores(
+            &sel,
+            &[Key::Dimension, by.key(), Key::Version, Key::Question],
+        )
         .await?;
-    let mut cells = Vec::new();
-    let mut keys: Vec<Option<String>> = Vec::new();
-    for row in rows {
-        if row.kind != "likert" || row.keys[0].is_empty() {
-            continue;
-        }
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| r.kind == "likert" && !r.keys[0].is_empty())
+        .filter_map(|r| Some((servqual::split_version(&r.keys[2])?, r)))
+        .collect();
+    let versions = rows.iter().map(|(v, _)| v.clone()).collect();
+    let scales = servqual::Scales::load(store, versions).await?;
+    let mut sums: BTreeMap<(String, Option<String>), servqual::DimensionSums> = BTreeMap::new();
+    for ((survey_id, version), row) in rows {
+        let p = scales.points(&survey_id, version, &row.keys[3], &row.counts);
         let key = key_value(row.keys[1].clone());
-        if !keys.contains(&key) {
-            keys.push(key.clone());
-        }
-        cells.push(dimension_figure(&row.keys[0], key, &row.counts, 7));
+        sums.entry((row.keys[0].clone(), key))
+            .or_default()
+            .add(&row.counts, p);
     }
+    let mut keys: Vec<Option<String>> = sums.keys().map(|(_, k)| k.clone()).collect();
     keys.sort();
+    keys.dedup();
+    let mut cells: Vec<DimensionFigure> = sums
+        .into_iter()
+        .map(|((dimension, key), s)| s.figure(&dimension, key))
+        .collect();
     cells.sort_by_key(|c| {
         (
             DIMENSIONS.iter().position(|d| *d == c.dimension),

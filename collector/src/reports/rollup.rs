@@ -9,15 +9,18 @@
 //! exactly once, whoever runs it and however often.
 
 use manyi_shared::{Dimension, QuestionKind, Survey};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
+use utoipa::ToSchema;
 
 use super::days::{day_of, format_day};
 use super::durations::bucket_of;
 use crate::store::rollups::{
-    Grain, PendingEvent, PendingResponse, ResponseCounts, RollupDelta, ScoreCounts,
+    Grain, PendingEvent, PendingResponse, ResponseCounts, RollupDelta, ScoreCounts, ShownDelta,
+    ShownGrain,
 };
 use crate::store::{Store, StoreError};
 
@@ -274,17 +277,106 @@ pub fn fold(
     Ok(delta)
 }
 
-/// The 'shown' events of `events` per (reporting day, survey).
-pub fn fold_shown(events: &[PendingEvent]) -> BTreeMap<(String, String), u64> {
-    let mut shown = BTreeMap::new();
+/// What the 'shown' events of `events` add: per (reporting day, survey),
+/// and per day, version and context (migration 0011), where an event
+/// without a version (no context: stored before 0011 or sent by an older
+/// loader) is counted under version 0 so reports can tell which days hold
+/// impressions they cannot place. Other events and unparsable times are
+/// skipped.
+pub fn fold_shown(events: &[PendingEvent]) -> ShownDelta {
+    let mut shown = ShownDelta::default();
     for e in events.iter().filter(|e| e.event == "shown") {
-        if let Some(day) = day_of(&e.received_at) {
-            *shown
-                .entry((format_day(day), e.survey_id.clone()))
-                .or_default() += 1;
-        }
+        let Some(day) = day_of(&e.received_at).map(format_day) else {
+            continue;
+        };
+        let known = e.version.is_some();
+        let context = |v: &Option<String>| {
+            if known {
+                v.clone().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let grain = ShownGrain {
+            day: day.clone(),
+            survey_id: e.survey_id.clone(),
+            version: e.version.unwrap_or(0),
+            channel: context(&e.channel),
+            segment: context(&e.segment),
+            locale: context(&e.locale),
+        };
+        *shown.per_context.entry(grain).or_default() += 1;
+        *shown
+            .per_survey
+            .entry((day, e.survey_id.clone()))
+            .or_default() += 1;
     }
     shown
+}
+
+/// More responses than this waiting to be folded means the rollups are
+/// being rebuilt (a migration that adds a level refolds every response: at
+/// 1,000,000 about a minute) or far behind: reports answer 503
+/// `reports_warming_up` instead of holding the request for the whole
+/// refold. Below it a report folds the rest itself first (about a second
+/// at most), so its figures are exact.
+pub const WARM_UP_RESPONSES: u64 = 2 * BATCH as u64;
+
+/// Events waiting beyond which reports answer `reports_warming_up`
+/// (folding events is cheaper per row than responses).
+pub const WARM_UP_EVENTS: u64 = 10 * EVENT_BATCH as u64;
+
+/// How far the rollups are behind the stored rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct Backlog {
+    /// Responses (analysed, so foldable) not yet in the rollups.
+    pub responses_pending: u64,
+    /// Analysed responses in all.
+    pub responses_total: u64,
+    /// Events not yet in the rollups.
+    pub events_pending: u64,
+    /// Events in all.
+    pub events_total: u64,
+    /// Share of both already folded, 0–100 (one decimal).
+    pub folded_pct: f64,
+}
+
+impl Backlog {
+    /// The backlog of `store` (rowid positions: counts of rows, as rows
+    /// are never deleted).
+    pub async fn of(store: &Store) -> Result<Self, StoreError> {
+        let (responses, analysed, events, last_event) = store.rollup_positions().await?;
+        Ok(Self::from_positions(
+            responses, analysed, events, last_event,
+        ))
+    }
+
+    /// From the cursor positions.
+    pub fn from_positions(responses: i64, analysed: i64, events: i64, last_event: i64) -> Self {
+        let gap = |from: i64, to: i64| u64::try_from(to - from).unwrap_or(0);
+        let total = |n: i64| u64::try_from(n).unwrap_or(0);
+        let (rp, rt) = (gap(responses, analysed), total(analysed));
+        let (ep, et) = (gap(events, last_event), total(last_event));
+        let all = rt + et;
+        let folded_pct = if all == 0 {
+            100.0
+        } else {
+            ((all - (rp + ep).min(all)) as f64 * 1000.0 / all as f64).floor() / 10.0
+        };
+        Self {
+            responses_pending: rp,
+            responses_total: rt,
+            events_pending: ep,
+            events_total: et,
+            folded_pct,
+        }
+    }
+
+    /// Whether reports should wait for the background worker rather than
+    /// fold the rest themselves.
+    pub fn warming_up(&self) -> bool {
+        self.responses_pending > WARM_UP_RESPONSES || self.events_pending > WARM_UP_EVENTS
+    }
 }
 
 /// Folds every pending response (up to the analysis cursor) and event;
@@ -555,24 +647,52 @@ mod tests {
     }
 
     #[test]
-    fn only_shown_events_count_per_day_and_survey() {
-        let e = |id, event: &str, at: &str| PendingEvent {
-            id,
-            survey_id: "s".into(),
-            event: event.into(),
-            received_at: at.into(),
-        };
+    fn only_shown_events_count_per_day_and_survey_and_per_context() {
+        let e =
+            |id, event: &str, at: &str, version: Option<i64>, channel: Option<&str>| PendingEvent {
+                id,
+                survey_id: "s".into(),
+                event: event.into(),
+                received_at: at.into(),
+                version,
+                channel: channel.map(str::to_owned),
+                segment: None,
+                locale: Some("en".into()),
+            };
         let shown = fold_shown(&[
-            e(1, "shown", "2026-11-23T15:00:00.000Z"),
-            e(2, "shown", "2026-11-23T16:00:00.000Z"),
-            e(3, "started", "2026-11-23T16:00:00.000Z"),
-            e(4, "shown", "2026-11-23T17:00:00.000Z"),
+            e(1, "shown", "2026-11-23T15:00:00.000Z", Some(2), Some("web")),
+            e(2, "shown", "2026-11-23T16:00:00.000Z", Some(2), Some("web")),
+            e(
+                3,
+                "started",
+                "2026-11-23T16:00:00.000Z",
+                Some(2),
+                Some("web"),
+            ),
+            // No version: context unknown, whatever else it carries.
+            e(4, "shown", "2026-11-23T17:00:00.000Z", None, Some("app")),
         ]);
         assert_eq!(
-            shown,
+            shown.per_survey,
             BTreeMap::from([
                 (("2026-11-23".to_owned(), "s".to_owned()), 1),
                 (("2026-11-24".to_owned(), "s".to_owned()), 2),
+            ])
+        );
+        let grain = |day: &str, version, channel: &str, locale: &str| ShownGrain {
+            day: day.into(),
+            survey_id: "s".into(),
+            version,
+            channel: channel.into(),
+            segment: String::new(),
+            locale: locale.into(),
+        };
+        assert_eq!(
+            shown.per_context,
+            BTreeMap::from([
+                (grain("2026-11-23", 2, "web", "en"), 1),
+                (grain("2026-11-24", 0, "", ""), 1),
+                (grain("2026-11-24", 2, "web", "en"), 1),
             ])
         );
     }

@@ -58,6 +58,23 @@ pub struct NewEvent<'a> {
     pub response_id: Option<&'a str>,
     /// The order, if known.
     pub order_id: Option<&'a str>,
+    /// Where the widget was shown (migration 0011); `None` from loaders
+    /// older than it.
+    pub context: Option<EventContext<'a>>,
+}
+
+/// The survey version and context of an impression: what the response
+/// to it will carry.
+#[derive(Debug, Clone, Copy)]
+pub struct EventContext<'a> {
+    /// The survey version mounted.
+    pub version: i64,
+    /// Channel, if any.
+    pub channel: Option<&'a str>,
+    /// Segment, if any.
+    pub segment: Option<&'a str>,
+    /// Locale, if any.
+    pub locale: Option<&'a str>,
 }
 
 impl Store {
@@ -239,8 +256,9 @@ impl Store {
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn insert_event(&self, event: &NewEvent<'_>) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO events (site_key, survey_id, event, response_id, order_id, received_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (site_key, survey_id, event, response_id, order_id, received_at,
+                 version, channel, segment, locale)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(event.site.as_str())
         .bind(event.survey.as_str())
@@ -248,6 +266,10 @@ impl Store {
         .bind(event.response_id)
         .bind(event.order_id)
         .bind(now_timestamp())
+        .bind(event.context.map(|c| c.version))
+        .bind(event.context.and_then(|c| c.channel))
+        .bind(event.context.and_then(|c| c.segment))
+        .bind(event.context.and_then(|c| c.locale))
         .execute(&self.writer)
         .await?;
         Ok(())

@@ -45,6 +45,14 @@ pub struct GeneratedEvent {
     pub survey_id: String,
     /// 'shown', 'started' or 'dismissed'.
     pub event: &'static str,
+    /// Survey version shown.
+    pub version: i64,
+    /// Channel, as the response to it would carry.
+    pub channel: &'static str,
+    /// Segment.
+    pub segment: &'static str,
+    /// Locale.
+    pub locale: &'static str,
     /// Receive time.
     pub received_at: String,
 }
@@ -95,13 +103,19 @@ impl Store {
             q.build().execute(&mut *tx).await?;
         }
         for chunk in events.chunks(ROWS_PER_STATEMENT) {
-            let mut q =
-                QueryBuilder::new("INSERT INTO events (site_key, survey_id, event, received_at) ");
+            let mut q = QueryBuilder::new(
+                "INSERT INTO events (site_key, survey_id, event, received_at, version, channel,
+                     segment, locale) ",
+            );
             q.push_values(chunk, |mut v, e| {
                 v.push_bind(site)
                     .push_bind(e.survey_id.as_str())
                     .push_bind(e.event)
-                    .push_bind(e.received_at.as_str());
+                    .push_bind(e.received_at.as_str())
+                    .push_bind(e.version)
+                    .push_bind(e.channel)
+                    .push_bind(e.segment)
+                    .push_bind(e.locale);
             });
             q.build().execute(&mut *tx).await?;
         }

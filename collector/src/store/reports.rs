@@ -338,6 +338,69 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// 'shown' events with a known context (migration 0011) per group;
+    /// `keys` may hold [`Key::Day`], [`Key::Survey`], [`Key::Version`] and
+    /// the context keys. Filters on survey, version, channel, segment and
+    /// locale apply (tag and question do not exist for impressions; the
+    /// caller does not ask then).
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn report_shown_context(
+        &self,
+        sel: &Selection,
+        keys: &[Key],
+    ) -> Result<Vec<(Vec<String>, u64)>, StoreError> {
+        let mut qb = QueryBuilder::new("");
+        push_keys(&mut qb, keys);
+        qb.push("SUM(shown) FROM rollup_shown_context WHERE version > 0 AND day BETWEEN ")
+            .push_bind(sel.from.as_str())
+            .push(" AND ")
+            .push_bind(sel.to.as_str());
+        for (column, value) in [
+            ("survey_id", &sel.survey),
+            ("channel", &sel.channel),
+            ("segment", &sel.segment),
+            ("locale", &sel.locale),
+        ] {
+            if let Some(v) = value {
+                qb.push(format!(" AND {column} = ")).push_bind(v.as_str());
+            }
+        }
+        if let Some(v) = sel.version {
+            qb.push(" AND version = ").push_bind(v);
+        }
+        push_group(&mut qb, keys, &[]);
+        let rows = qb.build().fetch_all(&self.reader).await?;
+        let n = keys.len();
+        rows.iter()
+            .filter_map(|row| {
+                // SUM over no rows (no keys, nothing matched) is NULL.
+                let shown = row.try_get::<Option<i64>, _>(n).transpose()?;
+                Some(shown.and_then(|s| Ok((keys_of(row, n)?, u64::try_from(s).unwrap_or(0)))))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// The (day, survey) pairs of the range (and survey, if filtered) that
+    /// hold 'shown' events without a context: their impressions cannot be
+    /// placed in a version or context group.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn days_without_context(
+        &self,
+        sel: &Selection,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut qb = QueryBuilder::new(
+            "SELECT day, survey_id FROM rollup_shown_context WHERE version = 0 AND day BETWEEN ",
+        );
+        qb.push_bind(sel.from.as_str())
+            .push(" AND ")
+            .push_bind(sel.to.as_str());
+        if let Some(s) = &sel.survey {
+            qb.push(" AND survey_id = ").push_bind(s.as_str());
+        }
+        Ok(qb.build_query_as().fetch_all(&self.reader).await?)
+    }
+
     /// The latest stored definition JSON of each survey among `surveys`
     /// (for question types and dimensions in reports).
     pub async fn latest_definitions(

@@ -69,6 +69,42 @@ pub struct PendingEvent {
     pub event: String,
     /// Collector receive time.
     pub received_at: String,
+    /// Survey version shown; NULL when the event came without context
+    /// (before migration 0011 or from an older loader).
+    pub version: Option<i64>,
+    /// Context channel.
+    pub channel: Option<String>,
+    /// Context segment.
+    pub segment: Option<String>,
+    /// Context locale.
+    pub locale: Option<String>,
+}
+
+/// The key of `rollup_shown_context` (migration 0011): a reporting day ×
+/// survey version × context; version 0 holds the events without context.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShownGrain {
+    /// `YYYY-MM-DD` in the reporting offset.
+    pub day: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// Survey version, 0 when unknown.
+    pub version: i64,
+    /// Channel, '' when none.
+    pub channel: String,
+    /// Segment, '' when none.
+    pub segment: String,
+    /// Locale, '' when none.
+    pub locale: String,
+}
+
+/// What a batch of events adds to the two 'shown' rollups.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ShownDelta {
+    /// Per (reporting day, survey): every 'shown' event.
+    pub per_survey: BTreeMap<(String, String), u64>,
+    /// Per day, version and context.
+    pub per_context: BTreeMap<ShownGrain, u64>,
 }
 
 /// The rollup key: one reporting day × survey version × context × tag ×
@@ -174,6 +210,26 @@ impl Store {
                 .fetch_optional(&self.reader)
                 .await?;
         Ok(row.map_or(0, |(v,)| v))
+    }
+
+    /// How far the rollups are: (responses cursor, analysis cursor,
+    /// events cursor, highest event id). Cursors are rowids, so the
+    /// differences are the rows still to fold (responses and events are
+    /// never deleted).
+    pub async fn rollup_positions(&self) -> Result<(i64, i64, i64, i64), StoreError> {
+        let row: (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT
+                 COALESCE((SELECT last_rowid FROM pipeline_cursors WHERE name = ?), 0),
+                 COALESCE((SELECT last_rowid FROM pipeline_cursors WHERE name = ?), 0),
+                 COALESCE((SELECT last_rowid FROM pipeline_cursors WHERE name = ?), 0),
+                 COALESCE((SELECT MAX(id) FROM events), 0)",
+        )
+        .bind(RESPONSES_CURSOR)
+        .bind(ANALYSIS_CURSOR)
+        .bind(EVENTS_CURSOR)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(row)
     }
 
     /// The next responses to fold: after the rollup cursor, at most
@@ -311,7 +367,8 @@ impl Store {
     ) -> Result<(i64, Vec<PendingEvent>), StoreError> {
         let from = self.pipeline_cursor(EVENTS_CURSOR).await?;
         let rows = sqlx::query_as::<_, PendingEvent>(
-            "SELECT id, survey_id, event, received_at FROM events WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, survey_id, event, received_at, version, channel, segment, locale
+             FROM events WHERE id > ? ORDER BY id LIMIT ?",
         )
         .bind(from)
         .bind(limit)
@@ -320,20 +377,39 @@ impl Store {
         Ok((from, rows))
     }
 
-    /// Adds 'shown' counts per (day, survey) and moves the events cursor
-    /// from `from` to `to`, in one transaction; false when it had moved.
+    /// Adds 'shown' counts per (day, survey) and per day, version and
+    /// context, and moves the events cursor from `from` to `to`, in one
+    /// transaction; false when it had moved.
     pub async fn apply_shown(
         &self,
         from: i64,
         to: i64,
-        shown: &BTreeMap<(String, String), u64>,
+        shown: &ShownDelta,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
         if !advance(&mut tx, EVENTS_CURSOR, from, to).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        for ((day, survey), n) in shown {
+        let per_context: Vec<_> = shown.per_context.iter().collect();
+        for chunk in per_context.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO rollup_shown_context (day, survey_id, version, channel, segment,
+                     locale, shown) ",
+            );
+            q.push_values(chunk, |mut v, (g, n)| {
+                v.push_bind(g.day.as_str())
+                    .push_bind(g.survey_id.as_str())
+                    .push_bind(g.version)
+                    .push_bind(g.channel.as_str())
+                    .push_bind(g.segment.as_str())
+                    .push_bind(g.locale.as_str())
+                    .push_bind(**n as i64);
+            });
+            q.push(" ON CONFLICT DO UPDATE SET shown = shown + excluded.shown");
+            q.build().execute(&mut *tx).await?;
+        }
+        for ((day, survey), n) in &shown.per_survey {
             sqlx::query(
                 "INSERT INTO rollup_shown (day, survey_id, shown) VALUES (?, ?, ?)
                  ON CONFLICT DO UPDATE SET shown = shown + excluded.shown",

@@ -8,17 +8,18 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ErrorBody;
 use crate::http::{ApiError, AppState};
 use crate::reports::query::{Filter, GroupBy, Params, QueryProblem};
-use crate::reports::{self, Breakdown, Heatmap, QuestionsReport, Reasons, Summary, Trend, rollup};
+use crate::reports::rollup::{self, Backlog};
+use crate::reports::{self, Breakdown, Heatmap, QuestionsReport, Reasons, Summary, Trend};
 use crate::store::StoreError;
 
 /// Routes of this module.
@@ -77,13 +78,33 @@ pub struct ByParam {
 }
 
 /// A report failure: a bad query (422 `invalid_query`, every problem
-/// listed) or any [`ApiError`].
+/// listed), the rollups being rebuilt (503 `reports_warming_up`) or any
+/// [`ApiError`].
 #[derive(Debug)]
 pub enum ReportError {
     /// Bad query parameters.
     InvalidQuery(Vec<QueryProblem>),
+    /// The rollups are too far behind to fold within the request (after
+    /// an upgrade that rebuilds them): figures would be partial.
+    WarmingUp(Backlog),
     /// Anything else.
     Api(ApiError),
+}
+
+/// Seconds a client should wait before asking again while warming up.
+const WARM_UP_RETRY_SECS: u64 = 5;
+
+/// The 503 body while the rollups are rebuilt.
+#[derive(Serialize, ToSchema)]
+pub struct WarmingUpBody {
+    /// `reports_warming_up`.
+    code: &'static str,
+    /// For people, with the progress.
+    message: String,
+    /// Always empty (the error shape of every endpoint).
+    errors: Vec<String>,
+    /// How far the rebuild is.
+    progress: Backlog,
 }
 
 impl From<StoreError> for ReportError {
@@ -115,6 +136,24 @@ impl IntoResponse for ReportError {
                 };
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
             }
+            Self::WarmingUp(progress) => {
+                let body = WarmingUpBody {
+                    code: "reports_warming_up",
+                    message: format!(
+                        "reports are being rebuilt after an upgrade ({:.1} % folded, {} responses \
+                         and {} events to go); figures would be incomplete: retry in a few seconds",
+                        progress.folded_pct, progress.responses_pending, progress.events_pending
+                    ),
+                    errors: Vec::new(),
+                    progress,
+                };
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, WARM_UP_RETRY_SECS.to_string())],
+                    Json(body),
+                )
+                    .into_response()
+            }
             Self::Api(e) => e.into_response(),
         }
     }
@@ -134,9 +173,18 @@ pub(crate) fn pairs(
 }
 
 /// Lets the analysis pipeline and then the rollups fold every stored
-/// response, so a report sees all of them with their flags and tags.
+/// response, so a report sees all of them with their flags and tags; when
+/// the rollups are being rebuilt (far more pending than a request should
+/// wait for, see [`rollup::WARM_UP_RESPONSES`]), answers 503
+/// `reports_warming_up` with the progress instead: the background worker
+/// (started with the collector) is folding them, and a partial figure
+/// must never look complete.
 pub(crate) async fn catch_up(state: &AppState) -> Result<(), ReportError> {
     state.analytics().catch_up().await?;
+    let backlog = Backlog::of(state.store()).await?;
+    if backlog.warming_up() {
+        return Err(ReportError::WarmingUp(backlog));
+    }
     rollup::catch_up(state.store()).await?;
     Ok(())
 }
@@ -164,6 +212,7 @@ fn parse<T>(
     responses(
         (status = 200, description = "Figures of the period and the previous one", body = Summary),
         (status = 422, description = "`invalid_query`", body = ErrorBody),
+        (status = 503, description = "`reports_warming_up`: rollups being rebuilt (Retry-After)", body = WarmingUpBody),
     ))]
 #[tracing::instrument(skip_all)]
 async fn summary(
@@ -182,6 +231,7 @@ async fn summary(
     responses(
         (status = 200, description = "One bucket per day, week or month", body = Trend),
         (status = 422, description = "`invalid_query`", body = ErrorBody),
+        (status = 503, description = "`reports_warming_up`: rollups being rebuilt (Retry-After)", body = WarmingUpBody),
     ))]
 #[tracing::instrument(skip_all)]
 async fn trend(State(state): State<AppState>, query: Pairs) -> Result<Json<Trend>, ReportError> {
@@ -198,6 +248,7 @@ async fn trend(State(state): State<AppState>, query: Pairs) -> Result<Json<Trend
     responses(
         (status = 200, description = "One group per value, most responses first", body = Breakdown),
         (status = 422, description = "`invalid_query` (`by` missing or unknown)", body = ErrorBody),
+        (status = 503, description = "`reports_warming_up`: rollups being rebuilt (Retry-After)", body = WarmingUpBody),
     ))]
 #[tracing::instrument(skip_all)]
 async fn breakdown(
@@ -218,6 +269,7 @@ async fn breakdown(
     responses(
         (status = 200, description = "Questions and dimensions", body = QuestionsReport),
         (status = 422, description = "`invalid_query`", body = ErrorBody),
+        (status = 503, description = "`reports_warming_up`: rollups being rebuilt (Retry-After)", body = WarmingUpBody),
     ))]
 #[tracing::instrument(skip_all)]
 async fn questions(
@@ -235,6 +287,7 @@ async fn questions(
     responses(
         (status = 200, description = "Cells of dimension × group", body = Heatmap),
         (status = 422, description = "`invalid_query`", body = ErrorBody),
+        (status = 503, description = "`reports_warming_up`: rollups being rebuilt (Retry-After)", body = WarmingUpBody),
     ))]
 #[tracing::instrument(skip_all)]
 async fn heatmap(
@@ -254,6 +307,7 @@ async fn heatmap(
     responses(
         (status = 200, description = "Choice questions and their options", body = Reasons),
         (status = 422, description = "`invalid_query`", body = ErrorBody),
+        (status = 503, description = "`reports_warming_up`: rollups being rebuilt (Retry-After)", body = WarmingUpBody),
     ))]
 #[tracing::instrument(skip_all)]
 async fn reasons(

@@ -469,6 +469,7 @@
 
   function fail(e) {
     if (e && e.status === 401) return;
+    if (e && e.code === 'reports_warming_up') setTimeout(load, 5000); // rollups rebuilding: retry (message has progress)
     say(t('unexpected', { e: (e && e.message) || e }), true);
   }
 

@@ -1,0 +1,184 @@
+//! SERVQUAL dimension means on one scale.
+//!
+//! A dimension gathers every Likert question tagged with it, and a Likert
+//! question has 5 or 7 points. Averaging raw answers would let a 7-point
+//! item pull its dimension above a 5-point one for the same opinion, so
+//! each answer is first put on 1–5 linearly:
+//!
+//! ```text
+//! x = 1 + (v − 1) · 4 / (points − 1)      (7 points: 1, 1.67, 2.33, 3, 3.67, 4.33, 5)
+//! ```
+//!
+//! The rollups keep answer counts per question and survey version
+//! (migration 0007), and a version's definition fixes each question's
+//! scale, so the dimension mean is computed at report time from those
+//! counts: exact, whatever scales were mixed, and without a rollup change.
+//! The mean, sample standard deviation and 95 % margin (1.96·s/√n) are
+//! those of the rescaled answers. Per-question Likert figures stay on the
+//! question's own scale (see [`super::questions`]).
+
+use manyi_shared::metrics::{self, ValueCounts};
+use manyi_shared::{QuestionKind, Survey};
+use std::collections::{BTreeSet, HashMap};
+
+use super::DimensionFigure;
+use crate::store::{Store, StoreError};
+
+/// The 1–5 value of answer `v` on a 1..=`points` scale.
+pub fn on_five(v: i64, points: i64) -> f64 {
+    if points <= 1 {
+        return 1.0;
+    }
+    1.0 + (v - 1) as f64 * 4.0 / (points - 1) as f64
+}
+
+/// Rescaled answers of one dimension (or heat-map cell), summed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DimensionSums {
+    /// Answers.
+    pub n: u64,
+    /// Σ rescaled answers.
+    pub sum: f64,
+    /// Σ rescaled answers².
+    pub sum_sq: f64,
+}
+
+impl DimensionSums {
+    /// Adds a Likert question's answer counts on a 1..=`points` scale
+    /// (values outside it are not answers of that scale and are skipped).
+    pub fn add(&mut self, counts: &ValueCounts, points: i64) {
+        for v in 1..=points.min(10) {
+            // 1..=10 lies within the counts.
+            let c = counts[v as usize];
+            if c == 0 {
+                continue;
+            }
+            let x = on_five(v, points);
+            self.n += c;
+            self.sum += c as f64 * x;
+            self.sum_sq += c as f64 * x * x;
+        }
+    }
+
+    /// The figure: mean, margin and the low-sample mark.
+    pub fn figure(&self, dimension: &str, key: Option<String>) -> DimensionFigure {
+        let n = self.n;
+        let mean = (n > 0).then(|| self.sum / n as f64);
+        let sd = mean.filter(|_| n > 1).map(|m| {
+            // Σ(x − m)² = Σx² − n·m²; rounding can leave a hair below 0.
+            ((self.sum_sq - n as f64 * m * m).max(0.0) / (n - 1) as f64).sqrt()
+        });
+        DimensionFigure {
+            dimension: dimension.to_owned(),
+            key,
+            n,
+            mean,
+            margin: metrics::mean_margin(sd, n),
+            low_sample: metrics::is_low_sample(n),
+        }
+    }
+}
+
+/// Likert points per question id, for each survey version asked.
+#[derive(Debug, Default)]
+pub struct Scales(HashMap<(String, i64), HashMap<String, i64>>);
+
+impl Scales {
+    /// Reads the definitions of `versions` (survey id, version). A version
+    /// whose definition is missing or no longer parses has no entry; its
+    /// questions fall back to [`Scales::points`]' guess.
+    pub async fn load(
+        store: &Store,
+        versions: BTreeSet<(String, i64)>,
+    ) -> Result<Self, StoreError> {
+        let mut out = HashMap::new();
+        for (survey, version) in versions {
+            let Some(json) = store.survey_definition_json(&survey, version).await? else {
+                continue;
+            };
+            let Ok(def) = serde_json::from_str::<Survey>(&json) else {
+                continue;
+            };
+            let points = def
+                .questions
+                .iter()
+                .filter_map(|q| match q.kind {
+                    QuestionKind::Likert { points, .. } => {
+                        Some((q.id.as_str().to_owned(), i64::from(points)))
+                    }
+                    _ => None,
+                })
+                .collect();
+            out.insert((survey, version), points);
+        }
+        Ok(Self(out))
+    }
+
+    /// The points of `question` in that version; unknown (no readable
+    /// definition): 7 when answers above 5 exist, else 5.
+    pub fn points(&self, survey: &str, version: i64, question: &str, counts: &ValueCounts) -> i64 {
+        self.0
+            .get(&(survey.to_owned(), version))
+            .and_then(|qs| qs.get(question))
+            .copied()
+            .unwrap_or(if counts[6] + counts[7] > 0 { 7 } else { 5 })
+    }
+}
+
+/// Splits a [`crate::store::reports::Key::Version`] value
+/// (`survey_id:version`).
+pub fn split_version(key: &str) -> Option<(String, i64)> {
+    let (survey, version) = key.rsplit_once(':')?;
+    Some((survey.to_owned(), version.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seven_points_map_linearly_onto_one_to_five() {
+        assert_eq!(on_five(1, 7), 1.0);
+        assert_eq!(on_five(4, 7), 3.0);
+        assert_eq!(on_five(7, 7), 5.0);
+        assert!((on_five(2, 7) - 5.0 / 3.0).abs() < 1e-12);
+        // Five points are left as they are.
+        assert_eq!((1..=5).map(|v| on_five(v, 5)).sum::<f64>(), 15.0);
+    }
+
+    #[test]
+    fn a_five_and_a_seven_point_item_average_on_one_scale() {
+        // 5-point answers 5 and 3; 7-point answers 7 and 4 (= 5 and 3 on
+        // 1–5). Raw, the mean would be 19/4 = 4.75; on one scale it is 4.
+        let mut s = DimensionSums::default();
+        s.add(&metrics::counts_of(&[5, 3]), 5);
+        s.add(&metrics::counts_of(&[7, 4]), 7);
+        let f = s.figure("reliability", None);
+        assert_eq!((f.n, f.mean), (4, Some(4.0)));
+        // Values 5, 3, 5, 3: s = √(4/3), margin = z·s/√4.
+        let margin = f.margin.unwrap();
+        assert!((margin - metrics::Z95 * (4.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-9);
+        assert!(f.low_sample);
+    }
+
+    #[test]
+    fn no_answers_no_mean_and_one_answer_no_margin() {
+        let f = DimensionSums::default().figure("empathy", None);
+        assert_eq!((f.n, f.mean, f.margin), (0, None, None));
+        let mut s = DimensionSums::default();
+        s.add(&metrics::counts_of(&[6]), 7);
+        let f = s.figure("empathy", Some("web".into()));
+        assert_eq!(f.n, 1);
+        assert!((f.mean.unwrap() - (1.0 + 5.0 * 4.0 / 6.0)).abs() < 1e-12);
+        assert_eq!(f.margin, None);
+    }
+
+    #[test]
+    fn version_keys_split_at_the_last_colon() {
+        assert_eq!(
+            split_version("post-payment:12"),
+            Some(("post-payment".into(), 12))
+        );
+        assert_eq!(split_version("nope"), None);
+    }
+}
