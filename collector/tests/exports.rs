@@ -2,13 +2,28 @@
 //! submitted over HTTP: the CSV opens in Excel (BOM, quoting of Chinese,
 //! commas, quotes and line breaks, formulas defused), NDJSON lines parse,
 //! filters and the flagged switch apply, flags and tags are included.
+//!
+//! Then the keyset paging (`reports::export::Pages`), over generated
+//! responses: pages of any size read exactly the stored rows in storage
+//! order, responses stored meanwhile are left out whole, a stalled
+//! download holds no connection (the WAL can be reset), and a client that
+//! leaves ends the export.
 
 mod common;
 
-use common::{Reply, TestApp, new_response_id, spawn_app};
+use common::{BuiltApp, Reply, TestApp, build_app, new_response_id, spawn_app, valid_payload};
+use manyi_collector::reports::export::{self, BOM, PAGE_ROWS, Pages};
+use manyi_collector::seed_responses::{self, Plan};
+use manyi_collector::store::Store;
+use manyi_collector::store::exports::{ExportRow, ExportSelection};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::{Connection as _, SqliteConnection};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 async fn get(app: &TestApp, path: &str) -> Reply {
     let token = app
@@ -297,4 +312,466 @@ async fn client_timing_strings_that_look_like_formulas_are_defused() {
     let row = rows.iter().find(|r| r[0] == *id).expect("the row");
     assert_eq!(&row[col("shown_at")], "'=HYPERLINK(\"http://x\")");
     assert_eq!(&row[col("submitted_at")], "'+1");
+}
+
+// ---------------------------------------------------------------------------
+// Keyset paging: exports read in short pages over a snapshot.
+// ---------------------------------------------------------------------------
+
+/// A collector (same store as the server) with `n` generated responses
+/// spread over the last two days, analysed.
+async fn seeded(n: usize) -> BuiltApp {
+    let app = build_app(reqwest::Client::new()).await;
+    let plan = Plan {
+        count: n,
+        days: 2,
+        seed: 42,
+    };
+    seed_responses::run(&app.store, &plan).await.expect("seed");
+    app
+}
+
+/// `from=…&to=…` covering every generated response (today in UTC+08:00
+/// and the three days before).
+fn seeded_range() -> String {
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .date();
+    format!("from={}&to={today}", today - time::Duration::days(3))
+}
+
+/// Every response of every time, flagged ones included.
+fn everything() -> ExportSelection {
+    ExportSelection {
+        received_from: "2000-01-01T00:00:00.000Z".to_owned(),
+        received_before: "9999-01-01T00:00:00.000Z".to_owned(),
+        include_flagged: true,
+        ..ExportSelection::default()
+    }
+}
+
+/// A stored response as the test reads it: all rows, no filter.
+#[derive(Debug, sqlx::FromRow)]
+struct Stored {
+    rowid: i64,
+    #[sqlx(flatten)]
+    row: ExportRow,
+}
+
+/// Every stored response with its analysis, in rowid order, read with a
+/// connection of the test's own.
+async fn stored(db_path: &std::path::Path) -> Vec<Stored> {
+    let options = SqliteConnectOptions::new()
+        .filename(db_path)
+        .read_only(true);
+    let db = SqlitePool::connect_with(options).await.expect("open db");
+    let rows = sqlx::query_as(
+        "SELECT r.rowid AS rowid, r.response_id, r.survey_id, r.survey_version, r.received_at,
+                r.submitted_at, r.shown_at, a.duration_ms, r.order_id, r.customer, r.channel,
+                r.segment, r.locale, COALESCE(a.flagged, 0) AS flagged,
+                COALESCE(a.flags, '[]') AS flags, COALESCE(a.tags, '[]') AS tags, r.answers
+         FROM responses r LEFT JOIN response_analysis a ON a.response_id = r.response_id
+         ORDER BY r.rowid",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("select");
+    db.close().await;
+    rows
+}
+
+fn tags_of(row: &ExportRow) -> Vec<String> {
+    serde_json::from_str(&row.tags).expect("tags JSON")
+}
+
+/// Whether `sel` selects `row`: the filter semantics of docs/reports-api.md,
+/// written out independently of the export's SQL.
+fn selects(sel: &ExportSelection, row: &ExportRow) -> bool {
+    let same = |want: &Option<String>, have: &Option<String>| {
+        want.as_ref()
+            .is_none_or(|w| w.as_str() == have.as_deref().unwrap_or(""))
+    };
+    row.received_at >= sel.received_from
+        && row.received_at < sel.received_before
+        && sel.survey.as_ref().is_none_or(|s| *s == row.survey_id)
+        && sel.version.is_none_or(|v| v == row.survey_version)
+        && same(&sel.channel, &row.channel)
+        && same(&sel.segment, &row.segment)
+        && same(&sel.locale, &row.locale)
+        && sel.tag.as_ref().is_none_or(|t| tags_of(row).contains(t))
+        && (sel.include_flagged || row.flagged == 0)
+}
+
+/// The export of `sel` read page by page to the end: rows and pages read.
+async fn read_all(store: &Store, sel: ExportSelection, page_rows: u32) -> (Vec<ExportRow>, usize) {
+    let mut pages = Pages::start(store, sel, page_rows).await.expect("start");
+    let (mut rows, mut statements) = (Vec::new(), 0);
+    while let Some(page) = pages.next_page(store).await.expect("page") {
+        assert!(
+            page.len() <= page_rows as usize,
+            "a page holds at most its size"
+        );
+        statements += 1;
+        rows.extend(page);
+    }
+    (rows, statements)
+}
+
+/// Waits (up to 10 s) until no reader connection is in use: background
+/// workers take one now and then, an export between pages must not.
+async fn wait_for_idle_readers(store: &Store) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let c = store.reader_connections();
+        if c.idle == c.open as usize {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "reader connections stay in use: {c:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits (up to 10 s) until the analysis has processed every stored response.
+async fn wait_for_analysis(store: &Store) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.analysis_cursor().await.unwrap() < store.last_response_rowid().await.unwrap() {
+        assert!(Instant::now() < deadline, "the analysis does not catch up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl BuiltApp {
+    async fn export(&self, path: &str) -> Reply {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET");
+        Reply::from(r).await
+    }
+
+    /// Posts one more valid response to the demo survey; its id.
+    async fn post_one(&self) -> String {
+        let body = valid_payload();
+        let r = self
+            .client
+            .post(format!("{}/v1/responses", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::CREATED);
+        body["response_id"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn pages_of_any_size_read_exactly_the_stored_rows_in_storage_order() {
+    let app = seeded(3000).await;
+    let all = stored(&app.db_path).await;
+    assert_eq!(all.len(), 3000);
+    // The most frequent tag: a sparse selection (pages span many windows).
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for s in &all {
+        for t in tags_of(&s.row) {
+            *counts.entry(t).or_default() += 1;
+        }
+    }
+    let (tag, tagged) = counts.into_iter().max_by_key(|(_, n)| *n).expect("a tag");
+    assert!(tagged > 10 && tagged < 600, "{tag}: {tagged}");
+    // One day in the middle of the two.
+    let middle = &all[1500].row.received_at;
+    let next_day = {
+        let t = time::OffsetDateTime::parse(middle, &time::format_description::well_known::Rfc3339)
+            .unwrap();
+        manyi_collector::store::format_timestamp(t + time::Duration::days(1))
+    };
+    let selections = [
+        ("everything", everything()),
+        (
+            "unflagged",
+            ExportSelection {
+                include_flagged: false,
+                ..everything()
+            },
+        ),
+        (
+            "one channel",
+            ExportSelection {
+                channel: Some("miniprogram".into()),
+                ..everything()
+            },
+        ),
+        (
+            "one segment and locale",
+            ExportSelection {
+                segment: Some("vip".into()),
+                locale: Some("zh-CN".into()),
+                ..everything()
+            },
+        ),
+        (
+            "one tag",
+            ExportSelection {
+                tag: Some(tag.clone()),
+                ..everything()
+            },
+        ),
+        (
+            "one survey version",
+            ExportSelection {
+                survey: Some("post-payment".into()),
+                version: Some(1),
+                ..everything()
+            },
+        ),
+        (
+            "one day",
+            ExportSelection {
+                received_from: middle.clone(),
+                received_before: next_day,
+                ..everything()
+            },
+        ),
+    ];
+    for page_rows in [7, 1000] {
+        for (name, sel) in &selections {
+            let expected: Vec<ExportRow> = all
+                .iter()
+                .filter(|s| selects(sel, &s.row))
+                .map(|s| s.row.clone())
+                .collect();
+            assert!(
+                !expected.is_empty(),
+                "{name}: the fixture selects something"
+            );
+            let (got, pages) = read_all(&app.store, sel.clone(), page_rows).await;
+            assert_eq!(got.len(), expected.len(), "{name}, pages of {page_rows}");
+            assert!(got == expected, "{name}, pages of {page_rows}: rows differ");
+            if *name == "everything" {
+                // Several pages, and the last one not necessarily full.
+                assert_eq!(pages, 3000_usize.div_ceil(page_rows as usize), "{name}");
+            }
+        }
+    }
+    // Pages of one: a window of 16 rowids per statement, most of them empty
+    // for a sparse tag.
+    let sel = ExportSelection {
+        tag: Some(tag.clone()),
+        ..everything()
+    };
+    let (got, pages) = read_all(&app.store, sel, 1).await;
+    assert_eq!(got.len(), tagged);
+    assert!(pages >= 3000 / 16, "{pages} statements");
+    assert!(got.iter().all(|r| tags_of(r).contains(&tag)));
+    // Nothing is held once the export is read.
+    wait_for_idle_readers(&app.store).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_export_of_several_pages_over_http_has_every_stored_row_once_in_order() {
+    let app = seeded(2500).await;
+    let all = stored(&app.db_path).await;
+    assert!(all.len() > 2 * PAGE_ROWS as usize, "three pages");
+    let reply = app
+        .export(&format!("/api/exports/responses.ndjson?{}", seeded_range()))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let lines: Vec<Value> = reply
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), all.len());
+    for (line, s) in lines.iter().zip(&all) {
+        let r = &s.row;
+        let expected = json!({
+            "response_id": r.response_id, "survey_id": r.survey_id,
+            "survey_version": r.survey_version, "received_at": r.received_at,
+            "submitted_at": r.submitted_at, "shown_at": r.shown_at,
+            "duration_ms": r.duration_ms, "order_id": r.order_id, "customer": r.customer,
+            "channel": r.channel, "segment": r.segment, "locale": r.locale,
+            "flagged": r.flagged == 1,
+            "flags": serde_json::from_str::<Value>(&r.flags).unwrap(),
+            "tags": serde_json::from_str::<Value>(&r.tags).unwrap(),
+            "answers": serde_json::from_str::<Value>(&r.answers).unwrap(),
+        });
+        assert_eq!(line, &expected);
+    }
+    // The flagged switch over several pages.
+    let unflagged = app
+        .export(&format!(
+            "/api/exports/responses.csv?{}&include_flagged=false",
+            seeded_range()
+        ))
+        .await;
+    assert_eq!(&unflagged.bytes[..3], BOM);
+    let ids: Vec<String> = csv::Reader::from_reader(&unflagged.bytes[3..])
+        .records()
+        .map(|r| r.unwrap()[0].to_owned())
+        .collect();
+    let expected: Vec<&str> = all
+        .iter()
+        .filter(|s| s.row.flagged == 0)
+        .map(|s| s.row.response_id.as_str())
+        .collect();
+    assert!(
+        expected.len() < all.len(),
+        "the fixture has flagged responses"
+    );
+    assert_eq!(ids, expected);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn responses_stored_during_an_export_are_left_out_whole() {
+    let app = seeded(500).await;
+    let before = stored(&app.db_path).await;
+    let mut pages = Pages::start(&app.store, everything(), 50).await.unwrap();
+    assert_eq!(pages.snapshot(), before.last().unwrap().rowid);
+    let mut got = pages
+        .next_page(&app.store)
+        .await
+        .unwrap()
+        .expect("a first page");
+    // New responses arrive (and are analysed) in the middle of the export.
+    let mut new_ids = Vec::new();
+    for _ in 0..5 {
+        new_ids.push(app.post_one().await);
+    }
+    wait_for_analysis(&app.store).await;
+    let after = stored(&app.db_path).await;
+    assert_eq!(
+        after
+            .iter()
+            .filter(|s| selects(&everything(), &s.row))
+            .count(),
+        before.len() + 5,
+        "the new responses match the export's filter"
+    );
+    while let Some(page) = pages.next_page(&app.store).await.unwrap() {
+        got.extend(page);
+    }
+    let expected: Vec<ExportRow> = before.into_iter().map(|s| s.row).collect();
+    assert!(
+        got == expected,
+        "exactly the responses stored before the export"
+    );
+    assert!(got.iter().all(|r| !new_ids.contains(&r.response_id)));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stalled_download_holds_no_connection_and_lets_the_wal_reset() {
+    let app = seeded(3000).await;
+    let pages = Pages::start(&app.store, everything(), 100).await.unwrap();
+    let (mut chunks, task) =
+        export::spawn_chunks(app.store.clone(), pages, Vec::new(), |row, buf| {
+            buf.extend_from_slice(export::ndjson_line(row).as_bytes());
+            buf.push(b'\n');
+        });
+    // The client reads nothing: the task fills the channel and waits.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while chunks.len() < chunks.max_capacity() {
+        assert!(Instant::now() < deadline, "the channel does not fill");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        !task.is_finished(),
+        "the export is not over: the client is slow"
+    );
+    // A write after the export started, so the WAL has frames to reset.
+    app.post_one().await;
+    wait_for_idle_readers(&app.store).await;
+    // A TRUNCATE checkpoint completes (busy = 0) only when no reader uses
+    // the WAL: a download reading from one open statement would block it
+    // for as long as the client stalls. Background workers read now and
+    // then, hence a few tries.
+    let options = SqliteConnectOptions::new()
+        .filename(&app.db_path)
+        .busy_timeout(Duration::from_millis(500));
+    let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+    let mut reset = false;
+    for _ in 0..20 {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if busy == 0 {
+            reset = true;
+            break;
+        }
+    }
+    assert!(
+        reset,
+        "the WAL could not be reset while the download stalled"
+    );
+    assert!(!task.is_finished());
+    // The client resumes: the whole snapshot arrives, without the response
+    // stored meanwhile.
+    let mut text = Vec::new();
+    while let Some(chunk) = chunks.recv().await {
+        text.extend(chunk.expect("a chunk"));
+    }
+    task.await.unwrap();
+    let lines = String::from_utf8(text).unwrap().lines().count();
+    assert_eq!(lines, 3000);
+    conn.close().await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_download_ends_the_export_and_frees_its_connections() {
+    let app = seeded(3000).await;
+    let pages = Pages::start(&app.store, everything(), 10).await.unwrap();
+    let encoded = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&encoded);
+    let (mut chunks, task) =
+        export::spawn_chunks(app.store.clone(), pages, Vec::new(), move |row, buf| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            buf.extend_from_slice(export::ndjson_line(row).as_bytes());
+            buf.push(b'\n');
+        });
+    let first = chunks.recv().await.expect("a first chunk").expect("bytes");
+    assert!(first.len() >= export::CHUNK_BYTES);
+    drop(chunks);
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the export task ends when its client leaves")
+        .expect("without panicking");
+    let n = encoded.load(Ordering::Relaxed);
+    assert!(
+        n > 0 && n < 3000,
+        "it stopped early: {n} of 3000 rows encoded"
+    );
+    wait_for_idle_readers(&app.store).await;
+
+    // The same over HTTP: read one chunk, hang up; the collector's readers
+    // are all idle again and the next export is whole.
+    let mut response = app
+        .client
+        .get(format!(
+            "{}/api/exports/responses.ndjson?{}",
+            app.base,
+            seeded_range()
+        ))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.chunk().await.expect("a chunk").is_some());
+    drop(response);
+    wait_for_idle_readers(&app.store).await;
+    let whole = app
+        .export(&format!("/api/exports/responses.ndjson?{}", seeded_range()))
+        .await;
+    assert_eq!(whole.text().lines().count(), 3000);
+    app.stop().await;
 }
