@@ -1417,3 +1417,118 @@ async fn tokens_stored_in_plaintext_by_earlier_versions_are_hashed_and_keep_work
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn links_last_the_configured_days_and_a_restart_hashes_plaintext_tokens() {
+    use secrecy::ExposeSecret as _;
+
+    let data = tempfile::tempdir().expect("data");
+    let dist = tempfile::tempdir().expect("dist");
+    let mut config = manyi_collector::Config::for_tests(data.path(), dist.path());
+    config.verification_link_days = 3;
+    let client = reqwest::Client::new();
+    let patch = |app: &manyi_collector::RunningApp, id: i64, status: &str| {
+        let request = client
+            .patch(app.url(&format!("/api/cases/{id}")))
+            .bearer_auth(
+                app.demo_admin_token
+                    .as_ref()
+                    .expect("token")
+                    .expose_secret(),
+            )
+            .json(&json!({ "status": status }));
+        async move {
+            let r = request.send().await.expect("PATCH");
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.expect("json")
+        }
+    };
+    let open = |db: &SqlitePool, customer: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut tx = db.begin().await.expect("begin");
+            let id = manyi_collector::store::cases::open_in(
+                &mut tx,
+                &new_case(customer, Priority::Normal, OffsetDateTime::now_utc()),
+            )
+            .await
+            .expect("open")
+            .expect("new");
+            tx.commit().await.expect("commit");
+            id
+        }
+    };
+
+    let app = manyi_collector::spawn(config.clone()).await.expect("spawn");
+    let db = SqlitePool::connect_with(
+        SqliteConnectOptions::new()
+            .filename(&app.db_path)
+            .busy_timeout(std::time::Duration::from_secs(5)),
+    )
+    .await
+    .expect("db");
+    let id = open(&db, "c-days").await;
+    patch(&app, id, "contacted").await;
+    let resolved = patch(&app, id, "resolved").await;
+    let parse = |v: &Value| {
+        OffsetDateTime::parse(
+            v.as_str().expect("time"),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("time")
+    };
+    let v = &resolved["verification"];
+    assert_eq!(
+        parse(&v["expires_at"]) - parse(&v["sent_at"]),
+        time::Duration::days(3)
+    );
+
+    // A case left by an earlier version: resolved, token in plaintext.
+    let legacy = open(&db, "c-legacy").await;
+    let token = format!("vt_{}", "x".repeat(43));
+    sqlx::query(
+        "UPDATE cases SET status = 'resolved', verification_token = ?,
+             verification_sent_at = created_at WHERE id = ?",
+    )
+    .bind(&token)
+    .bind(legacy)
+    .execute(&db)
+    .await
+    .expect("plant");
+    db.close().await;
+    app.shutdown().await.expect("stop");
+
+    // The next start hashes it; the link works.
+    let started = OffsetDateTime::now_utc();
+    let app = manyi_collector::spawn(config).await.expect("restart");
+    let page = client
+        .get(app.url(&format!("/v/{token}")))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.status(), StatusCode::OK);
+    let db = SqlitePool::connect_with(
+        SqliteConnectOptions::new()
+            .filename(&app.db_path)
+            .read_only(true),
+    )
+    .await
+    .expect("db");
+    let (plain, hash, expires): (Option<String>, Option<String>, String) = sqlx::query_as(
+        "SELECT verification_token, verification_token_hash, verification_expires_at
+         FROM cases WHERE id = ?",
+    )
+    .bind(legacy)
+    .fetch_one(&db)
+    .await
+    .expect("row");
+    db.close().await;
+    assert_eq!((plain, hash), (None, Some(sha256_hex(&token))));
+    let expires = parse(&json!(expires));
+    assert!(
+        expires >= started + time::Duration::days(3)
+            && expires <= OffsetDateTime::now_utc() + time::Duration::days(3),
+        "{expires}"
+    );
+    app.shutdown().await.expect("stop");
+}

@@ -114,7 +114,9 @@ impl Priority {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
-    /// How long after opening the customer must have been contacted.
+    /// How long the merchant has, from the opening (or reopening), before
+    /// an `open` or `contacted` case is overdue: it must be resolved, not
+    /// only contacted, by then (see [`overdue`]).
     pub fn response_time(self) -> Duration {
         match self {
             Priority::Urgent => Duration::hours(1),
