@@ -17,6 +17,8 @@
 //! - [`metrics`]: NPS, CSAT, CES, Likert means and the response rate.
 //! - [`error`]: validation errors with stable codes.
 //! - [`json`]: the hand-written JSON reader, writer and codec of the model.
+//! - [`sorted_map`]: the model's ordered map (`BTreeMap`, or a sorted vector
+//!   in the WebAssembly build).
 //!
 //! Feature `serde` (the collector): serde impls for the model types, and
 //! `json::Value` is serde_json's. Without it (the widget) nothing here
@@ -41,6 +43,7 @@ pub mod metrics;
 pub mod response;
 pub mod rules;
 pub mod signing;
+pub mod sorted_map;
 pub mod survey;
 pub mod texts;
 pub mod visibility;
@@ -55,6 +58,7 @@ pub use metrics::{CesSummary, CsatSummary, NpsSummary};
 pub use response::{Context, ResponsePayload, Timing};
 pub use rules::{parse_answer, validate_response, validate_survey};
 pub use signing::{SignatureError, SignedParts};
+pub use sorted_map::SortedMap;
 pub use survey::{
     ChoiceOption, Dimension, DisplayMode, DisplaySettings, Question, QuestionKind, Survey, Theme,
 };

@@ -1,6 +1,6 @@
 //! Supported locales and translated texts.
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 use std::fmt;
 
 /// A locale manyi ships texts for.
@@ -54,7 +54,7 @@ impl fmt::Display for Locale {
 
 /// A text in one or more locales, e.g. `{"zh-CN": "满意", "en": "Satisfied"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LocalizedText(pub BTreeMap<Locale, String>);
+pub struct LocalizedText(pub SortedMap<Locale, String>);
 
 impl LocalizedText {
     /// Builds a text from `(locale, text)` pairs.

@@ -3,8 +3,8 @@
 //! Field names are the public contract (see DESIGN.md). Unknown fields are
 //! rejected so a typo never silently drops data.
 
+use crate::SortedMap;
 use crate::ids::{ResponseId, SiteKey, SurveyId};
-use std::collections::BTreeMap;
 
 /// One submitted response.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +19,7 @@ pub struct ResponsePayload {
     pub survey_version: u32,
     /// Raw answers by question id; typed against the survey by
     /// [`crate::rules::validate_response`].
-    pub answers: BTreeMap<String, crate::json::Value>,
+    pub answers: SortedMap<String, crate::json::Value>,
     /// Where and for whom the survey was shown.
     pub context: Context,
     /// When the survey was shown and submitted (client clock).

@@ -5,13 +5,13 @@
 //! does not count, so hiding cascades: if `reason` hides, a question shown only
 //! when `reason` is answered hides too.
 
+use crate::SortedMap;
 use crate::answer::AnswerValue;
 use crate::ids::QuestionId;
 use crate::survey::Survey;
-use std::collections::BTreeMap;
 
 /// Visibility of each question, in survey order.
-pub fn visible_flags(survey: &Survey, answers: &BTreeMap<QuestionId, AnswerValue>) -> Vec<bool> {
+pub fn visible_flags(survey: &Survey, answers: &SortedMap<QuestionId, AnswerValue>) -> Vec<bool> {
     let mut flags: Vec<bool> = Vec::with_capacity(survey.questions.len());
     for q in &survey.questions {
         let visible = match &q.show_if {
@@ -37,7 +37,7 @@ pub fn visible_flags(survey: &Survey, answers: &BTreeMap<QuestionId, AnswerValue
 /// Ids of the visible questions, in survey order.
 pub fn visible_questions<'s>(
     survey: &'s Survey,
-    answers: &BTreeMap<QuestionId, AnswerValue>,
+    answers: &SortedMap<QuestionId, AnswerValue>,
 ) -> Vec<&'s QuestionId> {
     survey
         .questions
@@ -50,12 +50,12 @@ pub fn visible_questions<'s>(
 /// Drops answers to hidden questions (the widget does this before sending).
 pub fn prune_hidden(
     survey: &Survey,
-    answers: &BTreeMap<QuestionId, AnswerValue>,
-) -> BTreeMap<QuestionId, AnswerValue> {
+    answers: &SortedMap<QuestionId, AnswerValue>,
+) -> SortedMap<QuestionId, AnswerValue> {
     let visible = visible_questions(survey, answers);
     // A loop rather than `collect`: collecting into a BTreeMap sorts, and
     // each sort instantiation costs the widget's WebAssembly ~3 KB.
-    let mut kept = BTreeMap::new();
+    let mut kept = SortedMap::new();
     for (id, a) in answers {
         if visible.contains(&id) && !a.is_empty() {
             kept.insert(id.clone(), a.clone());
@@ -91,7 +91,7 @@ mod tests {
         .unwrap()
     }
 
-    fn answers(pairs: &[(&str, AnswerValue)]) -> BTreeMap<QuestionId, AnswerValue> {
+    fn answers(pairs: &[(&str, AnswerValue)]) -> SortedMap<QuestionId, AnswerValue> {
         pairs
             .iter()
             .map(|(id, a)| (QuestionId::parse(*id).unwrap(), a.clone()))

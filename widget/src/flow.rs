@@ -9,9 +9,9 @@ use crate::i18n;
 use manyi_shared::survey::OTHER_OPTION;
 use manyi_shared::{
     AnswerValue, Context, ErrorCode, Locale, OptionId, Question, QuestionId, QuestionKind,
-    ResponseId, ResponsePayload, SiteKey, Survey, Timing, ValidationError, rules, visibility,
+    ResponseId, ResponsePayload, SiteKey, SortedMap, Survey, Timing, ValidationError, rules,
+    visibility,
 };
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Who and where a response is for: fixed for the life of one widget.
@@ -71,7 +71,7 @@ pub struct Flow {
     /// Answers by question, including answers to questions hidden since:
     /// they come back if the question shows again, and are pruned from the
     /// payload while hidden.
-    answers: BTreeMap<QuestionId, AnswerValue>,
+    answers: SortedMap<QuestionId, AnswerValue>,
     /// Current error per question id (`""` for the whole response), one
     /// entry per id. A short list rather than a second map type: every
     /// map instantiation costs WebAssembly size.
@@ -85,7 +85,7 @@ impl Flow {
             survey,
             locale,
             audience,
-            answers: BTreeMap::new(),
+            answers: SortedMap::new(),
             errors: Vec::new(),
         }
     }
@@ -116,7 +116,7 @@ impl Flow {
     }
 
     /// Every current answer (hidden ones included).
-    pub fn answers(&self) -> &BTreeMap<QuestionId, AnswerValue> {
+    pub fn answers(&self) -> &SortedMap<QuestionId, AnswerValue> {
         &self.answers
     }
 
@@ -377,7 +377,7 @@ impl Flow {
     /// are left out.
     pub fn payload(&self, response_id: ResponseId, timing: Timing) -> ResponsePayload {
         // Inserts rather than `collect`, which would instantiate a sort.
-        let mut answers = BTreeMap::new();
+        let mut answers = SortedMap::new();
         for (id, a) in visibility::prune_hidden(&self.survey, &self.answers) {
             answers.insert(String::from(id), a.to_json());
         }

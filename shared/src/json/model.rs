@@ -17,6 +17,7 @@
 
 use super::JsonError;
 use super::value::{Map, Value};
+use crate::SortedMap;
 use crate::condition::{CompareOp, Condition};
 use crate::error::{ErrorCode, ValidationError};
 use crate::ids::{OptionId, QuestionId, ResponseId, SiteKey, SurveyId};
@@ -26,7 +27,6 @@ use crate::survey::{
     CesDirection, ChoiceOption, Dimension, DisplayMode, DisplaySettings, Question, QuestionKind,
     Survey, Theme,
 };
-use std::collections::BTreeMap;
 
 type Result<T> = std::result::Result<T, JsonError>;
 
@@ -274,7 +274,7 @@ impl LocalizedText {
         let Value::Object(map) = v else {
             return Err(JsonError::expected("an object of texts by locale", &v));
         };
-        let mut texts = BTreeMap::new();
+        let mut texts = SortedMap::new();
         for (tag, text) in map {
             let Some(locale) = Locale::from_tag(&tag) else {
                 return Err(JsonError::new("unknown locale").at(tag));
@@ -647,11 +647,11 @@ const PAYLOAD_FIELDS: &[&str] = &[
     "sig",
 ];
 
-fn answers(v: Value) -> Result<BTreeMap<String, Value>> {
+fn answers(v: Value) -> Result<SortedMap<String, Value>> {
     match v {
         Value::Object(map) => {
             // Inserts rather than `collect`, which would instantiate a sort.
-            let mut answers = BTreeMap::new();
+            let mut answers = SortedMap::new();
             for (id, answer) in map {
                 answers.insert(id, answer);
             }

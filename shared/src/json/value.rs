@@ -36,11 +36,11 @@ pub(crate) use own::number_from_text;
 
 #[cfg(not(feature = "serde"))]
 mod own {
-    use std::collections::BTreeMap;
     use std::fmt;
 
-    /// A JSON object: keys in sorted order, as serde_json's default map.
-    pub type Map<K, V> = BTreeMap<K, V>;
+    /// A JSON object: keys in sorted order, as serde_json's default map
+    /// ([`SortedMap`](crate::SortedMap): a sorted vector in wasm).
+    pub type Map<K, V> = crate::SortedMap<K, V>;
 
     /// A JSON value.
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -292,7 +292,16 @@ mod own {
                 *self = Value::Object(Map::new());
             }
             match self {
-                Value::Object(map) => map.entry(key.to_owned()).or_insert(Value::Null),
+                Value::Object(map) => {
+                    // No `entry`: the wasm build's map has none.
+                    if !map.contains_key(key) {
+                        map.insert(key.to_owned(), Value::Null);
+                    }
+                    match map.get_mut(key) {
+                        Some(value) => value,
+                        None => unreachable!("the key was just inserted"),
+                    }
+                }
                 _ => panic!("cannot index a non-object JSON value with a key"),
             }
         }

@@ -19,6 +19,7 @@
 //! - A survey-id or version mismatch is reported alone: checking answers
 //!   against a survey they were not written for would only produce noise.
 
+use crate::SortedMap;
 use crate::answer::AnswerValue;
 use crate::error::{ErrorCode, ValidationError};
 use crate::ids::{OptionId, QuestionId};
@@ -26,7 +27,6 @@ use crate::json::{Map, Value};
 use crate::response::{Context, ResponsePayload};
 use crate::survey::{ChoiceOption, OTHER_OPTION, Question, QuestionKind, Survey};
 use crate::visibility::visible_flags;
-use std::collections::BTreeMap;
 
 /// The longest free text accepted with the `other` choice, in characters: it
 /// is a one-line "please specify" field, not a comment box.
@@ -99,7 +99,7 @@ pub fn parse_answer(question: &Question, raw: &Value) -> Result<AnswerValue, Val
 pub fn validate_response(
     survey: &Survey,
     response: &ResponsePayload,
-) -> Result<BTreeMap<QuestionId, AnswerValue>, Vec<ValidationError>> {
+) -> Result<SortedMap<QuestionId, AnswerValue>, Vec<ValidationError>> {
     if response.survey_id != survey.id || response.survey_version != survey.version {
         return Err(vec![ValidationError::new(
             "",
@@ -124,7 +124,7 @@ pub fn validate_response(
 
     // Parse every answer, in survey order; `null` is "not answered".
     let n = survey.questions.len();
-    let mut parsed: BTreeMap<QuestionId, AnswerValue> = BTreeMap::new();
+    let mut parsed: SortedMap<QuestionId, AnswerValue> = SortedMap::new();
     let mut failed = vec![false; n];
     for (i, q) in survey.questions.iter().enumerate() {
         match response.answers.get(q.id.as_str()) {
