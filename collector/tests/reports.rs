@@ -1035,3 +1035,64 @@ async fn a_rollup_rebuild_answers_warming_up_with_progress_then_the_complete_fig
         (&json!(35_000), &json!(35_000))
     );
 }
+
+/// Context values come from the public payload, so a breakdown lists at
+/// most 50 groups (most responses first, ties by key) and sums the rest in
+/// `other`; the heat map keeps the 50 columns with the most answers.
+///
+/// 54 channels: `big` with 3 responses, `c00` … `c52` with one each.
+/// Listed: big, c00 … c48; summed: c49 … c52 (4 groups, 4 responses).
+#[tokio::test]
+async fn breakdowns_list_fifty_groups_and_sum_the_rest_in_other() {
+    let app = spawn().await;
+    let created = admin(
+        &app,
+        reqwest::Method::POST,
+        "/api/surveys",
+        Some(json!({"template": "servqual-short", "survey_id": "sq", "site": "demo"})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let published = admin(
+        &app,
+        reqwest::Method::POST,
+        "/api/surveys/sq/publish",
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.json);
+    let answers = json!({"reliability": 5, "responsiveness": 4, "assurance": 4,
+                         "empathy": 3, "tangibles": 5, "overall": 5});
+    let at = "2026-11-02T02:00:00.000Z";
+    let mut channels: Vec<String> = (0..53).map(|i| format!("c{i:02}")).collect();
+    channels.extend(["big", "big", "big"].map(str::to_owned));
+    for channel in &channels {
+        submit(&app, "sq", answers.clone(), Some(channel), 40, at).await;
+    }
+    let range = "from=2026-11-01&to=2026-11-03";
+
+    let b = report(&app, &format!("/api/reports/breakdown?{range}&by=channel")).await;
+    let groups = b["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 50, "{b}");
+    assert_eq!(
+        (&groups[0]["key"], &groups[0]["kpis"]["responses"]),
+        (&json!("big"), &json!(3))
+    );
+    assert_eq!(groups[1]["key"], "c00");
+    assert_eq!(groups[49]["key"], "c48");
+    let other = &b["other"];
+    assert_eq!(other["groups"], 4, "{other}");
+    assert_eq!(other["kpis"]["responses"], 4);
+    assert_eq!(other["kpis"]["csat"]["n"], 4);
+    // Few groups: all listed, no `other`.
+    let by_survey = report(&app, &format!("/api/reports/breakdown?{range}&by=survey")).await;
+    assert_eq!(by_survey["other"], Value::Null);
+
+    let h = report(&app, &format!("/api/reports/heatmap?{range}&by=channel")).await;
+    let keys = h["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 50, "{h}");
+    assert_eq!(h["omitted_keys"], 4);
+    assert!(keys.contains(&json!("big")) && keys.contains(&json!("c48")));
+    assert!(!keys.contains(&json!("c49")));
+    assert_eq!(h["cells"].as_array().unwrap().len(), 50 * 5);
+}

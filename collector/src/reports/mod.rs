@@ -306,39 +306,75 @@ pub struct Breakdown {
     pub by: &'static str,
     /// Flagged responses left out in all.
     pub excluded_flagged: u64,
-    /// Groups, most responses first.
+    /// Groups, most responses first; at most [`MAX_GROUPS`].
     pub groups: Vec<Group>,
+    /// The groups beyond the first [`MAX_GROUPS`], summed; null when
+    /// every group is listed.
+    pub other: Option<OtherGroups>,
 }
+
+/// The groups a breakdown does not list, summed into one.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OtherGroups {
+    /// How many groups were summed.
+    pub groups: u64,
+    /// Their figures together (for `tag`, a response with several of
+    /// these tags counts once per tag, as in the groups).
+    pub kpis: Kpis,
+}
+
+/// Groups a breakdown lists at most. Channel, segment, locale and tag
+/// values come from the public payload (anyone can post a response with a
+/// made-up channel), so their number is not bounded by the merchant: the
+/// groups with the most responses are listed and the rest summed into
+/// `other`, keeping answers small and charts readable.
+pub const MAX_GROUPS: usize = 50;
 
 fn key_value(k: String) -> Option<String> {
     (!k.is_empty()).then_some(k)
 }
 
-/// The figures per survey, version, channel, segment, locale, question or tag.
+/// The figures per survey, version, channel, segment, locale, question or
+/// tag: the [`MAX_GROUPS`] groups with most responses (ties by key), the
+/// rest summed in `other`.
 pub async fn breakdown(
     store: &Store,
     filter: &Filter,
     by: GroupBy,
 ) -> Result<Breakdown, StoreError> {
     let sums = sums_by(store, filter, Some(by), false).await?;
-    let mut groups: Vec<Group> = sums
+    let mut ranked: Vec<(Option<String>, KpiSums)> = sums
         .into_iter()
-        .map(|(mut k, s)| Group {
-            key: key_value(k.pop().unwrap_or_default()),
-            kpis: s.kpis(),
-        })
+        .map(|(mut k, s)| (key_value(k.pop().unwrap_or_default()), s))
         .collect();
-    groups.sort_by(|a, b| {
-        b.kpis
-            .responses
-            .cmp(&a.kpis.responses)
-            .then_with(|| a.key.cmp(&b.key))
+    ranked.sort_by(|a, b| {
+        b.1.responses
+            .cmp(&a.1.responses)
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    let rest = ranked.split_off(ranked.len().min(MAX_GROUPS));
+    let other = (!rest.is_empty()).then(|| {
+        let mut sum = KpiSums::default();
+        for (_, s) in &rest {
+            sum.merge(s);
+        }
+        OtherGroups {
+            groups: rest.len() as u64,
+            kpis: sum.kpis(),
+        }
     });
     Ok(Breakdown {
         frame: Frame::of(filter),
         by: by.as_str(),
         excluded_flagged: excluded(store, filter).await?,
-        groups,
+        groups: ranked
+            .into_iter()
+            .map(|(key, s)| Group {
+                key,
+                kpis: s.kpis(),
+            })
+            .collect(),
+        other,
     })
 }
 
@@ -545,8 +581,11 @@ pub struct Heatmap {
     pub excluded_flagged: u64,
     /// The rows: the five dimensions.
     pub dimensions: Vec<&'static str>,
-    /// The columns: every group with Likert answers (null = none).
+    /// The columns: the groups with Likert answers (null = none), at most
+    /// [`MAX_GROUPS`]: those with the most answers.
     pub keys: Vec<Option<String>>,
+    /// Groups with Likert answers left out beyond [`MAX_GROUPS`].
+    pub omitted_keys: u64,
     /// One cell per dimension and group with answers.
     pub cells: Vec<DimensionFigure>,
 }
@@ -576,11 +615,21 @@ pub async fn heatmap(store: &Store, filter: &Filter, by: GroupBy) -> Result<Heat
             .or_default()
             .add(&row.counts, p);
     }
-    let mut keys: Vec<Option<String>> = sums.keys().map(|(_, k)| k.clone()).collect();
+    // As in breakdowns, at most MAX_GROUPS columns: those with the most
+    // answers (ties by key); the others are counted, not shown.
+    let mut answers: BTreeMap<Option<String>, u64> = BTreeMap::new();
+    for ((_, key), s) in &sums {
+        *answers.entry(key.clone()).or_default() += s.n;
+    }
+    let mut ranked: Vec<(Option<String>, u64)> = answers.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let omitted_keys = ranked.len().saturating_sub(MAX_GROUPS) as u64;
+    ranked.truncate(MAX_GROUPS);
+    let mut keys: Vec<Option<String>> = ranked.into_iter().map(|(k, _)| k).collect();
     keys.sort();
-    keys.dedup();
     let mut cells: Vec<DimensionFigure> = sums
         .into_iter()
+        .filter(|((_, key), _)| keys.binary_search(key).is_ok())
         .map(|((dimension, key), s)| s.figure(&dimension, key))
         .collect();
     cells.sort_by_key(|c| {
@@ -595,6 +644,7 @@ pub async fn heatmap(store: &Store, filter: &Filter, by: GroupBy) -> Result<Heat
         excluded_flagged: excluded(store, filter).await?,
         dimensions: DIMENSIONS.to_vec(),
         keys,
+        omitted_keys,
         cells,
     })
 }
