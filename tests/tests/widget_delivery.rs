@@ -9,6 +9,10 @@ use manyi_tests::browser::{Browser, Device, find, wait_for};
 use manyi_tests::{DemoSession, open_demo};
 use serde_json::json;
 
+/// Keys of the copies the widget keeps, per collector:
+/// `manyi:outbox:<collector>/v1/responses#<response_id>`.
+const OUTBOX: &str = "manyi:outbox:";
+/// Keys of copies from before keys named their collector; the loader resends them.
 const PENDING: &str = "manyi:pending:";
 
 #[tokio::test]
@@ -30,7 +34,7 @@ async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -
     find(&widget, "button[type=submit]").await?.click().await?;
     // The answer is safe on the device: the respondent is thanked.
     find(&widget, "[data-thanks]").await?;
-    let keys = browser.storage_keys(PENDING).await?;
+    let keys = browser.storage_keys(OUTBOX).await?;
     assert_eq!(keys.len(), 1, "one pending copy: {keys:?}");
     assert!(
         app.responses().await?.is_empty(),
@@ -52,7 +56,7 @@ async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -
     assert_eq!(rows[0].order_id.as_deref(), Some("E2E-OFFLINE"));
     assert_eq!(
         keys[0],
-        format!("{PENDING}{}", rows[0].response_id),
+        format!("{OUTBOX}{}/v1/responses#{}", app.base, rows[0].response_id),
         "the stored response is the one that was pending"
     );
     assert_eq!(rows[0].answers(), json!({ "nps": 9 }));
@@ -78,7 +82,7 @@ async fn a_failed_send_is_retried_in_the_background_until_the_collector_takes_it
     .await?;
     find(&widget, "button[type=submit]").await?.click().await?;
     find(&widget, "[data-thanks]").await?;
-    assert_eq!(browser.storage_keys(PENDING).await?.len(), 1);
+    assert_eq!(browser.storage_keys(OUTBOX).await?.len(), 1);
     assert!(app.responses().await?.is_empty());
 
     browser.block_urls(&[]).await?;

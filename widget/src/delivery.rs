@@ -6,13 +6,31 @@
 //! Bodies go out as `text/plain;charset=UTF-8`, a "simple" request that
 //! needs no CORS preflight: one round trip on slow mobile links.
 //!
-//! Nothing finished is lost: the payload is written to
-//! `localStorage["manyi:pending:<response_id>"]` before the first POST and
-//! removed only on a final answer (2xx, or a 4xx other than 429). Until then
-//! it is sent again with exponential back-off and jitter ([`backoff_ms`]),
-//! at once when the browser reports `online`, by `sendBeacon` when the page
-//! is hidden or left, and by the loader on the next page load of the site.
-//! The `response_id` makes every resend idempotent (200 from the collector).
+//! Nothing finished is lost: the payload is written to `localStorage`
+//! before the first POST and removed only on a final answer (2xx, or a 4xx
+//! other than 429). Until then it is sent again with exponential back-off
+//! and jitter ([`backoff_ms`]), at once when the browser reports `online`,
+//! by `sendBeacon` when the page is hidden or left, and when a widget of
+//! the same collector mounts on a later page of the site. The
+//! `response_id` makes every resend idempotent (200 from the collector).
+//!
+//! Pending copies belong to one collector. Two embeds on one origin may
+//! talk to different collectors (two shops on one domain, a site moving
+//! collector), and `localStorage` is per origin: so the key names the URL
+//! the copy is owed to, `manyi:outbox:<collector>/v1/responses#<response_id>`
+//! ([`pending_key`]), and a widget only ever reads, sends or removes the
+//! keys under its own collector's prefix ([`pending_prefix`]). A copy is
+//! never offered to another collector: a wrong one could store it (the same
+//! site key and survey may exist on both) or refuse it for good, and either
+//! way the right one would never get it.
+//!
+//! Copies written before this scheme, `manyi:pending:<response_id>`
+//! ([`LEGACY_PREFIX`]), do not say where they were going. The widget leaves
+//! them alone: they stay with the loader, which resends them on every page
+//! load to its own collector, the rule they were written under (one
+//! collector per page, the first widget's). The new keys do not start with
+//! the legacy prefix, so a loader that knows only that prefix never sends
+//! a new copy anywhere.
 
 use manyi_shared::json;
 use manyi_shared::{ErrorCode, ResponseId, ValidationError};
@@ -82,13 +100,28 @@ pub fn field_errors(body: &str) -> Vec<ValidationError> {
         .collect()
 }
 
-/// The prefix of the `localStorage` keys of responses waiting for delivery
-/// (the loader uses the same literal).
-pub const PENDING_PREFIX: &str = "manyi:pending:";
+/// The prefix of every `localStorage` key of a response waiting for
+/// delivery; the collector's POST URL and `#` follow ([`pending_prefix`]).
+pub const PENDING_PREFIX: &str = "manyi:outbox:";
 
-/// The `localStorage` key of a response waiting for the collector's answer.
-pub fn pending_key(id: &ResponseId) -> String {
-    [PENDING_PREFIX, &String::from(*id)].concat()
+/// The prefix of pending copies from before the keys named their collector
+/// (`manyi:pending:<response_id>`): the widget never touches them, the
+/// loader resends them (see the module docs).
+pub const LEGACY_PREFIX: &str = "manyi:pending:";
+
+/// The prefix of the `localStorage` keys of the responses owed to the
+/// collector whose POST URL is `url`. The `#` closes the URL, so no
+/// collector's prefix is a prefix of another's (`…:1/v1/responses#` vs
+/// `…:10/v1/responses#`); a collector URL has no fragment, so no `#` of
+/// its own.
+pub fn pending_prefix(url: &str) -> String {
+    [PENDING_PREFIX, url, "#"].concat()
+}
+
+/// The `localStorage` key of response `id` waiting for the answer of the
+/// collector whose POST URL is `url`.
+pub fn pending_key(url: &str, id: &ResponseId) -> String {
+    [&pending_prefix(url), String::from(*id).as_str()].concat()
 }
 
 /// A 422 without per-question errors still needs a visible message: the
@@ -106,7 +139,7 @@ pub use web::*;
 
 #[cfg(target_arch = "wasm32")]
 mod web {
-    use super::{Outcome, PENDING_PREFIX, backoff_ms, pending_key};
+    use super::{Outcome, backoff_ms, pending_key, pending_prefix};
     use manyi_shared::ResponseId;
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     use wasm_bindgen::{JsCast, JsValue};
@@ -131,29 +164,32 @@ mod web {
         web_sys::window()?.local_storage().ok().flatten()
     }
 
-    /// Keeps the finished payload until the collector has given a final
-    /// answer, so that a retry, a beacon or a later visit can send it.
-    /// Returns whether the copy was stored (storage may be absent or full).
-    fn save_pending(id: &ResponseId, body: &str) -> bool {
-        storage().is_some_and(|s| s.set_item(&pending_key(id), body).is_ok())
+    /// Keeps the finished payload, owed to the collector at `url`, until
+    /// that collector has given a final answer, so that a retry, a beacon
+    /// or a later visit can send it. Returns whether the copy was stored
+    /// (storage may be absent or full).
+    fn save_pending(url: &str, id: &ResponseId, body: &str) -> bool {
+        storage().is_some_and(|s| s.set_item(&pending_key(url, id), body).is_ok())
     }
 
     /// Forgets the pending payload.
-    fn remove_pending(id: &ResponseId) {
+    fn remove_pending(url: &str, id: &ResponseId) {
         if let Some(s) = storage() {
-            let _ = s.remove_item(&pending_key(id));
+            let _ = s.remove_item(&pending_key(url, id));
         }
     }
 
-    /// Every pending payload of this site's pages: `(key, body)`.
-    fn pending() -> Vec<(String, String)> {
+    /// Every payload of this origin owed to the collector at `url`:
+    /// `(key, body)`. Copies owed to other collectors are not listed.
+    fn pending(url: &str) -> Vec<(String, String)> {
         let Some(s) = storage() else {
             return Vec::new();
         };
+        let prefix = pending_prefix(url);
         let n = s.length().unwrap_or(0);
         (0..n)
             .filter_map(|i| s.key(i).ok().flatten())
-            .filter(|k| k.starts_with(PENDING_PREFIX))
+            .filter(|k| k.starts_with(&prefix))
             .filter_map(|k| Some((k.clone(), s.get_item(&k).ok().flatten()?)))
             .collect()
     }
@@ -192,11 +228,12 @@ mod web {
         }
     }
 
-    /// Sends every pending payload by beacon (the page is being hidden or
-    /// left). The copies stay: a beacon reports nothing back, and the next
-    /// send of the same response id is an idempotent 200 that removes it.
+    /// Sends every payload pending for the collector at `url` by beacon
+    /// (the page is being hidden or left). The copies stay: a beacon
+    /// reports nothing back, and the next send of the same response id is
+    /// an idempotent 200 that removes it.
     pub fn beacon_pending(url: &str) {
-        for (_, body) in pending() {
+        for (_, body) in pending(url) {
             beacon(url, &body);
         }
     }
@@ -205,11 +242,12 @@ mod web {
     /// a thread-local: the page has one thread, and it costs less code.)
     static BUSY: AtomicBool = AtomicBool::new(false);
 
-    /// Sends every pending payload once; removes those with a final answer.
-    /// Returns whether some payload is still waiting.
+    /// Sends every payload pending for the collector at `url` once;
+    /// removes those with a final answer. Returns whether some payload is
+    /// still waiting.
     pub async fn flush(url: &str) -> bool {
         let mut left = false;
-        for (key, body) in pending() {
+        for (key, body) in pending(url) {
             if post(url, &body).await.keeps_pending() {
                 left = true;
             } else if let Some(s) = storage() {
@@ -246,10 +284,10 @@ mod web {
     async fn run(job: Job) {
         match job {
             Job::Send(url, body, id, done) => {
-                let kept = save_pending(&id, &body);
+                let kept = save_pending(&url, &id, &body);
                 let mut outcome = post(&url, &body).await;
                 if !outcome.keeps_pending() {
-                    remove_pending(&id);
+                    remove_pending(&url, &id);
                 } else if kept {
                     // Kept on the device and retried in the background:
                     // for the respondent the answer is given.
@@ -339,11 +377,44 @@ mod tests {
     }
 
     #[test]
-    fn pending_key_names_the_response() {
+    fn pending_key_names_the_collector_and_the_response() {
         let id = ResponseId::from_random_bytes([0; 16]);
         assert_eq!(
-            pending_key(&id),
-            "manyi:pending:00000000-0000-4000-8000-000000000000"
+            pending_key("https://c.example/v1/responses", &id),
+            "manyi:outbox:https://c.example/v1/responses#00000000-0000-4000-8000-000000000000"
         );
+    }
+
+    /// A collector lists its copies by prefix: that must never match a
+    /// copy owed to another collector, however alike their URLs are.
+    #[test]
+    fn no_collector_sees_the_copies_owed_to_another() {
+        let id = ResponseId::from_random_bytes([7; 16]);
+        let urls = [
+            "http://127.0.0.1:1/v1/responses",
+            "http://127.0.0.1:10/v1/responses",
+            "http://127.0.0.1:1/v1/responses2",
+            "http://127.0.0.1:1/api/v1/responses",
+            "https://127.0.0.1:1/v1/responses",
+        ];
+        for a in urls {
+            for b in urls {
+                assert_eq!(
+                    pending_key(a, &id).starts_with(&pending_prefix(b)),
+                    a == b,
+                    "copy for {a}, listed by {b}"
+                );
+            }
+        }
+    }
+
+    /// Loaders that predate per-collector keys resend every key under the
+    /// legacy prefix to their own collector: a new copy must not be one.
+    #[test]
+    fn new_copies_are_invisible_to_a_loader_that_knows_only_the_legacy_prefix() {
+        let id = ResponseId::from_random_bytes([1; 16]);
+        let key = pending_key("http://127.0.0.1:1/v1/responses", &id);
+        assert!(!key.starts_with(LEGACY_PREFIX), "{key}");
+        assert!(!LEGACY_PREFIX.starts_with(PENDING_PREFIX));
     }
 }

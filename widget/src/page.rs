@@ -1,9 +1,12 @@
 //! The widget's ties to the page around it, through one set of window
 //! listeners installed once per page:
 //!
-//! - delivery: `online` retries pending responses at once; `pagehide` and
-//!   `visibilitychange` send them by beacon; `pageshow` (also after a
-//!   back/forward-cache restore) retries them;
+//! - delivery: the responses pending for this page's collector are sent
+//!   once when the first widget mounts (answers left by an earlier page);
+//!   `online` retries them at once; `pagehide` and `visibilitychange` send
+//!   them by beacon; `pageshow` (also after a back/forward-cache restore)
+//!   retries them. Copies owed to other collectors are never touched
+//!   (see [`delivery`]);
 //! - placement: an overlay (bottom sheet, modal) follows the visual
 //!   viewport (`resize`/`scroll` of `window.visualViewport`, and `pageshow`),
 //!   so the soft keyboard or a pinch zoom never hides the focused field. The
@@ -45,8 +48,12 @@ pub fn watch(collector: &str) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    // One collector per page: the first widget's.
+    // One collector per page: the first widget's (one loader per page,
+    // and every widget it mounts talks to the loader's collector).
     let url = [collector, "/v1/responses"].concat();
+    // Answers an earlier page of this site left for this collector: the
+    // loader only resends copies from before keys named their collector.
+    delivery::retry(url.clone(), None);
     let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| on_event(&url, &ev));
     let f = cb.as_ref().unchecked_ref();
     for name in ["online", "pagehide", "pageshow"] {

@@ -1,0 +1,119 @@
+//! An answer waiting on the device belongs to the collector it was given
+//! to. Two shops on one origin (or one shop moving collector) share one
+//! `localStorage`: a copy owed to collector A must never be posted to
+//! collector B — B could store it (the same site key and survey exist on
+//! both) or refuse it for good, and A would never get it — and it must
+//! still reach A exactly once when A is back. In a real headless Chromium,
+//! with two collectors, each with its own database.
+
+use anyhow::Result;
+use manyi_tests::app::{Gate, HostSite, TestApp, embed_page};
+use manyi_tests::browser::{Browser, Device, find, wait_for};
+use serde_json::json;
+
+/// Every key of a pending copy starts with this, whatever its scheme
+/// (`manyi:outbox:<collector>/v1/responses#<id>`, or the legacy
+/// `manyi:pending:<id>`).
+const ANY_PENDING: &str = "manyi:";
+
+/// Picks `score` (7 or more: no required follow-up) on the demo survey's
+/// NPS scale and submits; the widget thanks the customer (accepted, or kept on the device for later).
+async fn answer(browser: &Browser, score: u8) -> Result<()> {
+    let widget = browser.widget().await?;
+    find(
+        &widget,
+        &format!(r#"[data-question="nps"] [role=radio][data-value="{score}"]"#),
+    )
+    .await?
+    .click()
+    .await?;
+    find(&widget, "button[type=submit]").await?.click().await?;
+    find(&widget, "[data-thanks]").await?;
+    Ok(())
+}
+
+/// The order ids stored by `app`, oldest first.
+async fn orders(app: &TestApp) -> Result<Vec<String>> {
+    Ok(app
+        .responses()
+        .await?
+        .into_iter()
+        .map(|r| r.order_id.unwrap_or_default())
+        .collect())
+}
+
+#[tokio::test]
+async fn an_answer_owed_to_one_collector_is_never_sent_to_another_and_reaches_its_own_once()
+-> Result<()> {
+    let (a, b) = tokio::try_join!(TestApp::spawn(), TestApp::spawn())?;
+    // Each collector behind a gate the test can close: really unreachable,
+    // for beacons sent by a page being left too.
+    let (gate_a, gate_b) = tokio::try_join!(Gate::to(a.app.addr), Gate::to(b.app.addr))?;
+    let show = json!({ "survey": "post-payment", "locale": "en", "target": "#slot" });
+    // One shop origin, two pages, each embedding a different collector.
+    let shop = HostSite::serve(vec![
+        ("/a", embed_page(&gate_a.base, &show, "")),
+        ("/b", embed_page(&gate_b.base, &show, "")),
+    ])
+    .await?;
+    let browser = Browser::start(Device::Desktop).await?;
+
+    // Page A: collector A goes down before the customer answers.
+    browser.client.goto(&shop.url("/a?order=E2E-A")).await?;
+    browser.widget().await?;
+    gate_a.set_open(false);
+    answer(&browser, 9).await?;
+    let kept = browser.storage_keys(ANY_PENDING).await?;
+    assert_eq!(kept.len(), 1, "one copy kept on the device: {kept:?}");
+
+    // Page B of the same origin, collector A still down. Every road by
+    // which B's loader and widget send what is pending gets its turn while
+    // A's copy sits in storage: the loader's resend at start, the widget's
+    // at mount, its own answer failing and retried with back-off, an
+    // `online` event, and B coming back.
+    browser.client.goto(&shop.url("/b?order=E2E-B")).await?;
+    browser.widget().await?;
+    gate_b.set_open(false);
+    answer(&browser, 10).await?;
+    assert_eq!(browser.storage_keys(ANY_PENDING).await?.len(), 2);
+    browser.set_offline(true).await?;
+    gate_b.set_open(true);
+    browser.set_offline(false).await?;
+    let at_b = wait_for("B's own answer stored at B", || async {
+        let at_b = orders(&b).await?;
+        Ok(at_b.iter().any(|o| o == "E2E-B").then_some(at_b))
+    })
+    .await?;
+    assert_eq!(at_b, ["E2E-B"], "collector B got its own answer, not A's");
+    wait_for("B's own copy to be removed, A's kept", || async {
+        Ok((browser.storage_keys(ANY_PENDING).await? == kept).then_some(()))
+    })
+    .await?;
+    assert!(a.responses().await?.is_empty(), "A was down all along");
+
+    // A is back; the next page of A's shop delivers A's answer, once.
+    // (Leaving B, its widget beacons only what B is owed: nothing now.)
+    gate_a.set_open(true);
+    browser.client.goto(&shop.url("/a?order=E2E-A2")).await?;
+    let rows = a.wait_for_responses(1).await?;
+    wait_for("A's copy to be removed", || async {
+        Ok(browser
+            .storage_keys(ANY_PENDING)
+            .await?
+            .is_empty()
+            .then_some(()))
+    })
+    .await?;
+    assert_eq!(orders(&a).await?, ["E2E-A"], "exactly one stored response");
+    assert_eq!(rows[0].answers(), json!({ "nps": 9 }));
+    assert_eq!(
+        kept[0],
+        format!(
+            "manyi:outbox:{}/v1/responses#{}",
+            gate_a.base, rows[0].response_id
+        ),
+        "the copy named its collector and response"
+    );
+    assert_eq!(orders(&b).await?, ["E2E-B"], "still nothing of A's at B");
+    browser.close().await
+}
