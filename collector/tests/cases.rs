@@ -596,7 +596,7 @@ async fn a_satisfied_customer_verifies_the_case_once() {
             h(
                 "verification",
                 Value::Null,
-                json!("resolved: yes, score: 5"),
+                json!("resolved: yes, score: 5, comment: 很满意"),
                 "customer"
             ),
             h("status", json!("resolved"), json!("verified"), "customer"),
@@ -636,7 +636,10 @@ async fn an_unhappy_answer_reopens_the_case_and_a_new_resolution_sends_a_new_lin
     let before = OffsetDateTime::now_utc();
     // Resolved yes but only 3 of 5: not satisfied.
     let r = app
-        .post_form(&first, "resolved=yes&score=3&locale=en")
+        .post_form(
+            &first,
+            "resolved=yes&score=3&comment=%E8%BF%98%E6%98%AF%E5%9D%8F%E7%9A%84&locale=en",
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains("we will contact you again"));
@@ -676,6 +679,18 @@ async fn an_unhappy_answer_reopens_the_case_and_a_new_resolution_sends_a_new_lin
     let fresh = app.get(&format!("/api/cases/{id}")).await.json;
     assert_eq!(fresh["verification"]["answered"], false);
     assert_eq!(fresh["verification"]["score"], Value::Null);
+    assert_eq!(fresh["verification"]["comment"], Value::Null);
+    // The first answer, comment included, stays in the history.
+    assert!(
+        history(&fresh).contains(&h(
+            "verification",
+            Value::Null,
+            json!("resolved: yes, score: 3, comment: 还是坏的"),
+            "customer"
+        )),
+        "{:?}",
+        history(&fresh)
+    );
     let r = app.post_form(&second, "resolved=no&score=5").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(

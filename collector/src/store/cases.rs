@@ -801,11 +801,17 @@ impl Store {
             reopen(&mut case, now)?;
         }
         write_case(&mut tx, &case).await?;
-        let summary = format!(
+        // The whole answer goes into the history: a later resolution clears
+        // it from the case, and the customer's words must not be lost.
+        let mut summary = format!(
             "resolved: {}, score: {}",
             if answer.resolved { "yes" } else { "no" },
             answer.score
         );
+        if let Some(comment) = &answer.comment {
+            summary.push_str(", comment: ");
+            summary.push_str(comment);
+        }
         history(
             &mut tx,
             case.id,
