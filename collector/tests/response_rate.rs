@@ -387,6 +387,41 @@ async fn impressions_without_context_leave_their_day_out_of_context_rates() {
         close(&t["buckets"][0]["kpis"]["response_rate"], 0.25),
         "{t}"
     );
+
+    // Each impression is in each rollup once, after every catch-up above…
+    assert_eq!(shown_sums(&app).await, (8, 8));
+    // …and again after a refold from scratch, as migration 0011 makes one.
+    let db = writable(&app).await;
+    for sql in [
+        "DELETE FROM rollup_shown",
+        "DELETE FROM rollup_shown_context",
+        "UPDATE pipeline_cursors SET last_rowid = 0 WHERE name = 'rollup_events'",
+    ] {
+        sqlx::query(sql).execute(&db).await.expect(sql);
+    }
+    db.close().await;
+    let again = report(
+        &app,
+        &format!("/api/reports/summary?{range}&channel=wechat"),
+    )
+    .await;
+    assert_eq!(again["current"], wechat["current"]);
+    report(&app, &format!("/api/reports/summary?{range}")).await;
+    assert_eq!(shown_sums(&app).await, (8, 8));
+}
+
+/// The 'shown' counts summed over rollup_shown and rollup_shown_context.
+async fn shown_sums(app: &TestApp) -> (i64, i64) {
+    let db = app.db().await;
+    let sums = sqlx::query_as(
+        "SELECT (SELECT SUM(shown) FROM rollup_shown),
+                (SELECT SUM(shown) FROM rollup_shown_context)",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("sums");
+    db.close().await;
+    sums
 }
 
 #[tokio::test]
