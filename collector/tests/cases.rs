@@ -1256,6 +1256,44 @@ async fn an_expired_link_says_so_in_each_language_and_changes_nothing() {
         .await
         .expect("answer");
     assert_eq!(outcome, AnswerOutcome::Expired);
+
+    // The queue finds the links that expired unanswered (to renew or close).
+    let ids = |r: Reply| -> Vec<i64> {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["id"].as_i64().expect("id"))
+            .collect()
+    };
+    assert_eq!(
+        ids(app.get("/api/cases?verification=expired").await),
+        vec![old]
+    );
+    assert_eq!(
+        ids(app.get("/api/cases?verification=awaiting").await),
+        vec![recent]
+    );
+    assert_eq!(
+        ids(app.get("/api/cases?verification=answered").await),
+        Vec::<i64>::new()
+    );
+    let r = app
+        .post_form(&format!("/v/{valid}"), "resolved=no&score=2")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        ids(app.get("/api/cases?verification=answered").await),
+        vec![recent]
+    );
+    assert_eq!(
+        ids(app.get("/api/cases?verification=awaiting").await),
+        Vec::<i64>::new()
+    );
+    app.get("/api/cases?verification=lost")
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     app.stop().await;
 }
 

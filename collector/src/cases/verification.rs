@@ -148,6 +148,29 @@ pub enum LinkState {
     NoLongerAwaited,
 }
 
+/// A queue filter on the verification (`GET /api/cases?verification=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkFilter {
+    /// Resolved, its link unanswered and still valid: waiting for the customer.
+    Awaiting,
+    /// Resolved, its link unanswered and expired: send a new link or close.
+    Expired,
+    /// The customer answered the current link.
+    Answered,
+}
+
+impl LinkFilter {
+    /// Parses `awaiting`, `expired`, `answered`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "awaiting" => Some(Self::Awaiting),
+            "expired" => Some(Self::Expired),
+            "answered" => Some(Self::Answered),
+            _ => None,
+        }
+    }
+}
+
 /// The state of a case's link (see [`LinkState`]). An answer is reported
 /// before expiry (a customer who answered should hear so, not that the
 /// link died), and expiry before the case's status (the link is what the

@@ -19,7 +19,9 @@ use time::{Duration, OffsetDateTime};
 use super::outbox::{self, OutboxEvent};
 use super::{Store, StoreError, format_timestamp};
 use crate::cases::overdue::escalate;
-use crate::cases::verification::{Answer, LinkState, link_state, new_token, token_hash};
+use crate::cases::verification::{
+    Answer, LinkFilter, LinkState, link_state, new_token, token_hash,
+};
 use crate::cases::workflow::{Actor, check_transition};
 use crate::cases::{CaseError, Priority, Status, due_after_priority_change};
 
@@ -267,6 +269,8 @@ pub struct CaseQuery {
     pub owner: Option<Option<String>>,
     /// Open or contacted and past due at `now` (or the opposite).
     pub overdue: Option<bool>,
+    /// Where the verification stands at `now`.
+    pub verification: Option<LinkFilter>,
     /// Site key.
     pub site: Option<String>,
     /// Survey id.
@@ -449,6 +453,28 @@ fn push_filters<'a>(q: &mut QueryBuilder<'a, Sqlite>, f: &'a CaseQuery) {
         q.push("(status IN ('open', 'contacted') AND due_at < ")
             .push_bind(f.now.as_str())
             .push(")");
+    }
+    // The same rules as `link_state`, in SQL.
+    match f.verification {
+        Some(LinkFilter::Awaiting) => {
+            q.push(
+                " AND status = 'resolved' AND verification_answered_at IS NULL
+                  AND (verification_expires_at IS NULL OR verification_expires_at > ",
+            )
+            .push_bind(f.now.as_str())
+            .push(")");
+        }
+        Some(LinkFilter::Expired) => {
+            q.push(
+                " AND status = 'resolved' AND verification_answered_at IS NULL
+                  AND verification_expires_at <= ",
+            )
+            .push_bind(f.now.as_str());
+        }
+        Some(LinkFilter::Answered) => {
+            q.push(" AND verification_answered_at IS NOT NULL");
+        }
+        None => {}
     }
     if let Some(site) = &f.site {
         q.push(" AND site_key = ").push_bind(site.as_str());

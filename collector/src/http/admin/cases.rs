@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, json_body};
 use crate::admin::AdminError;
-use crate::cases::verification::{self, LinkState};
+use crate::cases::verification::{self, LinkFilter, LinkState};
 use crate::cases::{CaseError, Priority, Status};
 use crate::http::{ApiError, AppState};
 use crate::store::admin_tokens::AdminToken;
@@ -355,6 +355,9 @@ pub struct CaseFilters {
     pub owner: Option<String>,
     /// `true`: open or contacted and past due; `false`: the others.
     pub overdue: Option<String>,
+    /// `awaiting` (resolved, link unanswered and valid), `expired`
+    /// (resolved, link unanswered and expired), `answered`.
+    pub verification: Option<String>,
     /// Site key.
     pub site: Option<String>,
     /// Survey id.
@@ -422,6 +425,14 @@ impl CaseFilters {
                 )));
             }
         };
+        let verification = match self.verification.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(v) => Some(LinkFilter::parse(v).ok_or_else(|| {
+                CaseError::InvalidRequest(format!(
+                    "verification: expected awaiting, expired or answered, not {v:?}"
+                ))
+            })?),
+        };
         let blank_is_none = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
         Ok((
             CaseQuery {
@@ -432,6 +443,7 @@ impl CaseFilters {
                     .as_ref()
                     .map(|o| Some(o.trim().to_owned()).filter(|o| !o.is_empty())),
                 overdue,
+                verification,
                 site: blank_is_none(&self.site),
                 survey: blank_is_none(&self.survey),
                 now,
