@@ -1,6 +1,7 @@
 //! `cargo xtask dist`: builds the widget to wasm, runs wasm-bindgen (as a
-//! library), drops the exports nothing calls ([`unused_exports`]) and runs
-//! wasm-opt, and writes `target/dist` as the collector serves it:
+//! library), drops the exports nothing calls ([`unused_exports`]), runs
+//! wasm-opt, shortens the import and export names ([`short_names`]) and
+//! writes `target/dist` as the collector serves it:
 //! the loader with its placeholders substituted, content-hashed assets,
 //! brotli and gzip copies, and `manifest.json` (layout in
 //! docs/internal-contracts.md). Fails when a size budget is exceeded.
@@ -16,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::sizes::{self, FileSize};
 use crate::tools;
 
+mod short_names;
 mod unused_exports;
 
 /// The wasm-bindgen-cli-support version xtask links: the root manifest pins
@@ -112,13 +114,18 @@ pub fn build() -> Result<Built> {
     run_wasm_opt(&used_wasm, &opt_wasm).context("dist: wasm-opt")?;
     timer.lap("wasm-opt (incl. install check)");
 
+    let short_wasm = work.join(format!("{OUT_NAME}.short.wasm"));
+    short_names::apply(&glue_path, &opt_wasm, &short_wasm, WASM_FEATURES)
+        .context("dist: short import and export names")?;
+    timer.lap("short names");
+
     // Assemble in a staging folder, then swap it in: a failed build leaves
     // the previous dist intact, and no stale file survives a good one.
     let stage = work.join("dist");
     reset_dir(&stage.join("assets"))?;
     let glue_js = fs::read(&glue_path).context("dist: reading the wasm-bindgen glue")?;
     let glue = write_hashed(&stage, "js", &glue_js).context("dist: writing the glue")?;
-    let wasm_bytes = fs::read(&opt_wasm).context("dist: reading the optimised wasm")?;
+    let wasm_bytes = fs::read(&short_wasm).context("dist: reading the optimised wasm")?;
     let wasm = write_hashed(&stage, "wasm", &wasm_bytes).context("dist: writing the wasm")?;
     let snippets =
         copy_snippets(&bindgen_dir, &stage).context("dist: copying wasm-bindgen snippets")?;
