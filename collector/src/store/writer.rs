@@ -2,17 +2,21 @@
 //! that commits them in groups.
 //!
 //! Handlers send a [`PreparedResponse`] with a oneshot reply over a bounded
-//! channel. The writer takes everything queued (up to [`MAX_BATCH`]), opens
-//! one `BEGIN IMMEDIATE` transaction on the write connection, and inside it
-//! runs two statements whatever the batch size: one lookup of the batch's
-//! keys (response ids, survey+order pairs) among stored rows, then one
-//! multi-row `INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING` of the rows
-//! that are new. Each row's outcome is worked out as if the rows
-//! were inserted one after the other (so a duplicate of a row earlier in the
-//! batch is seen); then it commits, and only then answers every waiter. One
-//! commit (one WAL sync) then covers many responses: on this disk ~18 k
-//! rows/s one per transaction against ~40 k/s at 100 per transaction (see
-//! DESIGN.md).
+//! channel. The writer (on a thread of its own, see [`spawn_writer_thread`])
+//! takes everything queued (up to [`MAX_BATCH`]), opens one `BEGIN
+//! IMMEDIATE` transaction on the write connection, and inside it runs one
+//! multi-row `INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING` of the
+//! batch, then looks up only the rows the insert skipped to tell a retry
+//! from a reused id from an answered order ([`insert_then_explain`]). A
+//! batch in which two rows share a key (rare: retries come long after their
+//! first attempt was answered) takes the older path: one lookup of all its
+//! keys, then the insert of the rows that are new ([`decide`]). Either way
+//! each row's outcome is as if the rows were inserted one after the other;
+//! then it commits, and only then answers every waiter. One commit (one
+//! WAL sync) then covers many responses: on this disk ~18 k rows/s one per
+//! transaction against ~40 k/s at 100 per transaction (see DESIGN.md).
+//! Between back-to-back batches the writer keeps the connection for up to
+//! [`HOLD_CONNECTION`].
 //!
 //! Why so few statements: every sqlx statement on SQLite is a round trip to
 //! the connection's worker thread. With a statement per row, the writer
@@ -43,7 +47,8 @@ use sqlx::{Connection as _, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -102,39 +107,47 @@ pub struct ResponseWriter {
     queue: mpsc::Sender<WriteRequest>,
     /// Taken by the first [`ResponseWriter::close`].
     stop: Mutex<Option<oneshot::Sender<()>>>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    /// Fires when the writer thread has answered its last request.
+    finished: Mutex<Option<oneshot::Receiver<()>>>,
     /// The background checkpoint task and its stop signal.
     checkpoints: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
 }
 
 impl ResponseWriter {
-    /// Starts the writer task over `pool` (the store's one write connection;
-    /// other writes share it between batches), and the checkpoint task over
+    /// Starts the writer over `pool` (the store's one write connection;
+    /// other writes share it between batches) on a thread of its own (see
+    /// [`spawn_writer_thread`]), and the checkpoint task over
     /// `checkpoint_pool` (any other connection to the same file; see
-    /// [`CHECKPOINT_EVERY`]). Needs a Tokio runtime.
-    pub fn spawn(pool: SqlitePool, checkpoint_pool: SqlitePool, metrics: WriterMetrics) -> Self {
+    /// [`CHECKPOINT_EVERY`]). Needs a Tokio runtime; fails only when the OS
+    /// refuses a thread.
+    pub fn spawn(
+        pool: SqlitePool,
+        checkpoint_pool: SqlitePool,
+        metrics: WriterMetrics,
+    ) -> std::io::Result<Self> {
         let (queue, requests) = mpsc::channel(QUEUE_CAPACITY);
         let (stop, stopped) = oneshot::channel();
         let committed = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(run(
+        let finished = spawn_writer_thread(run(
             pool,
+            Handle::current(),
             requests,
             stopped,
             metrics,
             Arc::clone(&committed),
-        ));
+        ))?;
         let (stop_checkpoints, checkpoints_stopped) = oneshot::channel();
         let checkpoints = tokio::spawn(checkpoint_loop(
             checkpoint_pool,
             committed,
             checkpoints_stopped,
         ));
-        Self {
+        Ok(Self {
             queue,
             stop: Mutex::new(Some(stop)),
-            task: Mutex::new(Some(task)),
+            finished: Mutex::new(Some(finished)),
             checkpoints: Mutex::new(Some((stop_checkpoints, checkpoints))),
-        }
+        })
     }
 
     /// Queues `row` and waits until its batch is committed (or failed).
@@ -158,11 +171,17 @@ impl ResponseWriter {
             // Err: the writer already stopped on its own.
             let _ = stop.send(());
         }
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task
-            && let Err(e) = task.await
+        let finished = self
+            .finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(finished) = finished
+            && finished.await.is_err()
         {
-            tracing::error!(error = %e, "the response writer panicked");
+            // The signal is sent after the loop; dropped unsent, the
+            // thread unwound (a panic, logged by the panic hook).
+            tracing::error!("the response writer thread panicked");
         }
         let checkpoints = self
             .checkpoints
@@ -207,9 +226,124 @@ async fn checkpoint_loop(
     }
 }
 
-/// The writer task: batches until the queue is closed and empty.
+/// Runs the writer loop `run` on a thread of its own, with a
+/// single-threaded Tokio runtime, and returns a signal that fires when the
+/// loop has ended.
+///
+/// Why not a task on the server's runtime: every statement is a round trip
+/// to sqlx's connection thread, and each answer wakes the writer from that
+/// foreign thread. On the multi-threaded runtime such a wake-up joins the
+/// global queue behind the HTTP tasks of every open connection, and the
+/// next statement of the batch waits for a worker to come round to it.
+/// While the writer waits, every response in the batch waits with it. On
+/// its own thread a wake-up is an OS thread wake-up, scheduled at once.
+fn spawn_writer_thread(
+    run: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<oneshot::Receiver<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (done, finished) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("manyi-writer".into())
+        .spawn(move || {
+            runtime.block_on(run);
+            drop(runtime);
+            // Err: nobody waits for the writer (the store was dropped
+            // without `close`).
+            let _ = done.send(());
+        })?;
+    Ok(finished)
+}
+
+/// How long the writer keeps the write connection across back-to-back
+/// batches before handing it back to the pool, where the other writers
+/// (events, analysis, rollups, admin) queue for it. Returning it after
+/// every batch cost a ping (sqlx checks a connection on release) and an
+/// acquire per batch; keeping it forever under sustained load would starve
+/// those writers. They wait at most this long, plus one batch.
+pub const HOLD_CONNECTION: Duration = Duration::from_millis(20);
+
+/// The write connection as the writer holds it: acquired for a batch, kept
+/// for the next one while responses keep coming (see [`HOLD_CONNECTION`]).
+struct Lease<'a> {
+    pool: &'a SqlitePool,
+    /// The runtime the pool lives on. sqlx hands a dropped connection back
+    /// to its pool in a task spawned on the current runtime; spawned on the
+    /// writer thread's own runtime, the last one would be cancelled when
+    /// that runtime ends (and sqlx panics without a runtime). So
+    /// connections are dropped inside this runtime's context.
+    home: Option<Handle>,
+    held: Option<(PoolConnection<Sqlite>, Instant)>,
+}
+
+impl<'a> Lease<'a> {
+    /// A lease on `pool`, whose connections go back from `home` (see the
+    /// field).
+    fn new(pool: &'a SqlitePool, home: Option<Handle>) -> Self {
+        Self {
+            pool,
+            home,
+            held: None,
+        }
+    }
+
+    /// Hands the connection back to the pool, if held.
+    fn release(&mut self) {
+        if let Some((conn, _)) = self.held.take() {
+            let _home = self.home.as_ref().map(Handle::enter);
+            drop(conn);
+        }
+    }
+
+    /// The connection: the held one, or a fresh acquire.
+    async fn conn(&mut self) -> Result<&mut PoolConnection<Sqlite>, sqlx::Error> {
+        if self.held.is_none() {
+            let conn = self.pool.acquire().await?;
+            self.held = Some((conn, Instant::now()));
+        }
+        match &mut self.held {
+            Some((conn, _)) => Ok(conn),
+            // Set just above.
+            None => Err(sqlx::Error::PoolClosed),
+        }
+    }
+
+    /// After a failed transaction: the connection may hold a half-open
+    /// one (a failed COMMIT leaves it open; some errors end it behind
+    /// sqlx's back), so it is closed instead of reused.
+    fn discard(&mut self) {
+        if let Some((conn, _)) = &mut self.held {
+            conn.close_on_drop();
+        }
+        self.release();
+    }
+
+    /// Between batches: keeps the connection when `more_waiting` and it
+    /// has been held for less than [`HOLD_CONNECTION`], else returns it to
+    /// the pool.
+    fn between_batches(&mut self, more_waiting: bool) {
+        let keep = more_waiting
+            && self
+                .held
+                .as_ref()
+                .is_some_and(|(_, since)| since.elapsed() < HOLD_CONNECTION);
+        if !keep {
+            self.release();
+        }
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// The writer loop: batches until the queue is closed and empty.
 async fn run(
     pool: SqlitePool,
+    home: Handle,
     mut requests: mpsc::Receiver<WriteRequest>,
     mut stopped: oneshot::Receiver<()>,
     metrics: WriterMetrics,
@@ -217,6 +351,7 @@ async fn run(
 ) {
     let mut batch: Vec<WriteRequest> = Vec::with_capacity(MAX_BATCH);
     let mut stopping = false;
+    let mut lease = Lease::new(&pool, Some(home));
     loop {
         let taken = if stopping {
             requests.recv_many(&mut batch, MAX_BATCH).await
@@ -240,15 +375,18 @@ async fn run(
         metrics.batch_size.record(taken as f64);
 
         let rows: Vec<&PreparedResponse> = batch.iter().map(|r| &r.row).collect();
-        let outcomes = write_batch(&pool, &rows).await;
+        let outcomes = write_batch_on(&mut lease, &rows).await;
         committed.store(true, Ordering::Relaxed);
         for (request, outcome) in batch.drain(..).zip(outcomes) {
             // Err: the client went away; its row is committed all the same,
             // and a retry will be answered 200.
             let _ = request.reply.send(outcome);
         }
-        metrics.queue_depth.set(requests.len() as f64);
+        let waiting = requests.len();
+        metrics.queue_depth.set(waiting as f64);
+        lease.between_batches(waiting > 0);
     }
+    drop(lease);
     tracing::debug!("response writer stopped");
 }
 
@@ -268,6 +406,14 @@ pub async fn write_batch(
     pool: &SqlitePool,
     rows: &[&PreparedResponse],
 ) -> Vec<Result<InsertOutcome, StoreError>> {
+    write_batch_on(&mut Lease::new(pool, Handle::try_current().ok()), rows).await
+}
+
+/// [`write_batch`] on the writer's lease of the connection.
+async fn write_batch_on(
+    lease: &mut Lease<'_>,
+    rows: &[&PreparedResponse],
+) -> Vec<Result<InsertOutcome, StoreError>> {
     let mut results: Vec<Option<Result<InsertOutcome, StoreError>>> =
         rows.iter().map(|_| None).collect();
     loop {
@@ -276,7 +422,7 @@ pub async fn write_batch(
             break;
         }
         let batch: Vec<&PreparedResponse> = pending.iter().map(|&i| rows[i]).collect();
-        match attempt(pool, &batch).await {
+        match attempt(lease, &batch).await {
             Attempt::Committed(outcomes) => {
                 for (&i, outcome) in pending.iter().zip(outcomes) {
                     results[i] = Some(Ok(outcome));
@@ -309,17 +455,16 @@ pub async fn write_batch(
 }
 
 /// One transaction over `rows`.
-async fn attempt(pool: &SqlitePool, rows: &[&PreparedResponse]) -> Attempt {
-    let mut conn = match pool.acquire().await {
+async fn attempt(lease: &mut Lease<'_>, rows: &[&PreparedResponse]) -> Attempt {
+    let conn = match lease.conn().await {
         Ok(conn) => conn,
         Err(e) => return Attempt::BatchFailed(format!("no write connection: {e}")),
     };
-    let result = attempt_on(&mut conn, rows).await;
+    let result = attempt_on(conn, rows).await;
     if !matches!(result, Attempt::Committed(_)) {
-        // The transaction may be half-open (a failed COMMIT leaves it open;
-        // some errors end it behind sqlx's back): start the next batch on a
+        // The transaction may be half-open: start the next batch on a
         // fresh connection instead of guessing.
-        conn.close_on_drop();
+        lease.discard();
     }
     result
 }
@@ -333,14 +478,25 @@ async fn attempt_on(conn: &mut PoolConnection<Sqlite>, rows: &[&PreparedResponse
         Ok(tx) => tx,
         Err(e) => return Attempt::BatchFailed(format!("BEGIN IMMEDIATE: {e}")),
     };
-    let stored = match Stored::load(&mut tx, rows).await {
-        Ok(stored) => stored,
-        Err(e) => return Attempt::BatchFailed(format!("looking up stored keys: {e}")),
-    };
     // One receive time for the whole transaction: its rows become visible
     // together at COMMIT, and formatting a timestamp per row cost more than
     // the rest of `decide`.
     let received_at = now_timestamp();
+    if !shares_keys(rows) {
+        let result = insert_then_explain(&mut tx, rows, &received_at).await;
+        return match result {
+            Attempt::Committed(outcomes) => match tx.commit().await {
+                Ok(()) => Attempt::Committed(outcomes),
+                Err(e) => Attempt::BatchFailed(format!("COMMIT: {e}")),
+            },
+            // Dropping the transaction rolls it back.
+            failed => failed,
+        };
+    }
+    let stored = match Stored::load(&mut tx, rows).await {
+        Ok(stored) => stored,
+        Err(e) => return Attempt::BatchFailed(format!("looking up stored keys: {e}")),
+    };
     let (outcomes, created) = decide(rows, stored, &received_at);
     if !created.is_empty() {
         let fresh: Vec<(&PreparedResponse, &str)> = created
@@ -383,6 +539,109 @@ async fn attempt_on(conn: &mut PoolConnection<Sqlite>, rows: &[&PreparedResponse
         Ok(()) => Attempt::Committed(outcomes),
         Err(e) => Attempt::BatchFailed(format!("COMMIT: {e}")),
     }
+}
+
+/// Whether two rows of the batch share a response id or a (survey, order)
+/// pair: then the outcome of the later one depends on the earlier one's,
+/// and the batch takes the lookup-first path ([`Stored::load`] and
+/// [`decide`]). Retries reach the writer long after their first attempt
+/// was answered, so nearly every batch has no shared key.
+fn shares_keys(rows: &[&PreparedResponse]) -> bool {
+    let mut ids = HashSet::with_capacity(rows.len());
+    let mut orders = HashSet::with_capacity(rows.len());
+    rows.iter().any(|row| {
+        !ids.insert(row.response_id.as_str())
+            || row
+                .order_id
+                .as_deref()
+                .is_some_and(|order| !orders.insert((row.survey_id.as_str(), order)))
+    })
+}
+
+/// The insert-first path, for a batch whose rows share no key (see
+/// [`shares_keys`]): every row goes to the multi-row insert, whose `ON
+/// CONFLICT DO NOTHING` skips those that clash with stored rows, and only
+/// the skipped ones are looked up to name their outcome. With no shared key
+/// a row's outcome depends on the stored rows alone, so this gives the
+/// same outcomes as [`decide`]; and it spares the common case the lookup of
+/// every key (a JSON array parsed and two index searches per row, which
+/// the insert repeats anyway). Leaves the transaction open: the caller
+/// commits on [`Attempt::Committed`].
+async fn insert_then_explain(
+    conn: &mut SqliteConnection,
+    rows: &[&PreparedResponse],
+    received_at: &str,
+) -> Attempt {
+    let all: Vec<(&PreparedResponse, &str)> = rows.iter().map(|&row| (row, received_at)).collect();
+    let inserted = match insert_many(conn, &all).await {
+        Ok(inserted) => inserted,
+        Err(e) if is_row_error(&e) => {
+            let indexes: Vec<usize> = (0..rows.len()).collect();
+            return find_failing_row(conn, &all, &indexes, e).await;
+        }
+        Err(e) => return Attempt::BatchFailed(format!("insert: {e}")),
+    };
+    let skipped: Vec<&str> = rows
+        .iter()
+        .map(|row| row.response_id.as_str())
+        .filter(|id| !inserted.contains(*id))
+        .collect();
+    let stored = if skipped.is_empty() {
+        HashMap::new()
+    } else {
+        match stored_ids(conn, &skipped).await {
+            Ok(stored) => stored,
+            Err(e) => return Attempt::BatchFailed(format!("looking up skipped rows: {e}")),
+        }
+    };
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for (index, row) in rows.iter().enumerate() {
+        let outcome = if inserted.contains(row.response_id.as_str()) {
+            InsertOutcome::Created {
+                received_at: received_at.to_owned(),
+            }
+        } else if let Some((hash, first_received_at)) = stored.get(&row.response_id) {
+            if *hash == row.payload_hash {
+                InsertOutcome::Duplicate {
+                    received_at: first_received_at.clone(),
+                }
+            } else {
+                InsertOutcome::ResponseIdConflict
+            }
+        } else if row.order_id.is_some() {
+            // Skipped, and its id is not stored: the other unique key,
+            // (survey, order), is what clashed.
+            InsertOutcome::AlreadyAnswered
+        } else {
+            return Attempt::RowFailed {
+                index,
+                error: StoreError::Inconsistent(format!(
+                    "insert of response {} was skipped, but no conflicting row was found",
+                    row.response_id
+                )),
+            };
+        };
+        outcomes.push(outcome);
+    }
+    Attempt::Committed(outcomes)
+}
+
+/// The payload hash and receive time of those of `ids` that are stored.
+async fn stored_ids(
+    conn: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, (String, String)>, sqlx::Error> {
+    let found: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT response_id, payload_hash, received_at FROM responses
+         WHERE response_id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(json_text(&ids))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|(id, hash, received_at)| (id, (hash, received_at)))
+        .collect())
 }
 
 /// What is already stored under the keys of a batch (looked up inside its
@@ -658,6 +917,70 @@ mod tests {
             &InsertOutcome::ResponseIdConflict
         );
         assert_eq!(stored_ids(&store).await, ["r-1"]);
+        store.close().await;
+    }
+
+    #[test]
+    fn rows_share_keys_when_an_id_or_an_order_repeats() {
+        let (a, b) = (row("r-1", "A1", "{}"), row("r-2", "A2", "{}"));
+        assert!(!shares_keys(&[&a, &b]));
+        assert!(shares_keys(&[&a, &row("r-1", "A9", "{}")]));
+        assert!(shares_keys(&[&a, &row("r-9", "A1", "{}")]));
+        // Without an order id only the response id counts.
+        let (mut c, mut d) = (row("r-3", "x", "{}"), row("r-4", "x", "{}"));
+        (c.order_id, d.order_id) = (None, None);
+        assert!(!shares_keys(&[&c, &d]));
+        // The same order in another survey is another key.
+        d.order_id = Some("A1".into());
+        d.survey_id = "other".into();
+        assert!(!shares_keys(&[&a, &d]));
+    }
+
+    /// The insert-first path (no key shared inside the batch) against
+    /// stored rows: each clash gets the outcome the lookup-first path gives.
+    #[tokio::test]
+    async fn rows_clashing_with_stored_ones_are_told_apart_without_a_lookup_first() {
+        let (_dir, store) = store().await;
+        let first = row("r-1", "A1", r#"{"nps":9}"#);
+        let other = row("r-2", "A2", r#"{"nps":5}"#);
+        let stored = write_batch(&store.writer, &[&first, &other]).await;
+        let Ok(InsertOutcome::Created { received_at }) = &stored[0] else {
+            panic!("first: {:?}", stored[0]);
+        };
+
+        let retry = first.clone();
+        let reused_id = row("r-2", "A7", r#"{"nps":1}"#);
+        let same_order = row("r-3", "A2", r#"{"nps":9}"#);
+        let fresh = row("r-4", "A4", r#"{"nps":10}"#);
+        let batch = [&retry, &reused_id, &same_order, &fresh];
+        assert!(!shares_keys(&batch));
+        let results = write_batch(&store.writer, &batch).await;
+        assert_eq!(
+            results[0].as_ref().expect("retry"),
+            &InsertOutcome::Duplicate {
+                received_at: received_at.clone()
+            }
+        );
+        assert_eq!(
+            results[1].as_ref().expect("reused id"),
+            &InsertOutcome::ResponseIdConflict
+        );
+        assert_eq!(
+            results[2].as_ref().expect("same order"),
+            &InsertOutcome::AlreadyAnswered
+        );
+        assert!(
+            matches!(results[3], Ok(InsertOutcome::Created { .. })),
+            "{:?}",
+            results[3]
+        );
+        assert_eq!(stored_ids(&store).await, ["r-1", "r-2", "r-4"]);
+        let (answers,): (String,) =
+            sqlx::query_as("SELECT answers FROM responses WHERE response_id = 'r-2'")
+                .fetch_one(&store.reader)
+                .await
+                .expect("r-2");
+        assert_eq!(answers, r#"{"nps":5}"#, "the reused id kept its first body");
         store.close().await;
     }
 
