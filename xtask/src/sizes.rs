@@ -4,7 +4,7 @@
 //!
 //! Two first-load figures matter. [`FIRST_LOAD_TARGET`] is the product's
 //! budget (60 KB brotli, the widget issue); the widget does not meet it yet
-//! (about 103.5 KB: see the widget issue's notes for where the bytes are), so the
+//! (about 98 KB: see the widget issue's notes for where the bytes are), so the
 //! table prints it as NOT MET rather than hiding it. [`FIRST_LOAD_CEILING`] is a
 //! ratchet that fails the build today: the widget may only shrink from here.
 //! Lower the ceiling as the widget shrinks; once the target is met the ceiling
@@ -19,9 +19,10 @@ use anyhow::{Context, Result, bail};
 /// The product's first-load budget (loader + glue + wasm, brotli): not met yet.
 pub const FIRST_LOAD_TARGET: u64 = 60 * 1024;
 /// The enforced ratchet on the first load (brotli): the build fails above it.
-/// 103.5 KB measured after the keyed `<For>`, the wasm-streams exports and
-/// the wasm `BTreeMap`s went; 1.5 KB of room for work landing alongside.
-pub const FIRST_LOAD_CEILING: u64 = 105 * 1024;
+/// 98.2 KB measured (loader 1.9 + glue 4.3 + wasm 91.9) after the keyed
+/// `<For>`, the wasm-streams exports, the wasm `BTreeMap`s and the long
+/// import/export names went; 1.8 KB of room for work landing alongside.
+pub const FIRST_LOAD_CEILING: u64 = 100 * 1024;
 /// The loader alone, brotli-compressed: it is on every host page.
 pub const LOADER_BUDGET: u64 = 2 * 1024;
 

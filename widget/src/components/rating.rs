@@ -85,19 +85,22 @@ pub fn RatingScale(
                 .filter(|l| !l.is_empty())
                 .map(|l| [value.as_str(), " ", l].concat());
             let data = value.clone();
+            // `Option<&str>` although always `Some`: one signal type for
+            // every reactive text in the widget (see the module docs of
+            // `components`).
             let checked = Signal::derive(move || {
-                if current.get() == Some(v) {
+                Some(if current.get() == Some(v) {
                     "true"
                 } else {
                     "false"
-                }
+                })
             });
             let tabindex = Signal::derive(move || {
-                if current.get().unwrap_or(min) == v {
+                Some(if current.get().unwrap_or(min) == v {
                     "0"
                 } else {
                     "-1"
-                }
+                })
             });
             view! {
                 <button
