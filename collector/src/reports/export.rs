@@ -6,12 +6,12 @@
 //! # Reading: keyset pages over a snapshot
 //!
 //! An export reads [`PAGE_ROWS`] responses at a time in rowid (storage)
-//! order, `rowid > last`, each page one short statement whose connection is
-//! back in the pool before the page is encoded and sent
+//! order, `rowid > last`, each page one short statement, encoded as it is
+//! read, whose connection is back in the pool before the page is sent
 //! ([`Store::export_page`]). A slow or stalled client therefore holds no
 //! database connection and no read transaction (which would also keep WAL
-//! checkpoints from resetting the log); memory stays at one page plus the
-//! chunks in flight, whatever the export's size.
+//! checkpoints from resetting the log); memory stays at one encoded page
+//! plus the chunks in flight, whatever the export's size.
 //!
 //! The snapshot: an export holds the responses of its filter whose rowid is
 //! at most the analysis cursor when it starts ([`Pages::start`]), i.e.
@@ -131,18 +131,36 @@ impl Pages {
         self.snapshot
     }
 
-    /// The next page (empty when a stretch of the table has nothing the
-    /// filter selects), or `None` once the snapshot is read. No connection
-    /// is held between calls.
-    pub async fn next_page(&mut self, store: &Store) -> Result<Option<Vec<ExportRow>>, StoreError> {
+    /// Reads the next page, handing each row to `each` as it is read (see
+    /// [`Store::export_page`]: `each` cannot wait, the page's statement
+    /// holds a connection meanwhile). `false` once the snapshot is read. A
+    /// page may have no rows (a stretch of the table the filter does not
+    /// select). No connection is held between calls.
+    pub async fn read_page(
+        &mut self,
+        store: &Store,
+        each: impl FnMut(ExportRow) + Send,
+    ) -> Result<bool, StoreError> {
         if self.after >= self.snapshot {
-            return Ok(None);
+            return Ok(false);
         }
-        let page = store
-            .export_page(&self.selection, self.after, self.snapshot, self.page_rows)
+        self.after = store
+            .export_page(
+                &self.selection,
+                self.after,
+                self.snapshot,
+                self.page_rows,
+                each,
+            )
             .await?;
-        self.after = page.scanned_to;
-        Ok(Some(page.rows))
+        Ok(true)
+    }
+
+    /// The next page as rows, or `None` once the snapshot is read.
+    pub async fn next_page(&mut self, store: &Store) -> Result<Option<Vec<ExportRow>>, StoreError> {
+        let mut rows = Vec::new();
+        let more = self.read_page(store, |row| rows.push(row)).await?;
+        Ok(more.then_some(rows))
     }
 }
 
@@ -156,7 +174,9 @@ pub type Chunk = Result<Vec<u8>, StoreError>;
 /// The task ends after the last chunk, after an error (sent as the last
 /// item), or as soon as the receiver is dropped (the client went away):
 /// at its next send, or before reading another page. It never holds a
-/// database connection while it waits for the receiver.
+/// database connection while it waits for the receiver: a page is encoded
+/// as its statement reads it and sent after (so up to one page of encoded
+/// bytes waits in memory besides the chunks in flight).
 pub fn spawn_chunks(
     store: Store,
     mut pages: Pages,
@@ -166,23 +186,32 @@ pub fn spawn_chunks(
     let (tx, rx) = mpsc::channel::<Chunk>(CHUNKS_IN_FLIGHT);
     let task = tokio::spawn(async move {
         let mut buf = first;
+        // A page is encoded while it is read and sent once its statement
+        // is done: waiting for the client never holds the connection.
+        let mut ready: Vec<Vec<u8>> = Vec::new();
         loop {
             if tx.is_closed() {
                 return;
             }
-            let rows = match pages.next_page(&store).await {
-                Ok(Some(rows)) => rows,
-                Ok(None) => break,
+            let read = pages
+                .read_page(&store, |row| {
+                    encode(&row, &mut buf);
+                    if buf.len() >= CHUNK_BYTES {
+                        ready.push(std::mem::take(&mut buf));
+                    }
+                })
+                .await;
+            for chunk in ready.drain(..) {
+                if tx.send(Ok(chunk)).await.is_err() {
+                    return;
+                }
+            }
+            match read {
+                Ok(true) => {}
+                Ok(false) => break,
                 Err(e) => {
                     // The receiver may be gone: nobody left to tell.
                     let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
-            for row in &rows {
-                encode(row, &mut buf);
-                if buf.len() >= CHUNK_BYTES && tx.send(Ok(std::mem::take(&mut buf))).await.is_err()
-                {
                     return;
                 }
             }
