@@ -19,6 +19,9 @@
 //! 4. the same closed-loop load against an axum hello-world server (the
 //!    ceiling: same HTTP stack, no work), and the ratio manyi / ceiling.
 //!
+//! Also printed: the collector's CPU time (user + system) per request in
+//! phases 1 and 2, the figure other work on the machine disturbs least.
+//!
 //! Everything listens on 127.0.0.1 only and uses a fresh data folder under
 //! the system temp dir, removed afterwards unless the check failed. The whole
 //! run takes about 3 × S seconds plus the build.
@@ -229,11 +232,24 @@ fn measure(
     };
 
     println!("phase 1: closed loop, {concurrency} connections, {duration} s …");
+    let cpu_before = server.cpu_seconds();
     let closed = load(&[]).context("closed-loop phase")?;
+    let cpu_closed = server.cpu_seconds();
     print_phase(&closed);
     println!("phase 2: open loop at {rate}/s, {concurrency} connections, {duration} s …");
     let open = load(&["--rate", &rate]).context("open-loop phase")?;
+    let cpu_open = server.cpu_seconds();
     print_phase(&open);
+    // CPU time per request is the figure a busy machine disturbs least
+    // (throughput and latency drop with every other process).
+    let per_request = |from: Option<f64>, to: Option<f64>, summary: &Value| {
+        let requests = summary["sent"].as_f64().unwrap_or(0.0);
+        Some((to? - from?) * 1e6 / requests.max(1.0))
+    };
+    let cpu = [
+        per_request(cpu_before, cpu_closed, &closed),
+        per_request(cpu_closed, cpu_open, &open),
+    ];
 
     let exit = server.stop()?;
     if !exit.success() {
@@ -272,7 +288,7 @@ fn measure(
     let _ = hello.stop();
     print_phase(&ceiling);
 
-    report(options, &closed, &open, &ceiling, rows)
+    report(options, &closed, &open, &ceiling, rows, cpu)
 }
 
 /// Prints the final table; fails when the stored rows do not add up.
@@ -282,6 +298,7 @@ fn report(
     open: &Value,
     ceiling: &Value,
     rows: u64,
+    cpu_per_request_us: [Option<f64>; 2],
 ) -> Result<()> {
     let f = |v: &Value, key: &str| v[key].as_f64().unwrap_or(0.0);
     let n = |v: &Value, key: &str| v[key].as_u64().unwrap_or(0);
@@ -345,6 +362,16 @@ fn report(
         } else {
             "  (fell behind the schedule)"
         }
+    );
+    let us = |v: Option<f64>| v.map_or_else(|| "?".to_owned(), |v| format!("{v:.0}"));
+    println!(
+        "{:<40} {:>24}",
+        "server CPU per request (closed / open)",
+        format!(
+            "{} / {} µs",
+            us(cpu_per_request_us[0]),
+            us(cpu_per_request_us[1])
+        )
     );
     println!(
         "{:<40} {:>24}",
@@ -541,6 +568,19 @@ impl Server {
                 server.log_tail()
             ),
         }
+    }
+
+    /// CPU seconds (user + system) the server has used so far, from
+    /// `/proc/<pid>/stat` (Linux; `None` elsewhere). Fields 14 and 15 count
+    /// clock ticks, 100 per second on Linux (`USER_HZ`, fixed for
+    /// userspace whatever the kernel's tick rate).
+    pub(crate) fn cpu_seconds(&self) -> Option<f64> {
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // The command name (field 2) may hold spaces: count after its `)`.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+        // After `)`: field 3 (state) is index 0, so fields 14 and 15 are 11 and 12.
+        Some((ticks(11)? + ticks(12)?) / 100.0)
     }
 
     /// SIGTERM (graceful: in-flight requests finish, the store closes), then
