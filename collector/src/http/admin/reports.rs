@@ -140,8 +140,9 @@ impl IntoResponse for ReportError {
                 let body = WarmingUpBody {
                     code: "reports_warming_up",
                     message: format!(
-                        "reports are being rebuilt after an upgrade ({:.1} % folded, {} responses \
-                         and {} events to go); figures would be incomplete: retry in a few seconds",
+                        "reports are catching up ({:.1} % folded, {} responses and {} events to \
+                         go: after an upgrade that rebuilds them, or a burst); figures would be \
+                         incomplete: retry in a few seconds",
                         progress.folded_pct, progress.responses_pending, progress.events_pending
                     ),
                     errors: Vec::new(),
