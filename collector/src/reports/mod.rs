@@ -6,7 +6,9 @@
 //!
 //! Metric definitions are those of [`manyi_shared::metrics`] (and
 //! shared/DESIGN.md); margins of error and the low-sample mark are
-//! documented there. Days are reporting days in UTC+08:00 ([`days`]).
+//! documented there. Which impressions a response rate counts under a
+//! filter is in [`rate`]; SERVQUAL dimension means on one 1–5 scale in
+//! [`servqual`]. Days are reporting days in UTC+08:00 ([`days`]).
 //! Flagged responses (data quality) are left out unless asked for, and the
 //! number left out is always reported.
 //!

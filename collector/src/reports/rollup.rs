@@ -1,6 +1,9 @@
 //! The rollup worker: folds stored responses (behind the analysis
 //! pipeline, so flags and tags are known) and 'shown' events into the
-//! rollup tables of migration 0007 (levels: 0007, 0009 and 0010).
+//! rollup tables of migration 0007 (levels: 0007, 0009 and 0010; shown by
+//! version and context: 0011). Started with the collector, so after an
+//! upgrade that rebuilds the rollups the refold begins at once; reports
+//! meanwhile answer `reports_warming_up` ([`Backlog`]).
 //!
 //! [`catch_up`] folds everything pending; reports call it before reading
 //! so their figures are current, and [`spawn`] runs it in the background so

@@ -308,8 +308,10 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// 'shown' events per group; `keys` may only hold [`Key::Day`] and
-    /// [`Key::Survey`] (events have no other dimension).
+    /// Every 'shown' event (with or without context) per group; `keys` may
+    /// only hold [`Key::Day`] and [`Key::Survey`] (rollup_shown has no
+    /// other column; by version or context see
+    /// [`Store::report_shown_context`]).
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn report_shown(
         &self,

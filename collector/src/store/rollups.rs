@@ -1,6 +1,7 @@
-//! Rollups (migration 0007): reading the responses and events not yet
-//! folded, and adding a batch of folded counts together with the cursor
-//! advance in one transaction.
+//! Rollups (migration 0007; levels 0009/0010; impressions by context
+//! 0011): reading the responses and events not yet folded, and adding a
+//! batch of folded counts together with the cursor advance in one
+//! transaction.
 //!
 //! Exactly once: the transaction first moves the cursor from the value the
 //! batch was read at (`UPDATE … WHERE last_rowid = <read value>`); if another
