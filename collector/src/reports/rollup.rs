@@ -650,6 +650,28 @@ mod tests {
     }
 
     #[test]
+    fn the_backlog_counts_rows_behind_and_warms_up_past_the_thresholds() {
+        // Responses folded to rowid 30,000 of 100,000 analysed; events
+        // folded to 150,000 of 200,000.
+        let b = Backlog::from_positions(30_000, 100_000, 150_000, 200_000);
+        assert_eq!((b.responses_pending, b.responses_total), (70_000, 100_000));
+        assert_eq!((b.events_pending, b.events_total), (50_000, 200_000));
+        // (30,000 + 150,000) / 300,000 folded.
+        assert_eq!(b.folded_pct, 60.0);
+        assert!(b.warming_up(), "70,000 responses behind");
+        // At the thresholds a report folds the rest itself.
+        let at = Backlog::from_positions(0, WARM_UP_RESPONSES as i64, 0, WARM_UP_EVENTS as i64);
+        assert!(!at.warming_up());
+        assert!(Backlog::from_positions(0, 0, 0, WARM_UP_EVENTS as i64 + 1).warming_up());
+        // Nothing stored: done, not 0 %.
+        let empty = Backlog::from_positions(0, 0, 0, 0);
+        assert_eq!((empty.folded_pct, empty.warming_up()), (100.0, false));
+        // The rollups never pass the analysis cursor, but a cursor ahead
+        // of it must not underflow.
+        assert_eq!(Backlog::from_positions(10, 5, 0, 0).responses_pending, 0);
+    }
+
+    #[test]
     fn only_shown_events_count_per_day_and_survey_and_per_context() {
         let e =
             |id, event: &str, at: &str, version: Option<i64>, channel: Option<&str>| PendingEvent {
