@@ -117,3 +117,44 @@ async fn an_answer_owed_to_one_collector_is_never_sent_to_another_and_reaches_it
     assert_eq!(orders(&b).await?, ["E2E-B"], "still nothing of A's at B");
     browser.close().await
 }
+
+/// The page is left while an answer waits: the widget hands it to
+/// `navigator.sendBeacon` on `pagehide`/`visibilitychange`, which the
+/// browser sends after the page is gone. The page's own fetches to the
+/// collector stay blocked (DevTools URL blocking, which binds the page's
+/// requests but not a beacon outliving it), and the next page loads no
+/// manyi script, so only the beacon can deliver.
+#[tokio::test]
+async fn an_answer_still_waiting_when_the_page_is_left_is_sent_by_beacon() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let show = json!({ "survey": "post-payment", "locale": "en", "target": "#slot" });
+    let shop = HostSite::serve(vec![
+        ("/paid", embed_page(&app.base, &show, "")),
+        (
+            "/elsewhere",
+            "<!doctype html><title>elsewhere</title>".into(),
+        ),
+    ])
+    .await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    browser
+        .client
+        .goto(&shop.url("/paid?order=E2E-BEACON"))
+        .await?;
+    browser.widget().await?;
+    browser
+        .block_urls(&[&format!("{}/v1/responses", app.base)])
+        .await?;
+    answer(&browser, 8).await?;
+    assert_eq!(browser.storage_keys(ANY_PENDING).await?.len(), 1);
+    assert!(
+        app.responses().await?.is_empty(),
+        "the page's POSTs are blocked"
+    );
+
+    browser.client.goto(&shop.url("/elsewhere")).await?;
+    let rows = app.wait_for_responses(1).await?;
+    assert_eq!(orders(&app).await?, ["E2E-BEACON"]);
+    assert_eq!(rows[0].answers(), json!({ "nps": 8 }));
+    browser.close().await
+}

@@ -11,7 +11,8 @@
 //!   viewport (`resize`/`scroll` of `window.visualViewport`, and `pageshow`),
 //!   so the soft keyboard or a pinch zoom never hides the focused field. The
 //!   offsets go into CSS variables (`--mq-vb`, `--mq-vh`) on the host
-//!   element, read by style.css (only overlays use them).
+//!   element, read by style.css (only overlays use them), and a focused
+//!   text field is scrolled back into the shortened sheet.
 
 use crate::delivery;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -107,10 +108,74 @@ fn place() {
     let (height, top) = (num(&vv, "height"), num(&vv, "offsetTop"));
     let inner = num(&window, "innerHeight");
     // Whole pixels, formatted as integers: float formatting would add
-    // kilobytes to the module.
-    let bottom = (inner - height - top).max(0.0) as i32;
+    // kilobytes to the module. Rounded towards the visible area (bottom
+    // up, height down), so that no fraction of the sheet lies under the
+    // keyboard.
+    let bottom = (inner - height - top).max(0.0).ceil() as i32;
     let height = height as i32;
     let style = el.style();
     let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
     let _ = style.set_property("--mq-vh", &[&height.to_string(), "px"].concat());
+    fit_width(&el, &vv, num(&window, "innerWidth"));
+    reveal_focused_field(&el);
+}
+
+/// Pins a bottom sheet to the visible width when the layout viewport is
+/// wider than the screen. A host page that overflows sideways — WeChat's
+/// text zoom makes many do — widens the layout viewport that `position:
+/// fixed` follows (measured: 498 px on a 360 px phone at 200 %), and a
+/// sheet spanning it has its right part off screen. Inline styles on the
+/// panel override style.css only in that case and are removed when the
+/// page fits again.
+fn fit_width(host: &HtmlElement, vv: &JsValue, inner_width: f64) {
+    let Some(panel) = host
+        .shadow_root()
+        .and_then(|r| {
+            r.query_selector("[data-mode=bottom_sheet] .mq-panel")
+                .ok()
+                .flatten()
+        })
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    else {
+        return;
+    };
+    let style = panel.style();
+    let width = num(vv, "width");
+    if inner_width > width + 1.0 {
+        let left = num(vv, "offsetLeft").ceil() as i32;
+        let width = width as i32;
+        let _ = style.set_property("left", &[&left.to_string(), "px"].concat());
+        let _ = style.set_property("width", &[&width.to_string(), "px"].concat());
+        let _ = style.set_property("right", "auto");
+        let _ = style.set_property("margin-left", "0");
+    } else {
+        for name in ["left", "width", "right", "margin-left"] {
+            let _ = style.remove_property(name);
+        }
+    }
+}
+
+/// Scrolls the sheet so that its focused text field is in sight again.
+/// When the keyboard opens the sheet moves up and gets shorter (its
+/// `max-height` follows the visible height), and the field the customer is
+/// typing in can end up below the sheet's fold: the browser scrolls a
+/// focused field into the viewport, but it does not know that the sheet
+/// was just shrunk around it. `block: "nearest"` scrolls only as far as
+/// needed (not at all when the field is already visible), so typing is
+/// never interrupted by a jump. (Called through `Reflect`: the typed
+/// binding with its options dictionary costs glue.)
+fn reveal_focused_field(host: &HtmlElement) {
+    let Some(field) = host.shadow_root().and_then(|r| r.active_element()) else {
+        return;
+    };
+    if !matches!(field.tag_name().as_str(), "TEXTAREA" | "INPUT") {
+        return;
+    }
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"block".into(), &"nearest".into());
+    if let Ok(scroll) = js_sys::Reflect::get(&field, &"scrollIntoView".into()) {
+        let _ = scroll
+            .unchecked_into::<js_sys::Function>()
+            .call1(&field, &options);
+    }
 }
