@@ -51,8 +51,8 @@ pub fn Choices(
         .map(|(option, label)| {
             let (q1, q2) = (q.clone(), q.clone());
             let (o1, o2) = (option.clone(), option.clone());
-            let checked = Signal::derive(move || flow.with(|f| f.is_selected(q1.id.as_str(), &o1)));
-            let disabled = Signal::derive(move || flow.with(|f| f.choice_disabled(&q2, &o2)));
+            let checked = Memo::new(move |_| flow.with(|f| f.is_selected(q1.id.as_str(), &o1)));
+            let disabled = Memo::new(move |_| flow.with(|f| f.choice_disabled(&q2, &o2)));
             view! {
                 <label class="mq-opt">
                     <input
@@ -70,7 +70,7 @@ pub fn Choices(
 
     let other = allow_other.then(|| {
         let q1 = q.clone();
-        let disabled = Signal::derive(move || flow.with(|f| f.choice_disabled(&q1, OTHER_OPTION)));
+        let disabled = Memo::new(move |_| flow.with(|f| f.choice_disabled(&q1, OTHER_OPTION)));
         let initial = flow.with_untracked(|f| f.other_text(q.id.as_str()).to_owned());
         view! {
             <input
