@@ -81,7 +81,10 @@ pub fn build() -> Result<Built> {
     let started = Instant::now();
     let root = tools::workspace_root();
     let target = tools::target_dir();
-    let work = target.join("dist-work");
+    // One work folder per run: engineers and CI steps sharing a target
+    // folder may run dist at the same time, and the glue is rewritten in
+    // place (two runs in one folder renamed the same glue twice).
+    let work = target.join(format!("dist-work-{}", std::process::id()));
     let dist = target.join("dist");
 
     let mut timer = Timer::default();
@@ -151,6 +154,7 @@ pub fn build() -> Result<Built> {
     }
     fs::rename(&stage, &dist)
         .with_context(|| format!("moving {} to {}", stage.display(), dist.display()))?;
+    fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     timer.lap("hash, compress, manifest");
 
     sizes::print_table(&files, first_load_brotli);
