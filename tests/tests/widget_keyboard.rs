@@ -317,6 +317,47 @@ async fn under_wechat_text_zoom_the_sheet_fits_the_screen_and_every_control_stay
     browser.close().await
 }
 
+/// The other side of the sheet's width pin: on a desktop page that fits
+/// its window (a vertical scrollbar, nothing wider), a bottom sheet keeps
+/// style.css's 480 px, centred.
+#[tokio::test]
+async fn on_a_desktop_page_the_bottom_sheet_stays_480_px_and_centred() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let show = json!({ "survey": "post-payment", "locale": "en", "mode": "bottom_sheet" });
+    let site = HostSite::serve(vec![(
+        "/paid",
+        embed_page(
+            &app.base,
+            &show,
+            "<style>body { min-height: 3000px; }</style>",
+        ),
+    )])
+    .await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    browser
+        .client
+        .goto(&site.url("/paid?order=E2E-DESK"))
+        .await?;
+    let widget = browser.widget().await?;
+    find(&widget, ".mq[data-mode=bottom_sheet]").await?;
+    let v = wait_for("the sheet to come to rest", || async {
+        let v = browser.js(ZOOM_JS).await?;
+        Ok((v["resting"] == json!(true)).then_some(v))
+    })
+    .await?;
+    let n = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    let middle = (n("panel_left") + n("panel_right")) / 2.0;
+    assert!(
+        (n("panel_right") - n("panel_left") - 480.0).abs() < 1.0,
+        "480 px wide: {v}"
+    );
+    assert!(
+        (middle - n("vv_width") / 2.0).abs() < 1.0,
+        "centred in the window: {v}"
+    );
+    browser.close().await
+}
+
 /// The sheet, the visual viewport and every control's box (for
 /// [`under_wechat_text_zoom_the_sheet_fits_the_screen_and_every_control_stays_44_px`]).
 const ZOOM_JS: &str = r#"

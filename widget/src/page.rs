@@ -116,18 +116,20 @@ fn place() {
     let style = el.style();
     let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
     let _ = style.set_property("--mq-vh", &[&height.to_string(), "px"].concat());
-    fit_width(&el, &vv, num(&window, "innerWidth"));
+    fit_width(&el, &vv);
     reveal_focused_field(&el);
 }
 
-/// Pins a bottom sheet to the visible width when the layout viewport is
-/// wider than the screen. A host page that overflows sideways — WeChat's
-/// text zoom makes many do — widens the layout viewport that `position:
-/// fixed` follows (measured: 498 px on a 360 px phone at 200 %), and a
-/// sheet spanning it has its right part off screen. Inline styles on the
-/// panel override style.css only in that case and are removed when the
-/// page fits again.
-fn fit_width(host: &HtmlElement, vv: &JsValue, inner_width: f64) {
+/// Pins a bottom sheet to the visible width when it sticks out of it. A
+/// host page that overflows sideways — WeChat's text zoom makes many do —
+/// widens the layout viewport that `position: fixed` follows (measured:
+/// 498 px on a 360 px phone at 200 %), and a sheet spanning it has its
+/// right part off screen. The sheet is measured as style.css places it
+/// (inline overrides removed first), so the pin goes away when the page
+/// fits again; a desktop sheet (480 px, centred) is left alone, whatever
+/// the scrollbar. (`getBoundingClientRect` through `Reflect`: its typed
+/// binding needs another web-sys feature.)
+fn fit_width(host: &HtmlElement, vv: &JsValue) {
     let Some(panel) = host
         .shadow_root()
         .and_then(|r| {
@@ -140,17 +142,26 @@ fn fit_width(host: &HtmlElement, vv: &JsValue, inner_width: f64) {
         return;
     };
     let style = panel.style();
-    let width = num(vv, "width");
-    if inner_width > width + 1.0 {
-        let left = num(vv, "offsetLeft").ceil() as i32;
-        let width = width as i32;
-        let _ = style.set_property("left", &[&left.to_string(), "px"].concat());
-        let _ = style.set_property("width", &[&width.to_string(), "px"].concat());
-        let _ = style.set_property("right", "auto");
-        let _ = style.set_property("margin-left", "0");
-    } else {
-        for name in ["left", "width", "right", "margin-left"] {
-            let _ = style.remove_property(name);
+    const PINNED: [&str; 4] = ["left", "width", "right", "margin-left"];
+    for name in PINNED {
+        let _ = style.remove_property(name);
+    }
+    let Some(rect) = js_sys::Reflect::get(&panel, &"getBoundingClientRect".into())
+        .ok()
+        .and_then(|f| f.unchecked_into::<js_sys::Function>().call0(&panel).ok())
+    else {
+        return;
+    };
+    let (left, width) = (num(vv, "offsetLeft"), num(vv, "width"));
+    if num(&rect, "left") < left - 1.0 || num(&rect, "right") > left + width + 1.0 {
+        let values = [
+            [&(left.ceil() as i32).to_string(), "px"].concat(),
+            [&(width as i32).to_string(), "px"].concat(),
+            "auto".into(),
+            "0".into(),
+        ];
+        for (name, value) in PINNED.iter().zip(values) {
+            let _ = style.set_property(name, &value);
         }
     }
 }
