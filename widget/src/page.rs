@@ -179,7 +179,12 @@ fn reveal_focused_field(host: &HtmlElement) {
     let Some(field) = host.shadow_root().and_then(|r| r.active_element()) else {
         return;
     };
-    if !matches!(field.tag_name().as_str(), "TEXTAREA" | "INPUT") {
+    // Inline surveys scroll with the page, which the browser already
+    // handles; pulling the field back there would fight a customer panning
+    // a pinch-zoomed page.
+    if !matches!(field.tag_name().as_str(), "TEXTAREA" | "INPUT")
+        || field.closest("[data-mode=inline]").ok().flatten().is_some()
+    {
         return;
     }
     let options = js_sys::Object::new();
