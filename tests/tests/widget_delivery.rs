@@ -118,19 +118,27 @@ async fn answers_left_by_an_earlier_page_are_sent_on_the_next_load_and_refusals_
         "context": { "order_id": "E2E-LEFT", "customer": "c-left", "channel": "web" },
         "timing": { "shown_at": "2026-01-01T00:00:00Z", "submitted_at": "2026-01-01T00:00:30Z" },
     });
+    // A copy another site's page left on this origin: not this loader's to send.
+    let elsewhere = uuid::Uuid::new_v4().to_string();
+    let mut theirs = payload.clone();
+    theirs["response_id"] = json!(elsewhere);
+    theirs["site"] = json!("elsewhere");
     browser
         .client
         .execute(
             "localStorage.setItem(arguments[0], arguments[1]); \
-             localStorage.setItem(arguments[2], 'not json: refused for good');",
+             localStorage.setItem(arguments[2], 'not json: refused for good'); \
+             localStorage.setItem(arguments[3], arguments[4]);",
             vec![
                 json!(format!("{PENDING}{id}")),
                 json!(payload.to_string()),
                 json!(format!("{PENDING}{}", uuid::Uuid::new_v4())),
+                json!(format!("{PENDING}{elsewhere}")),
+                json!(theirs.to_string()),
             ],
         )
         .await?;
-    assert_eq!(browser.storage_keys(PENDING).await?.len(), 2);
+    assert_eq!(browser.storage_keys(PENDING).await?.len(), 3);
 
     // The next page that loads the loader sends them.
     browser
@@ -138,12 +146,9 @@ async fn answers_left_by_an_earlier_page_are_sent_on_the_next_load_and_refusals_
         .goto(&app.url("/demo?order=E2E-NEXT&locale=en"))
         .await?;
     let rows = app.wait_for_responses(1).await?;
-    wait_for("both pending copies to be removed", || async {
-        Ok(browser
-            .storage_keys(PENDING)
-            .await?
-            .is_empty()
-            .then_some(()))
+    let left = vec![format!("{PENDING}{elsewhere}")];
+    wait_for("this site's pending copies to be removed", || async {
+        Ok((browser.storage_keys(PENDING).await? == left).then_some(()))
     })
     .await?;
     assert_eq!(rows.len(), 1);
@@ -152,7 +157,7 @@ async fn answers_left_by_an_earlier_page_are_sent_on_the_next_load_and_refusals_
     assert_eq!(
         app.responses().await?.len(),
         1,
-        "the refused one is dropped"
+        "the refused one is dropped, the other site's is not sent"
     );
     browser.close().await
 }

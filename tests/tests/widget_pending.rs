@@ -42,6 +42,20 @@ async fn orders(app: &TestApp) -> Result<Vec<String>> {
         .collect())
 }
 
+/// A shop page that includes the collector's script and shows nothing.
+fn loader_only_page(collector: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Shop</title></head>
+<body>
+<h1>Welcome back</h1>
+<script async src="{collector}/manyi.js" data-site="demo"></script>
+</body>
+</html>"#
+    )
+}
+
 #[tokio::test]
 async fn an_answer_owed_to_one_collector_is_never_sent_to_another_and_reaches_its_own_once()
 -> Result<()> {
@@ -54,6 +68,7 @@ async fn an_answer_owed_to_one_collector_is_never_sent_to_another_and_reaches_it
     let shop = HostSite::serve(vec![
         ("/a", embed_page(&gate_a.base, &show, "")),
         ("/b", embed_page(&gate_b.base, &show, "")),
+        ("/a-home", loader_only_page(&gate_a.base)),
     ])
     .await?;
     let browser = Browser::start(Device::Desktop).await?;
@@ -91,10 +106,11 @@ async fn an_answer_owed_to_one_collector_is_never_sent_to_another_and_reaches_it
     .await?;
     assert!(a.responses().await?.is_empty(), "A was down all along");
 
-    // A is back; the next page of A's shop delivers A's answer, once.
+    // A is back; the next page of A's shop delivers A's answer, once — a
+    // page with A's script that shows no survey: the loader's resend alone.
     // (Leaving B, its widget beacons only what B is owed: nothing now.)
     gate_a.set_open(true);
-    browser.client.goto(&shop.url("/a?order=E2E-A2")).await?;
+    browser.client.goto(&shop.url("/a-home")).await?;
     let rows = a.wait_for_responses(1).await?;
     wait_for("A's copy to be removed", || async {
         Ok(browser

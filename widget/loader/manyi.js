@@ -48,13 +48,16 @@
 
   function flush() {
     try {
-      var s = localStorage, i = s.length;
-      while (i--) (function (k) {
-        if (k.indexOf('manyi:pending:')) return;
-        fetch(base + 'v1/responses', { method: 'POST', body: s.getItem(k) }).then(function (r) {
+      var s = localStorage, i = s.length, p = 'manyi:outbox:' + base + 'v1/responses#';
+      while (i--) (function (k, b) {
+        if (k.indexOf(p)) {
+          if (k.indexOf('manyi:pending:')) return;
+          try { if (JSON.parse(b).site != site) return; } catch (e) {}
+        }
+        fetch(base + 'v1/responses', { method: 'POST', body: b }).then(function (r) {
           if (r.status < 500 && r.status != 429) s.removeItem(k);
         }, function () {});
-      })(s.key(i));
+      })(s.key(i), s.getItem(s.key(i)));
     } catch (e) {}
   }
 
