@@ -445,7 +445,8 @@ fn reset_dir(dir: &Path) -> Result<()> {
 mod tests {
     #[test]
     fn the_shipped_loader_keeps_code_and_drops_indentation_and_comment_lines() {
-        let source = "/*! manyi */\n(function () {\n  // why\n\n  var a = 'x // y';\n    f(a);\n})();\n";
+        let source =
+            "/*! manyi */\n(function () {\n  // why\n\n  var a = 'x // y';\n    f(a);\n})();\n";
         assert_eq!(
             super::compact_loader(source),
             "/*! manyi */\n(function () {\nvar a = 'x // y';\nf(a);\n})();"
