@@ -1583,5 +1583,17 @@ async fn links_last_the_configured_days_and_a_restart_hashes_plaintext_tokens() 
             && expires <= OffsetDateTime::now_utc() + time::Duration::days(3),
         "{expires}"
     );
+    let db_path = app.db_path.clone();
     app.shutdown().await.expect("stop");
+    // Nor can the plaintext be read back from the files.
+    let mut wal = db_path.clone().into_os_string();
+    wal.push("-wal");
+    for path in [db_path, wal.into()] {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the plaintext token is still in {}",
+            path.display()
+        );
+    }
 }

@@ -725,6 +725,16 @@ impl Store {
         )
         .fetch_all(&mut *tx)
         .await?;
+        if legacy.is_empty() {
+            return Ok(0);
+        }
+        // Clearing a column leaves its old bytes in the page's free space
+        // (and the index's): zero them, so the plaintext tokens are not
+        // recoverable from the file. Only for this transaction: the write
+        // connection's ingest path should not pay for zeroing.
+        sqlx::query("PRAGMA secure_delete = ON")
+            .execute(&mut *tx)
+            .await?;
         let expires = format_timestamp(now + ttl);
         for (id, token) in &legacy {
             sqlx::query(
@@ -738,13 +748,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query("PRAGMA secure_delete = OFF")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        if !legacy.is_empty() {
-            tracing::info!(
-                count = legacy.len(),
-                "verification tokens of earlier versions hashed"
-            );
-        }
+        // The log still holds the earlier page images with the tokens:
+        // copy the new ones back and empty it.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
+        tracing::info!(
+            count = legacy.len(),
+            "verification tokens of earlier versions hashed"
+        );
         Ok(legacy.len() as u64)
     }
 
