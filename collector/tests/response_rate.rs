@@ -537,3 +537,194 @@ async fn event_bodies_are_checked_with_stable_codes_and_stored_with_their_contex
         ]
     );
 }
+
+/// (shown, responses, response_rate, shown_without_context, days_left_out,
+/// responses_left_out) of a Kpis object.
+fn coverage(k: &Value) -> [Value; 6] {
+    [
+        k["shown"].clone(),
+        k["responses"].clone(),
+        k["response_rate"].clone(),
+        k["shown_without_context"].clone(),
+        k["days_left_out"].clone(),
+        k["responses_left_out"].clone(),
+    ]
+}
+
+/// One day (10-10, UTC+8) of one survey: 200 impressions on wechat and one
+/// stray impression without context (an old loader copy), 3 wechat
+/// responses. 1 of 201 is under 1 %, so the day counts under a context
+/// filter with its 200 context impressions: 3/200 = 0.015 (unfiltered
+/// 3/201); the stray impression is reported, no day is left out.
+#[tokio::test]
+async fn one_stray_impression_without_context_leaves_the_day_in_context_rates() {
+    let app = spawn().await;
+    impressions_at(&app, 1, None, "2026-10-10T02:00:00.000Z").await;
+    impressions_at(&app, 200, Some(1), "2026-10-10T03:00:00.000Z").await;
+    for at in ["04", "05", "06"] {
+        respond_at(&app, "wechat", &format!("2026-10-10T{at}:00:00.000Z")).await;
+    }
+    let range = "from=2026-10-10&to=2026-10-10";
+
+    let wechat = report(
+        &app,
+        &format!("/api/reports/summary?{range}&channel=wechat"),
+    )
+    .await;
+    assert_eq!(
+        coverage(&wechat["current"]),
+        [
+            json!(200),
+            json!(3),
+            json!(0.015),
+            json!(1),
+            json!(0),
+            json!(0)
+        ],
+        "{wechat}"
+    );
+    let b = report(&app, &format!("/api/reports/breakdown?{range}&by=channel")).await;
+    assert_eq!(
+        coverage(group(&b, json!("wechat"))),
+        [
+            json!(200),
+            json!(3),
+            json!(0.015),
+            Value::Null,
+            json!(0),
+            json!(0)
+        ],
+        "{b}"
+    );
+    assert_eq!(
+        (&b["shown_without_context"], &b["days_left_out"]),
+        (&json!(1), &json!(0))
+    );
+    let t = report(&app, &format!("/api/reports/trend?{range}&locale=zh-CN")).await;
+    assert_eq!(
+        coverage(&t["buckets"][0]["kpis"]),
+        [
+            json!(200),
+            json!(3),
+            json!(0.015),
+            json!(1),
+            json!(0),
+            json!(0)
+        ],
+        "{t}"
+    );
+    // Unfiltered: every impression, no coverage figures.
+    let all = report(&app, &format!("/api/reports/summary?{range}")).await;
+    let k = &all["current"];
+    assert_eq!(
+        (
+            &k["shown"],
+            &k["shown_without_context"],
+            &k["days_left_out"]
+        ),
+        (&json!(201), &Value::Null, &Value::Null)
+    );
+    assert!(close(&k["response_rate"], 3.0 / 201.0), "{all}");
+}
+
+/// Two days of one survey under `channel=wechat`:
+///
+/// | day | impressions | responses |
+/// |---|---|---|
+/// | 10-10 | 200 wechat + 1 without context | 3 |
+/// | 10-11 | 5 wechat + 5 without context (50 %) | 2 |
+///
+/// 10-11 is left out of the rate: shown 200, rate 3/200 = 0.015, its 2
+/// responses left out (still counted in `responses`: 5); 6 impressions
+/// without context, 1 day left out. Unfiltered: 5/211.
+#[tokio::test]
+async fn a_day_mostly_without_context_is_left_out_and_reported() {
+    let app = spawn().await;
+    impressions_at(&app, 1, None, "2026-10-10T02:00:00.000Z").await;
+    impressions_at(&app, 200, Some(1), "2026-10-10T03:00:00.000Z").await;
+    impressions_at(&app, 5, None, "2026-10-11T02:00:00.000Z").await;
+    impressions_at(&app, 5, Some(1), "2026-10-11T03:00:00.000Z").await;
+    for at in ["10T04", "10T05", "10T06", "11T04", "11T05"] {
+        respond_at(&app, "wechat", &format!("2026-10-{at}:00:00.000Z")).await;
+    }
+    let range = "from=2026-10-10&to=2026-10-11";
+
+    let wechat = report(
+        &app,
+        &format!("/api/reports/summary?{range}&channel=wechat"),
+    )
+    .await;
+    assert_eq!(
+        coverage(&wechat["current"]),
+        [
+            json!(200),
+            json!(5),
+            json!(0.015),
+            json!(6),
+            json!(1),
+            json!(2)
+        ],
+        "{wechat}"
+    );
+    let t = report(&app, &format!("/api/reports/trend?{range}&channel=wechat")).await;
+    let days: Vec<[Value; 6]> = t["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| coverage(&b["kpis"]))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            [
+                json!(200),
+                json!(3),
+                json!(0.015),
+                json!(1),
+                json!(0),
+                json!(0)
+            ],
+            [
+                json!(0),
+                json!(2),
+                Value::Null,
+                json!(5),
+                json!(1),
+                json!(2)
+            ],
+        ],
+        "{t}"
+    );
+    for by in ["channel", "version"] {
+        let b = report(&app, &format!("/api/reports/breakdown?{range}&by={by}")).await;
+        let key = if by == "channel" {
+            json!("wechat")
+        } else {
+            json!("post-payment:1")
+        };
+        assert_eq!(
+            coverage(group(&b, key)),
+            [
+                json!(200),
+                json!(5),
+                json!(0.015),
+                Value::Null,
+                json!(1),
+                json!(2)
+            ],
+            "{b}"
+        );
+        assert_eq!(
+            (&b["shown_without_context"], &b["days_left_out"]),
+            (&json!(6), &json!(1)),
+            "{by}"
+        );
+    }
+    let all = report(&app, &format!("/api/reports/summary?{range}")).await;
+    let k = &all["current"];
+    assert_eq!(
+        (&k["shown"], &k["responses_left_out"]),
+        (&json!(211), &json!(0))
+    );
+    assert!(close(&k["response_rate"], 5.0 / 211.0), "{all}");
+}

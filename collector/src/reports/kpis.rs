@@ -74,9 +74,26 @@ pub struct Kpis {
     pub excluded_flagged: u64,
     /// 'shown' events; null where impressions cannot be known (question
     /// and tag filters or groups). Under version and context filters and
-    /// groups, only impressions on days whose every impression carries a
-    /// context (see [`super::rate`]).
+    /// groups, the impressions with that context, on the days (per survey)
+    /// not left out (see [`super::rate`]).
     pub shown: Option<u64>,
+    /// Under version and context filters: the impressions stored without
+    /// context on this figure's days (counted days and left-out days), which
+    /// no context figure can hold; null where every impression counts,
+    /// where the rate is unknown, and for breakdown groups (an impression
+    /// without context belongs to no group: the breakdown reports the
+    /// total).
+    pub shown_without_context: Option<u64>,
+    /// Under version and context filters: the (reporting day, survey)
+    /// pairs left out of this figure's rate because more than
+    /// [`super::rate::MAX_WITHOUT_CONTEXT_PCT`] % of their impressions came
+    /// without context (for a breakdown group: those in which the group has
+    /// impressions or responses); null where the rule does not apply.
+    pub days_left_out: Option<u64>,
+    /// Submitted responses (flagged ones included) of the days left out,
+    /// not in the rate's numerator: response_rate = (responses +
+    /// excluded_flagged − responses_left_out) ÷ shown.
+    pub responses_left_out: u64,
     /// submitted ÷ shown as a fraction; null when shown is null or 0.
     pub response_rate: Option<f64>,
     /// Median completion time in seconds; null when none is timed.
@@ -133,6 +150,14 @@ pub fn ces_figure(c: &ValueCounts) -> Option<CesFigure> {
     })
 }
 
+/// a + b, where either is known.
+fn add_known(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Sums of one group, before they become [`Kpis`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KpiSums {
@@ -153,6 +178,12 @@ pub struct KpiSums {
     /// (stored without context: see [`super::rate`]); never more than
     /// `responses + excluded_flagged`.
     pub unrated: u64,
+    /// Impressions without context of the figure's days, where reported
+    /// (see [`Kpis::shown_without_context`]).
+    pub shown_without_context: Option<u64>,
+    /// Days left out of the rate, where the rule applies (see
+    /// [`Kpis::days_left_out`]).
+    pub days_left_out: Option<u64>,
 }
 
 impl KpiSums {
@@ -176,10 +207,10 @@ impl KpiSums {
         for (kind, counts) in &other.scores {
             self.add_scores(kind, counts);
         }
-        self.shown = match (self.shown, other.shown) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
+        self.shown = add_known(self.shown, other.shown);
+        self.shown_without_context =
+            add_known(self.shown_without_context, other.shown_without_context);
+        self.days_left_out = add_known(self.days_left_out, other.days_left_out);
     }
 
     /// The figures.
@@ -189,6 +220,9 @@ impl KpiSums {
             responses: self.responses,
             excluded_flagged: self.excluded_flagged,
             shown: self.shown,
+            shown_without_context: self.shown_without_context,
+            days_left_out: self.days_left_out,
+            responses_left_out: self.unrated,
             // Submitted / shown (DESIGN.md): a flagged response was still
             // submitted, so the responses left out of the other figures
             // count here; responses of days whose impressions are not in

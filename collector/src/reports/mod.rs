@@ -217,6 +217,10 @@ pub async fn summary(store: &Store, filter: &Filter) -> Result<Summary, StoreErr
         if rate::rate_known(f, None) {
             s.shown.get_or_insert(0);
         }
+        if rate::context_only(f, None) {
+            s.shown_without_context.get_or_insert(0);
+            s.days_left_out.get_or_insert(0);
+        }
         s.kpis()
     };
     let current = kpis_of(sums_by(store, filter, None, false).await?, filter);
@@ -264,6 +268,7 @@ pub async fn trend(
 ) -> Result<Trend, StoreError> {
     let per_day = sums_by(store, filter, None, true).await?;
     let shown = rate::rate_known(filter, None);
+    let context_only = rate::context_only(filter, None);
     let buckets = buckets(filter.from, filter.to, interval)
         .into_iter()
         .map(|(start, end)| {
@@ -274,6 +279,10 @@ pub async fn trend(
             }
             if shown {
                 sums.shown.get_or_insert(0);
+            }
+            if context_only {
+                sums.shown_without_context.get_or_insert(0);
+                sums.days_left_out.get_or_insert(0);
             }
             Bucket {
                 start: s,
@@ -308,6 +317,13 @@ pub struct Breakdown {
     pub by: &'static str,
     /// Flagged responses left out in all.
     pub excluded_flagged: u64,
+    /// `by` version, channel, segment or locale: the impressions stored
+    /// without context in the range (and survey), which no group holds;
+    /// null for other groupings ([`rate`]).
+    pub shown_without_context: Option<u64>,
+    /// Likewise: the (reporting day, survey) pairs of the range left out
+    /// of every group's rate ([`rate::MAX_WITHOUT_CONTEXT_PCT`]).
+    pub days_left_out: Option<u64>,
     /// Groups, most responses first; at most [`MAX_GROUPS`].
     pub groups: Vec<Group>,
     /// The groups beyond the first [`MAX_GROUPS`], summed; null when
@@ -365,10 +381,13 @@ pub async fn breakdown(
             kpis: sum.kpis(),
         }
     });
+    let coverage = rate::coverage(store, filter, Some(by)).await?;
     Ok(Breakdown {
         frame: Frame::of(filter),
         by: by.as_str(),
         excluded_flagged: excluded(store, filter).await?,
+        shown_without_context: coverage.map(|c| c.0),
+        days_left_out: coverage.map(|c| c.1),
         groups: ranked
             .into_iter()
             .map(|(key, s)| Group {

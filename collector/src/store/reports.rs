@@ -384,23 +384,41 @@ impl Store {
     }
 
     /// The (day, survey) pairs of the range (and survey, if filtered) that
-    /// hold 'shown' events without a context: their impressions cannot be
-    /// placed in a version or context group.
+    /// hold 'shown' events without a context (their impressions cannot be
+    /// placed in a version or context group), each with those impressions
+    /// and all of its impressions: (day, survey, without context, all).
+    ///
+    /// Driven by rollup_shown (one row per day and survey) with a primary
+    /// key lookup of each pair's version-0 row in rollup_shown_context
+    /// (always channel, segment and locale ''), so the cost follows the
+    /// number of days × surveys, not the number of context values in the
+    /// range (which anyone posting made-up channels can inflate).
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn days_without_context(
+    pub async fn shown_without_context(
         &self,
         sel: &Selection,
-    ) -> Result<Vec<(String, String)>, StoreError> {
+    ) -> Result<Vec<(String, String, u64, u64)>, StoreError> {
         let mut qb = QueryBuilder::new(
-            "SELECT day, survey_id FROM rollup_shown_context WHERE version = 0 AND day BETWEEN ",
+            "SELECT s.day, s.survey_id, c.shown, s.shown FROM rollup_shown s
+             JOIN rollup_shown_context c ON c.day = s.day AND c.survey_id = s.survey_id
+                 AND c.version = 0 AND c.channel = '' AND c.segment = '' AND c.locale = ''
+             WHERE c.shown > 0 AND s.day BETWEEN ",
         );
         qb.push_bind(sel.from.as_str())
             .push(" AND ")
             .push_bind(sel.to.as_str());
         if let Some(s) = &sel.survey {
-            qb.push(" AND survey_id = ").push_bind(s.as_str());
+            qb.push(" AND s.survey_id = ").push_bind(s.as_str());
         }
-        Ok(qb.build_query_as().fetch_all(&self.reader).await?)
+        let rows: Vec<(String, String, i64, i64)> =
+            qb.build_query_as().fetch_all(&self.reader).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(day, survey, without, all)| {
+                let n = |x: i64| u64::try_from(x).unwrap_or(0);
+                (day, survey, n(without), n(all))
+            })
+            .collect())
     }
 
     /// The latest stored definition JSON of each survey among `surveys`
