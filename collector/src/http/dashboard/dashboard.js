@@ -71,7 +71,11 @@
       legend_few: '空心点、斜线条和 * 表示样本过少的数字。',
       legend_heat: '颜色越深均值越高；每格都写出数值。* = 样本过少，— = 无回答。',
       cases_scope: '队列显示当前待办：只按问卷筛选，不受日期和其他筛选影响。',
-      loading: '加载中…', loaded: '数据已更新（{t}）。'
+      loading: '加载中…', loaded: '数据已更新（{t}）。',
+      other_value: '其他值…', other_value_n: '其他值…（另有 {n} 个未列出）', other_value_label: '输入确切的值（回车应用）',
+      other_group: '其他（1 组）', other_groups: '其他（{n} 组）',
+      heat_omitted_1: '另有 1 列未显示（只显示回答最多的 50 列）。', heat_omitted: '另有 {n} 列未显示（只显示回答最多的 50 列）。',
+      warming: '数据正在准备中（已完成 {p}%），准备好后会自动显示。'
     },
     'zh-TW': {
       skip: '跳到正文', dashboard: '數據看板', to_admin: '問卷管理', language: '語言', logout: '登出',
@@ -118,7 +122,11 @@
       legend_few: '空心點、斜線條和 * 表示樣本過少的數字。',
       legend_heat: '顏色越深平均越高；每格都寫出數值。* = 樣本過少，— = 無回答。',
       cases_scope: '佇列顯示目前待辦：只依問卷篩選，不受日期和其他篩選影響。',
-      loading: '載入中…', loaded: '資料已更新（{t}）。'
+      loading: '載入中…', loaded: '資料已更新（{t}）。',
+      other_value: '其他值…', other_value_n: '其他值…（另有 {n} 個未列出）', other_value_label: '輸入確切的值（Enter 套用）',
+      other_group: '其他（1 組）', other_groups: '其他（{n} 組）',
+      heat_omitted_1: '另有 1 欄未顯示（只顯示回答最多的 50 欄）。', heat_omitted: '另有 {n} 欄未顯示（只顯示回答最多的 50 欄）。',
+      warming: '資料正在準備中（已完成 {p}%），準備好後會自動顯示。'
     },
     en: {
       skip: 'Skip to content', dashboard: 'dashboard', to_admin: 'Surveys', language: 'Language', logout: 'Log out',
@@ -165,7 +173,12 @@
       legend_few: 'Hollow dots, hatched bars and * mark figures from too few answers.',
       legend_heat: 'Darker = higher mean; every cell shows its value. * = too few answers, — = no answers.',
       cases_scope: 'The queue is today\'s work: it follows the survey filter, not the dates or the other filters.',
-      loading: 'Loading…', loaded: 'Figures updated ({t}).'
+      loading: 'Loading…', loaded: 'Figures updated ({t}).',
+      other_value: 'Other value…', other_value_n: 'Other value… ({n} more not listed)', other_value_label: 'Exact value (Enter to apply)',
+      other_group: 'Other (1 group)', other_groups: 'Other ({n} groups)',
+      heat_omitted_1: '1 more column not shown (the 50 with the most answers are).',
+      heat_omitted: '{n} more columns not shown (the 50 with the most answers are).',
+      warming: 'The figures are being prepared ({p} % done); they will appear here by themselves.'
     }
   };
 
@@ -177,6 +190,10 @@
   var last = null;
   var surveys = [];
   var loadSeq = 0;
+  // While the reports answer 503 reports_warming_up: the one pending retry
+  // of `start` (every failing call re-arms this timer instead of adding
+  // its own, so retries never pile up).
+  var warmTimer = null;
 
   // ---- i18n and formatting ----------------------------------------------
 
@@ -242,6 +259,7 @@
     var s = $('status');
     s.textContent = msg || '';
     s.classList.toggle('error', !!isError);
+    s.classList.remove('warming');
   }
 
   // ---- charts: pure functions, data in → SVG markup out ------------------
@@ -387,7 +405,7 @@
         return;
       }
       var a = x(Math.min(0, r.value)), b = x(Math.max(0, r.value));
-      var cls = 'bar' + (r.value < 0 ? ' neg' : '') + (r.few ? ' few' : '');
+      var cls = 'bar' + (r.value < 0 ? ' neg' : '') + (r.few ? ' few' : '') + (r.other ? ' other' : '');
       out += '<rect class="' + cls + '" x="' + r1(a) + '" y="' + r1(cy - 9) + '" width="' + r1(Math.max(1, b - a)) +
         '" height="18"' + (r.few ? ' style="fill:url(#' + hatch + ')"' : '') + '/>';
       var tx = r.value < 0 ? a - 4 : b + 4, anchor = r.value < 0 ? 'end' : 'start';
@@ -459,18 +477,71 @@
     if (signedIn) logout(t('session_expired'));
   }
 
+  function parseJson(text) {
+    try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
+  }
+
+  /**
+   * `session.request` (same token, same ApiError, same 401 hook), plus what
+   * a 503 reports_warming_up carries besides the code: `progress` from the
+   * body and the Retry-After seconds. session.js keeps only the code,
+   * message and errors of a refused call (the admin UI waits for no report).
+   */
   function request(method, path, body) {
-    return session.request(method, path, body, onUnauthorized);
+    var headers = { Authorization: 'Bearer ' + (token() || '') };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return fetch(path, {
+      method: method, headers: headers, cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      if (r.ok) return r;
+      return r.text().then(function (text) {
+        var parsed = parseJson(text);
+        if (r.status === 401) onUnauthorized();
+        var e = new session.ApiError(r.status, parsed);
+        e.progress = (parsed && parsed.progress) || null;
+        e.retryAfter = Number(r.headers.get('Retry-After')) || null;
+        throw e;
+      });
+    });
   }
 
   function api(method, path, body) {
-    return session.json(method, path, body, onUnauthorized);
+    return request(method, path, body).then(function (r) { return r.text().then(parseJson); });
   }
 
   function fail(e) {
     if (e && e.status === 401) return;
-    if (e && e.code === 'reports_warming_up') setTimeout(load, 5000); // rollups rebuilding: retry (message has progress)
+    if (e && e.code === 'reports_warming_up') { warmingUp(e); return; }
     say(t('unexpected', { e: (e && e.message) || e }), true);
+  }
+
+  /**
+   * The reports answered 503 reports_warming_up (the rollups are being
+   * rebuilt after an upgrade, or far behind after a burst): the token was
+   * accepted (the API checks it first), so the page is signed in; it says
+   * how far the preparation is and runs `start` again after Retry-After —
+   * on one timer, so however many calls failed, one retry follows.
+   */
+  function warmingUp(e) {
+    signedIn = true;
+    var pct = e.progress && typeof e.progress.folded_pct === 'number' ? e.progress.folded_pct : 0;
+    say(t('warming', { p: num(pct, 1) }));
+    $('status').classList.add('warming');
+    document.body.setAttribute('data-warming', String(pct));
+    // Retry-After within reason (the API sends 5): never a tight loop, never minutes.
+    var secs = Math.min(60, Math.max(1, e.retryAfter || 5));
+    clearTimeout(warmTimer);
+    warmTimer = setTimeout(function () {
+      warmTimer = null;
+      start().catch(fail);
+    }, secs * 1000);
+  }
+
+  function stopWarming() {
+    clearTimeout(warmTimer);
+    warmTimer = null;
+    document.body.removeAttribute('data-warming');
   }
 
   // ---- filter ------------------------------------------------------------
@@ -487,6 +558,18 @@
   }
 
   var FILTER_FIELDS = ['survey', 'channel', 'segment', 'locale', 'tag'];
+  // Filters whose values come from the public payload: their lists hold the
+  // 50 values with the most answers (the breakdown's cap, docs/reports-api.md),
+  // and an "Other value…" entry takes any other one as typed.
+  var FREE_FIELDS = ['channel', 'segment', 'locale', 'tag'];
+  // Option values that are no payload value: "(none)" and "Other value…".
+  var NONE = '\u0000', OTHER = '\u0001';
+
+  /** The value a filter select applies: while "Other value…" is being
+   *  typed, the one applied before it. */
+  function applied(sel) {
+    return sel.value === OTHER ? (sel.dataset.prev || '') : sel.value;
+  }
 
   /** The filter as report query parameters (dates, dimensions, include_flagged). */
   function filterParams() {
@@ -494,10 +577,10 @@
     p.set('from', $('f-from').value);
     p.set('to', $('f-to').value);
     FILTER_FIELDS.forEach(function (f) {
-      var sel = $('f-' + f);
+      var v = applied($('f-' + f));
       // The "(none)" option stands for responses without a value: `channel=`.
-      if (sel.value === '\u0000') p.set(f, '');
-      else if (sel.value) p.set(f, sel.value);
+      if (v === NONE) p.set(f, '');
+      else if (v) p.set(f, v);
     });
     p.set('include_flagged', $('f-flagged').checked ? 'true' : 'false');
     return p;
@@ -541,9 +624,10 @@
     } else setPreset(30);
     FILTER_FIELDS.forEach(function (f) {
       if (!p.has(f) || (f === 'survey' && p.get(f) === '')) return;
-      var v = p.get(f) === '' ? '\u0000' : p.get(f);
-      ensureOption($('f-' + f), v, v === '\u0000' ? t('none_value') : v);
+      var v = p.get(f) === '' ? NONE : p.get(f);
+      ensureOption($('f-' + f), v, v === NONE ? t('none_value') : v);
       $('f-' + f).value = v;
+      $('f-' + f).dataset.prev = v;
     });
     $('f-flagged').checked = p.get('include_flagged') === 'true';
     var interval = p.get('interval');
@@ -552,21 +636,73 @@
     }
   }
 
+  /** Adds the option `value` unless the select has it (before "Other value…"). */
   function ensureOption(select, value, label) {
     var exists = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
-    if (!exists) select.appendChild(el('option', { value: value, text: label }));
+    if (!exists) select.insertBefore(el('option', { value: value, text: label }), select.querySelector('option[data-other]'));
   }
 
-  /** Fills a filter select with `values` (keeping "All" and the current choice). */
-  function fillSelect(select, values) {
-    var current = select.value;
+  /**
+   * Fills a filter select with `values` (keeping "All" and the current
+   * choice). `more`, for the payload's dimensions, adds "Other value…":
+   * how many values the list leaves out (0 when none).
+   */
+  function fillSelect(select, values, more) {
+    var current = applied(select), typing = select.value === OTHER;
     while (select.options.length > 1) select.remove(1);
     values.forEach(function (v) {
-      if (v.value === null) select.appendChild(el('option', { value: '\u0000', text: t('none_value') }));
+      if (v.value === null) select.appendChild(el('option', { value: NONE, text: t('none_value') }));
       else select.appendChild(el('option', { value: v.value, text: v.label || v.value }));
     });
-    if (current) ensureOption(select, current, current === '\u0000' ? t('none_value') : current);
-    select.value = current;
+    if (more !== undefined) select.appendChild(el('option', { value: OTHER, 'data-other': String(more) }));
+    if (current) ensureOption(select, current, current === NONE ? t('none_value') : current);
+    labelChoices(select);
+    select.value = typing ? OTHER : current;
+  }
+
+  /** The texts of a select's own options in the page's language. */
+  function labelChoices(select) {
+    Array.prototype.forEach.call(select.options, function (o) {
+      if (o.value === NONE) o.textContent = t('none_value');
+      else if (o.value === OTHER) {
+        var more = Number(o.dataset.other);
+        o.textContent = more > 0 ? t('other_value_n', { n: num(more, 0) }) : t('other_value');
+      }
+    });
+  }
+
+  /** A filter select changed: apply it, or open the entry for a value it does not list. */
+  function picked(dim) {
+    var sel = $('f-' + dim);
+    if (sel.value === OTHER) {
+      $('f-' + dim + '-entry').hidden = false;
+      return;
+    }
+    closeEntry(dim);
+    sel.dataset.prev = sel.value;
+    load();
+  }
+
+  function closeEntry(dim) {
+    $('f-' + dim + '-entry').hidden = true;
+    $('f-' + dim + '-text').value = '';
+  }
+
+  /** Applies the typed value (exactly as typed: values are compared as
+   *  stored); an empty entry goes back to the choice before it. */
+  function applyEntry(dim) {
+    var sel = $('f-' + dim), v = $('f-' + dim + '-text').value;
+    if ($('f-' + dim + '-entry').hidden) return;
+    closeEntry(dim);
+    if (!v.trim()) {
+      sel.value = sel.dataset.prev || '';
+      return;
+    }
+    ensureOption(sel, v, v);
+    sel.value = v;
+    sel.dataset.prev = v;
+    sel.focus();
+    load();
   }
 
   function currentInterval() {
@@ -579,7 +715,11 @@
   /**
    * The filter selects' choices: surveys from the admin API, channels,
    * segments, locales and tags as the reports know them for the period
-   * (whatever else is filtered, so a choice never hides the others).
+   * (whatever else is filtered, so a choice never hides the others). The
+   * breakdown lists the 50 values with the most answers: junk values sent
+   * to the public API cannot push the others out of reach, since
+   * "Other value…" takes any value as typed. When values are left out,
+   * "(none)" is offered as well (it may be one of them).
    */
   function loadChoices() {
     var base = new URLSearchParams({ from: $('f-from').value, to: $('f-to').value, include_flagged: 'true' });
@@ -588,8 +728,13 @@
       .then(function (r) {
         surveys = r[0] || [];
         fillSelect($('f-survey'), surveys.map(function (s) { return { value: s.survey_id }; }));
-        ['channel', 'segment', 'locale', 'tag'].forEach(function (dim, i) {
-          fillSelect($('f-' + dim), (r[i + 1].groups || []).map(function (g) { return { value: g.key }; }));
+        FREE_FIELDS.forEach(function (dim, i) {
+          var bd = r[i + 1];
+          var values = (bd.groups || []).map(function (g) { return { value: g.key }; });
+          var more = bd.other ? bd.other.groups : 0;
+          // `tag` lists no "(none)": responses without tags are in no tag group.
+          if (more && dim !== 'tag' && !values.some(function (v) { return v.value === null; })) values.push({ value: null });
+          fillSelect($('f-' + dim), values, more);
         });
       });
   }
@@ -613,7 +758,8 @@
     $('f-from').removeAttribute('aria-invalid');
     saveFilterToUrl();
     var seq = ++loadSeq;
-    say(t('loading'));
+    // While warming up, the progress stays on screen through each retry.
+    if (!document.body.hasAttribute('data-warming')) say(t('loading'));
     document.body.setAttribute('aria-busy', 'true');
     var done = function () { if (seq === loadSeq) document.body.removeAttribute('aria-busy'); };
     return Promise.all([
@@ -841,6 +987,13 @@
     var rows = bd.groups.map(function (g) {
       return { label: groupLabel(g.key), key: g.key, value: m.get(g.kpis), few: m.few(g.kpis), n: m.n(g.kpis) };
     });
+    // Beyond the 50 listed groups the API sums the rest: one bar for all of
+    // them, named with their number (it is not a group of its own).
+    if (bd.other) {
+      var o = bd.other.kpis;
+      rows.push({ label: bd.other.groups === 1 ? t('other_group') : t('other_groups', { n: num(bd.other.groups, 0) }),
+                  key: null, other: true, value: m.get(o), few: m.few(o), n: m.n(o) });
+    }
     $('breakdown-chart').innerHTML = barChart(rows, {
       id: 'breakdown-svg', width: chartWidth('breakdown-chart'),
       title: t('chart_bars', { metric: t(m.label), by: t(bd.by) }), desc: t('table_below') + ' ' + t('hatched_few'),
@@ -882,6 +1035,12 @@
     });
     put('heat-table', table([t('col_dimension'), t('channel'), t('col_value'), t('col_n'), t('col_note')], trows,
       [false, false, true, true, false]));
+    // At most 50 columns (those with the most answers): say how many more had answers.
+    var omitted = hm.omitted_keys || 0;
+    var note = $('heat-omitted');
+    note.hidden = omitted === 0;
+    note.setAttribute('data-omitted', String(omitted));
+    note.textContent = omitted === 0 ? '' : omitted === 1 ? t('heat_omitted_1') : t('heat_omitted', { n: num(omitted, 0) });
   }
 
   /** The option's label in the page's language from the survey definition, else its id. */
@@ -1120,6 +1279,7 @@
 
   function logout(message) {
     signedIn = false;
+    stopWarming();
     try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
     $('login-error').textContent = message || '';
     $('token').setAttribute('aria-invalid', message ? 'true' : 'false');
@@ -1129,14 +1289,23 @@
   }
 
   /**
-   * After login (or with a token kept in the tab): the figures and the
-   * filter choices in parallel. Rejects when either fails, so the caller
-   * can tell a refused token (401) from other problems.
+   * After login (or with a token kept in the tab, or to retry while the
+   * reports warm up): the figures and the filter choices in parallel.
+   * Resolves signed in when both load, or when the reports are warming up
+   * (the page then says so and retries by itself, see `warmingUp`);
+   * rejects on any other failure, so the caller can tell a refused token
+   * (401) from other problems.
    */
   function start() {
     // Shown first, so the charts are drawn at the width they get.
     show('dash-view');
-    return Promise.all([loadChoices(), fetchAndRender()]).then(function () { signedIn = true; });
+    return Promise.all([loadChoices(), fetchAndRender()]).then(function () {
+      signedIn = true;
+      stopWarming();
+    }, function (e) {
+      if (e && e.code === 'reports_warming_up') warmingUp(e);
+      else throw e;
+    });
   }
 
   function login(ev) {
@@ -1169,6 +1338,7 @@
       lang = $('ui-lang').value;
       try { localStorage.setItem(LANG_KEY, lang); } catch (e) { /* ignore */ }
       applyLang();
+      FREE_FIELDS.forEach(function (f) { labelChoices($('f-' + f)); });
       render();
     });
     $('login-form').addEventListener('submit', login);
@@ -1185,7 +1355,17 @@
         if ($(id).value) loadChoices().then(load, fail);
       });
     });
-    FILTER_FIELDS.forEach(function (f) { $('f-' + f).addEventListener('change', load); });
+    $('f-survey').addEventListener('change', load);
+    FREE_FIELDS.forEach(function (f) {
+      $('f-' + f).addEventListener('change', function () { picked(f); });
+      var text = $('f-' + f + '-text');
+      text.addEventListener('keydown', function (ev) {
+        if (ev.key === 'Enter') { ev.preventDefault(); applyEntry(f); }
+        else if (ev.key === 'Escape') { ev.preventDefault(); text.value = ''; applyEntry(f); $('f-' + f).focus(); }
+      });
+      // Leaving the field with a value applies it, as a select applies on change.
+      text.addEventListener('change', function () { applyEntry(f); });
+    });
     $('f-flagged').addEventListener('change', load);
     $('filters').addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
     document.querySelectorAll('input[name=interval]').forEach(function (r) {
