@@ -52,12 +52,12 @@
       while (i--) (function (k, b) {
         if (k.indexOf(p)) {
           if (k.indexOf('manyi:pending:')) return;
-          try { if (JSON.parse(b).site != site) return; } catch (e) {}
-        }
+          try { if (JSON.parse(b = s.getItem(k)).site != site) return; } catch (e) {}
+        } else b = s.getItem(k);
         fetch(base + 'v1/responses', { method: 'POST', body: b }).then(function (r) {
           if (r.status < 500 && r.status != 429) s.removeItem(k);
         }, function () {});
-      })(s.key(i), s.getItem(s.key(i)));
+      })(s.key(i));
     } catch (e) {}
   }
 
