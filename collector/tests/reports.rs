@@ -61,9 +61,22 @@ async fn submit(
     seconds: u32,
     received_at: &str,
 ) -> String {
+    submit_version(app, survey, 1, answers, channel, seconds, received_at).await
+}
+
+/// [`submit`] to a given survey version.
+async fn submit_version(
+    app: &TestApp,
+    survey: &str,
+    version: u32,
+    answers: Value,
+    channel: Option<&str>,
+    seconds: u32,
+    received_at: &str,
+) -> String {
     let id = new_response_id();
     let body = json!({
-        "response_id": id, "site": "demo", "survey_id": survey, "survey_version": 1,
+        "response_id": id, "site": "demo", "survey_id": survey, "survey_version": version,
         "answers": answers,
         "context": { "order_id": format!("o-{id}"), "customer": format!("c-{id}"),
                      "channel": channel, "segment": "vip", "locale": "zh-CN" },
@@ -867,7 +880,7 @@ async fn a_definition_that_no_longer_parses_does_not_stop_the_reports() {
 
 /// A SERVQUAL dimension holding a 5-point and a 7-point Likert item: the
 /// dimension mean puts every answer on 1–5 (x = 1 + (v − 1)·4/(points − 1))
-/// before averaging; each question's own figures stay on its scale.
+/// before averaging; so does each question's own mean.
 ///
 /// | response | a (5 points) | b (7 points) | b on 1–5 |
 /// |---|---|---|---|
@@ -930,14 +943,14 @@ async fn a_dimension_mixing_five_and_seven_point_items_is_averaged_on_one_scale(
     );
     assert!(close(&dim["mean"], 43.0 / 12.0), "{dim}");
     assert!(close(&dim["margin"], margin), "{dim}");
-    // Per question: its own scale.
+    // Per question on 1–5 too: b's 7 and 3 are 5 and 7/3 (raw mean 5).
     let b = q["questions"]
         .as_array()
         .unwrap()
         .iter()
         .find(|x| x["question"] == "b")
         .expect("b");
-    assert!(close(&b["mean"], 5.0), "{b}");
+    assert!(close(&b["mean"], (5.0 + 7.0 / 3.0) / 2.0), "{b}");
     assert_eq!(b["distribution"].as_array().unwrap().len(), 7);
 
     let h = report(
@@ -952,6 +965,128 @@ async fn a_dimension_mixing_five_and_seven_point_items_is_averaged_on_one_scale(
         "{h}"
     );
     assert!(close(&cell["mean"], 43.0 / 12.0), "{cell}");
+}
+
+/// Publishes `definition` as the next version of survey `id` (created from
+/// the NPS template when `create`).
+async fn publish(app: &TestApp, id: &str, definition: Value, create: bool) {
+    let post = reqwest::Method::POST;
+    if create {
+        let created = admin(
+            app,
+            post.clone(),
+            "/api/surveys",
+            Some(json!({"template": "nps", "survey_id": id, "site": "demo"})),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    }
+    let edited = admin(
+        app,
+        reqwest::Method::PUT,
+        &format!("/api/surveys/{id}"),
+        Some(json!({ "definition": definition })),
+    )
+    .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.json);
+    let published = admin(
+        app,
+        post,
+        &format!("/api/surveys/{id}/publish"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.json);
+}
+
+/// A Likert question that went from 7 points (version 1) to 5 (version 2):
+/// each answer is put on 1–5 with the scale of the version it answered,
+/// and none drops out.
+///
+/// | version | answer | on 1–5 |
+/// |---|---|---|
+/// | 1 (7 points) | 7 | 5 |
+/// | 1 (7 points) | 6 | 13/3 |
+/// | 2 (5 points) | 5 | 5 |
+/// | 2 (5 points) | 2 | 2 |
+///
+/// n 4, mean (5 + 13/3 + 5 + 2)/4 = 49/12, median (13/3 + 5)/2 = 14/3;
+/// raw distribution over 1–7: 2, 5, 6, 7 once each; per scale: 5 points
+/// {2, 5}, 7 points {6, 7}. (Taking the latest scale for every answer
+/// dropped 6 and 7: n 2, mean 3.5.)
+#[tokio::test]
+async fn a_likert_question_changed_from_seven_to_five_points_keeps_every_answer_on_one_to_five() {
+    let app = spawn().await;
+    let definition = |version: u32, points: u8| {
+        json!({
+            "id": "scale", "version": version, "default_locale": "zh-CN",
+            "locales": ["zh-CN", "en"],
+            "title": {"zh-CN": "调查", "en": "Survey"},
+            "thank_you": {"zh-CN": "谢谢", "en": "Thanks"},
+            "questions": [{"id": "q", "type": "likert", "points": points,
+                           "dimension": "empathy",
+                           "text": {"zh-CN": "同意吗？", "en": "Agree?"}}]
+        })
+    };
+    publish(&app, "scale", definition(1, 7), true).await;
+    let at = "2026-11-02T02:00:00.000Z";
+    for v in [7, 6] {
+        submit_version(&app, "scale", 1, json!({"q": v}), Some("web"), 40, at).await;
+    }
+    publish(&app, "scale", definition(2, 5), false).await;
+    for v in [5, 2] {
+        submit_version(&app, "scale", 2, json!({"q": v}), Some("web"), 40, at).await;
+    }
+
+    let values = [5.0, 13.0 / 3.0, 5.0, 2.0];
+    let mean = 49.0 / 12.0;
+    assert!((values.iter().sum::<f64>() / 4.0 - mean).abs() < 1e-12);
+    let sd = (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+    let margin = 1.959_963_984_540_054 * sd / 2.0;
+
+    let r = report(
+        &app,
+        "/api/reports/questions?from=2026-11-01&to=2026-11-03&survey=scale",
+    )
+    .await;
+    let qs = r["questions"].as_array().expect("questions");
+    assert_eq!(qs.len(), 1, "{r}");
+    let q = &qs[0];
+    assert_eq!(
+        (&q["type"], &q["dimension"], &q["n"], &q["low_sample"]),
+        (&json!("likert"), &json!("empathy"), &json!(4), &json!(true)),
+        "{q}"
+    );
+    assert!(close(&q["mean"], mean), "{q}");
+    assert!(close(&q["median"], 14.0 / 3.0), "{q}");
+    assert!(close(&q["margin"], margin), "{q}");
+    let dist = |pairs: &[(i64, u64)]| -> Value {
+        pairs
+            .iter()
+            .map(|(value, count)| json!({"value": value, "count": count}))
+            .collect()
+    };
+    assert_eq!(
+        q["distribution"],
+        dist(&[(1, 0), (2, 1), (3, 0), (4, 0), (5, 1), (6, 1), (7, 1)])
+    );
+    assert_eq!(
+        q["scales"],
+        json!([
+            {"points": 5, "n": 2, "distribution": dist(&[(1, 0), (2, 1), (3, 0), (4, 0), (5, 1)])},
+            {"points": 7, "n": 2,
+             "distribution": dist(&[(1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 1), (7, 1)])},
+        ])
+    );
+    // The dimension holds the same four answers.
+    let empathy = r["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dimension"] == "empathy")
+        .expect("empathy");
+    assert_eq!(empathy["n"], 4);
+    assert!(close(&empathy["mean"], mean), "{empathy}");
 }
 
 /// After an upgrade that rebuilds the rollups, the collector starts

@@ -7,10 +7,10 @@
 //! Metric definitions are those of [`manyi_shared::metrics`] (and
 //! shared/DESIGN.md); margins of error and the low-sample mark are
 //! documented there. Which impressions a response rate counts under a
-//! filter is in [`rate`]; SERVQUAL dimension means on one 1–5 scale in
-//! [`servqual`]. Days are reporting days in UTC+08:00 ([`days`]).
-//! Flagged responses (data quality) are left out unless asked for, and the
-//! number left out is always reported.
+//! filter is in [`rate`]; Likert means (per question and SERVQUAL
+//! dimension) on one 1–5 scale in [`servqual`]. Days are reporting days in
+//! UTC+08:00 ([`days`]). Flagged responses (data quality) are left out
+//! unless asked for, and the number left out is always reported.
 //!
 //! The HTTP contract is docs/reports-api.md; handlers are in
 //! `crate::http::admin::reports`.
@@ -24,7 +24,6 @@ pub mod rate;
 pub mod rollup;
 pub mod servqual;
 
-use manyi_shared::Survey;
 use manyi_shared::metrics::{self, ValueCounts};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -422,15 +421,33 @@ pub struct QuestionFigures {
     pub dimension: Option<String>,
     /// Answers.
     pub n: u64,
-    /// Mean answer.
+    /// Mean answer; Likert: on 1–5, each answer rescaled with the scale of
+    /// the version it answered ([`servqual`]).
     pub mean: Option<f64>,
-    /// Median answer.
+    /// Median answer (Likert: on 1–5, as the mean).
     pub median: Option<f64>,
-    /// 95 % margin of the mean.
+    /// 95 % margin of the mean (Likert: of the rescaled answers).
     pub margin: Option<f64>,
     /// n below the threshold.
     pub low_sample: bool,
-    /// Answers per value, every value of the scale.
+    /// Answers per value, every value of the scale, as given (not
+    /// rescaled). Likert: every value up to the largest scale answered,
+    /// all versions summed, so no answer is left out; where versions had
+    /// different scales, `scales` tells them apart.
+    pub distribution: Vec<ValueCount>,
+    /// Likert only (null for other kinds): the answers per scale they were
+    /// given on, fewest points first.
+    pub scales: Option<Vec<ScaleCounts>>,
+}
+
+/// A Likert question's answers given on one scale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ScaleCounts {
+    /// Points of the scale (5 or 7).
+    pub points: i64,
+    /// Answers on it.
+    pub n: u64,
+    /// Answers per value 1..=points.
     pub distribution: Vec<ValueCount>,
 }
 
@@ -462,13 +479,24 @@ pub const DIMENSIONS: [&str; 5] = [
     "tangibles",
 ];
 
-fn scale_of(kind: &str, likert_points: i64) -> (i64, i64) {
+/// The fixed scale of the non-Likert rating kinds.
+fn scale_of(kind: &str) -> (i64, i64) {
     match kind {
         "nps" => (0, 10),
         "csat" => (1, 5),
-        "ces" => (1, 7),
-        _ => (1, likert_points),
+        _ => (1, 7),
     }
+}
+
+/// Answers per value `lo..=hi` (within 0..=10).
+fn value_counts(counts: &ValueCounts, lo: i64, hi: i64) -> Vec<ValueCount> {
+    (lo.max(0)..=hi.min(10))
+        .map(|v| ValueCount {
+            value: v,
+            // v lies within 0..=10.
+            count: counts[v as usize],
+        })
+        .collect()
 }
 
 /// `GET /api/reports/questions`.
@@ -485,38 +513,18 @@ pub struct QuestionsReport {
     pub dimensions: Vec<DimensionFigure>,
 }
 
-/// Likert points per (survey, question) from the latest definitions; 5
-/// when unknown.
-async fn likert_points(
-    store: &Store,
-    surveys: &[String],
-) -> Result<BTreeMap<(String, String), i64>, StoreError> {
-    let mut points = BTreeMap::new();
-    for (id, json) in store.latest_definitions(surveys).await? {
-        let Ok(survey) = serde_json::from_str::<Survey>(&json) else {
-            continue;
-        };
-        for q in &survey.questions {
-            if let manyi_shared::QuestionKind::Likert { points: p, .. } = q.kind {
-                points.insert((id.clone(), q.id.as_str().to_owned()), i64::from(p));
-            }
-        }
-    }
-    Ok(points)
-}
-
 /// Every rating question's distribution and mean, and the SERVQUAL
 /// dimension means (on 1–5: [`servqual`]).
 pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport, StoreError> {
     let sel = filter.selection(None);
-    // Per version: a dimension mean needs each version's scale of each
-    // question; the per-question figures sum the versions.
+    // Per version: each version fixes the scale of its Likert questions,
+    // and every Likert answer is put on 1–5 with its own version's scale.
     let rows = store
         .report_scores(&sel, &[Key::Version, Key::Question, Key::Dimension])
         .await?;
-    let mut per_question: BTreeMap<(String, String, String, String), ValueCounts> = BTreeMap::new();
-    let mut versions = BTreeSet::new();
     let mut likert = Vec::new();
+    let mut others: BTreeMap<(String, String, String, String), ValueCounts> = BTreeMap::new();
+    let mut versions = BTreeSet::new();
     for row in rows {
         let [version, question, dimension]: [String; 3] = match row.keys.try_into() {
             Ok(k) => k,
@@ -525,38 +533,35 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
         let Some((survey_id, version)) = servqual::split_version(&version) else {
             continue;
         };
-        let sum = per_question
-            .entry((
-                survey_id.clone(),
-                question.clone(),
-                dimension.clone(),
-                row.kind.clone(),
-            ))
-            .or_insert([0; 11]);
-        for (s, c) in sum.iter_mut().zip(row.counts) {
-            *s += c;
-        }
-        if row.kind == "likert" && !dimension.is_empty() {
+        if row.kind == "likert" {
             versions.insert((survey_id.clone(), version));
             likert.push((survey_id, version, question, dimension, row.counts));
+        } else {
+            let sum = others
+                .entry((survey_id, question, dimension, row.kind))
+                .or_insert([0; 11]);
+            for (s, c) in sum.iter_mut().zip(row.counts) {
+                *s += c;
+            }
         }
     }
     let scales = servqual::Scales::load(store, versions).await?;
     let mut dims: BTreeMap<String, servqual::DimensionSums> = BTreeMap::new();
+    let mut per_likert: BTreeMap<(String, String, String), servqual::QuestionScales> =
+        BTreeMap::new();
     for (survey_id, version, question, dimension, counts) in likert {
         let p = scales.points(&survey_id, version, &question, &counts);
-        dims.entry(dimension).or_default().add(&counts, p);
+        if !dimension.is_empty() {
+            dims.entry(dimension.clone()).or_default().add(&counts, p);
+        }
+        per_likert
+            .entry((survey_id, question, dimension))
+            .or_default()
+            .add(&counts, p);
     }
-    let mut surveys: Vec<String> = per_question.keys().map(|k| k.0.clone()).collect();
-    surveys.dedup();
-    let points = likert_points(store, &surveys).await?;
     let mut questions = Vec::new();
-    for ((survey_id, question, dimension, kind), counts) in per_question {
-        let p = points
-            .get(&(survey_id.clone(), question.clone()))
-            .copied()
-            .unwrap_or(if counts[6] + counts[7] > 0 { 7 } else { 5 });
-        let (lo, hi) = scale_of(&kind, p);
+    for ((survey_id, question, dimension, kind), counts) in others {
+        let (lo, hi) = scale_of(&kind);
         let m = metrics::mean_from_counts(&counts, lo, hi);
         let n = m.map_or(0, |m| m.n);
         questions.push(QuestionFigures {
@@ -569,15 +574,47 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
             median: m.map(|m| m.median),
             margin: m.and_then(|m| m.margin()),
             low_sample: metrics::is_low_sample(n),
-            distribution: (lo..=hi)
-                .map(|v| ValueCount {
-                    value: v,
-                    // lo..=hi lies within 0..=10.
-                    count: counts[v as usize],
-                })
-                .collect(),
+            distribution: value_counts(&counts, lo, hi),
+            scales: None,
         });
     }
+    for ((survey_id, question, dimension), by_scale) in per_likert {
+        let f = by_scale.sums().figure("", None);
+        let mut all = [0; 11];
+        for counts in by_scale.0.values() {
+            for (s, c) in all.iter_mut().zip(counts) {
+                *s += c;
+            }
+        }
+        let widest = by_scale.0.keys().copied().max().unwrap_or(5);
+        questions.push(QuestionFigures {
+            survey_id,
+            question,
+            kind: "likert".to_owned(),
+            dimension: key_value(dimension),
+            n: f.n,
+            mean: f.mean,
+            median: by_scale.median(),
+            margin: f.margin,
+            low_sample: f.low_sample,
+            distribution: value_counts(&all, 1, widest),
+            scales: Some(
+                by_scale
+                    .0
+                    .iter()
+                    .map(|(points, counts)| ScaleCounts {
+                        points: *points,
+                        n: counts.iter().sum(),
+                        distribution: value_counts(counts, 1, *points),
+                    })
+                    .collect(),
+            ),
+        });
+    }
+    // By survey then question id, whatever the kind.
+    questions.sort_by(|a, b| {
+        (&a.survey_id, &a.question, &a.dimension).cmp(&(&b.survey_id, &b.question, &b.dimension))
+    });
     let dimensions = DIMENSIONS
         .iter()
         .map(|d| dims.get(*d).copied().unwrap_or_default().figure(d, None))

@@ -1,4 +1,4 @@
-//! SERVQUAL dimension means on one scale.
+//! SERVQUAL dimension means, and per-question Likert means, on one scale.
 //!
 //! A dimension gathers every Likert question tagged with it, and a Likert
 //! question has 5 or 7 points. Averaging raw answers would let a 7-point
@@ -14,12 +14,14 @@
 //! scale, so the dimension mean is computed at report time from those
 //! counts: exact, whatever scales were mixed, and without a rollup change.
 //! The mean, sample standard deviation and 95 % margin (1.96·s/√n) are
-//! those of the rescaled answers. Per-question Likert figures stay on the
-//! question's own scale (see [`super::questions`]).
+//! those of the rescaled answers. A question's own Likert mean, median and
+//! margin are on 1–5 the same way ([`QuestionScales`]), each answer with the
+//! scale of the version it answered: a question that went from 7 to 5
+//! points keeps its old answers 6 and 7 (see [`super::questions`]).
 
 use manyi_shared::metrics::{self, ValueCounts};
 use manyi_shared::{QuestionKind, Survey};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::DimensionFigure;
 use crate::store::{Store, StoreError};
@@ -76,6 +78,65 @@ impl DimensionSums {
             margin: metrics::mean_margin(sd, n),
             low_sample: metrics::is_low_sample(n),
         }
+    }
+}
+
+/// One Likert question's answers per answered scale (points → answer
+/// counts), summed over the survey versions that had that scale.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuestionScales(pub BTreeMap<i64, ValueCounts>);
+
+impl QuestionScales {
+    /// Adds answer counts given on a 1..=`points` scale.
+    pub fn add(&mut self, counts: &ValueCounts, points: i64) {
+        let sum = self.0.entry(points).or_insert([0; 11]);
+        for (s, c) in sum.iter_mut().zip(counts) {
+            *s += c;
+        }
+    }
+
+    /// The answers on 1–5, summed (n, mean and margin: [`DimensionSums::figure`]).
+    pub fn sums(&self) -> DimensionSums {
+        let mut s = DimensionSums::default();
+        for (points, counts) in &self.0 {
+            s.add(counts, *points);
+        }
+        s
+    }
+
+    /// The median of the answers on 1–5 (the mean of the two middle ones
+    /// when n is even, as [`metrics::mean_from_counts`]); `None` without
+    /// answers.
+    pub fn median(&self) -> Option<f64> {
+        let mut values: Vec<(f64, u64)> = self
+            .0
+            .iter()
+            .flat_map(|(points, counts)| {
+                (1..=(*points).min(10)).map(move |v| (on_five(v, *points), counts[v as usize]))
+            })
+            .filter(|(_, c)| *c > 0)
+            .collect();
+        values.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let n: u64 = values.iter().map(|(_, c)| c).sum();
+        if n == 0 {
+            return None;
+        }
+        // The k-th answer in value order (0-based); k < n.
+        let nth = |k: u64| {
+            let mut seen = 0;
+            for (x, c) in &values {
+                seen += c;
+                if seen > k {
+                    return *x;
+                }
+            }
+            5.0
+        };
+        Some(if n % 2 == 1 {
+            nth(n / 2)
+        } else {
+            (nth(n / 2 - 1) + nth(n / 2)) / 2.0
+        })
     }
 }
 
@@ -171,6 +232,22 @@ mod tests {
         assert_eq!(f.n, 1);
         assert!((f.mean.unwrap() - (1.0 + 5.0 * 4.0 / 6.0)).abs() < 1e-12);
         assert_eq!(f.margin, None);
+    }
+
+    #[test]
+    fn a_question_answered_on_seven_then_five_points_keeps_every_answer() {
+        // Version 1 (7 points): 7, 6 → 5, 13/3; version 2 (5 points): 2.
+        let mut q = QuestionScales::default();
+        q.add(&metrics::counts_of(&[7, 6]), 7);
+        q.add(&metrics::counts_of(&[2]), 5);
+        let f = q.sums().figure("", None);
+        assert_eq!(f.n, 3);
+        assert!((f.mean.unwrap() - (5.0 + 13.0 / 3.0 + 2.0) / 3.0).abs() < 1e-12);
+        assert!((q.median().unwrap() - 13.0 / 3.0).abs() < 1e-12);
+        // Even n: the two middle answers averaged (2 and 13/3).
+        q.add(&metrics::counts_of(&[1]), 5);
+        assert!((q.median().unwrap() - (2.0 + 13.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert_eq!(QuestionScales::default().median(), None);
     }
 
     #[test]
