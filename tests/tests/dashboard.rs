@@ -789,3 +789,335 @@ async fn the_chart_functions_draw_what_they_are_given() -> Result<()> {
     assert_eq!(browser.js(background).await?, json!("rgb(13, 17, 23)"));
     browser.close().await
 }
+
+/// A survey whose answers fill the breakdown and the heat map: NPS and one
+/// Likert question of the reliability dimension.
+fn capped_definition() -> Value {
+    json!({
+        "id": "capped",
+        "version": 1,
+        "default_locale": "en",
+        "locales": ["en", "zh-CN", "zh-TW"],
+        "title": text("How did we do?", "评价"),
+        "thank_you": text("Thank you!", "谢谢！"),
+        "questions": [
+            { "id": "nps", "type": "nps", "required": true,
+              "text": text("Would you recommend us?", "您会推荐我们吗？") },
+            { "id": "rel", "type": "likert", "required": true, "dimension": "reliability",
+              "text": text("Delivered as promised.", "按承诺完成。") }
+        ]
+    })
+}
+
+/// Context values come from the public payload, so the breakdown lists 50
+/// channels and sums the rest in `other`; the dashboard draws that sum as
+/// one "Other" bar, says how many heat-map columns are left out, and a
+/// channel beyond the 50 can still be filtered by (typed in).
+///
+/// By hand: `ch00` … `ch49` with 3 answers each (NPS 9, reliability 4) are
+/// the 50 listed (ties by key); `zz-late` (NPS 10 and 3) and `zz-other`
+/// (NPS 0) are summed: Other = 2 groups, 3 answers, promoters 1,
+/// detractors 2 → NPS (1 − 2)/3 = −33.3. `zz-late` alone: promoters 1,
+/// detractors 1 → NPS 0.
+#[tokio::test]
+async fn past_fifty_channels_the_rest_is_one_other_bar_and_any_channel_can_be_typed() -> Result<()>
+{
+    let app = TestApp::spawn().await?;
+    let admin = AdminApi::new(&app)?;
+    admin.publish_definition(&capped_definition()).await?;
+    let http = reqwest::Client::new();
+    let mut answers: Vec<(String, i64)> = Vec::new();
+    for ch in 0..50 {
+        for _ in 0..3 {
+            answers.push((format!("ch{ch:02}"), 9));
+        }
+    }
+    answers.extend([
+        ("zz-late".to_owned(), 10),
+        ("zz-late".to_owned(), 3),
+        ("zz-other".to_owned(), 0),
+    ]);
+    for (i, (channel, nps)) in answers.iter().enumerate() {
+        let body = json!({
+            "response_id": uuid::Uuid::new_v4().to_string(),
+            "site": DEMO_SITE, "survey_id": "capped", "survey_version": 1,
+            "answers": { "nps": nps, "rel": 4 },
+            "context": { "order_id": format!("CAP-{i}"), "customer": format!("cap-c-{i}"),
+                         "channel": channel, "locale": "en" }
+        });
+        let response = http
+            .post(app.url("/v1/responses"))
+            .json(&body)
+            .send()
+            .await?;
+        ensure!(
+            response.status() == reqwest::StatusCode::CREATED,
+            "response {i}: {}",
+            response.status()
+        );
+    }
+    let channels: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT channel) FROM responses WHERE survey_id = ?")
+            .bind("capped")
+            .fetch_one(&app.db)
+            .await?;
+    assert_eq!(channels, 52, "52 channel values stored");
+
+    let browser = Browser::start(Device::Desktop).await?;
+    let c = &browser.client;
+    open_dashboard(&browser, &app, Some("en")).await?;
+
+    // The breakdown: 50 channels, then one bar for the two summed.
+    let bd = table(&browser, "breakdown-table").await?;
+    assert_eq!(bd.len(), 51, "{bd:?}");
+    assert_eq!(
+        bd[0][..3],
+        ["ch00".to_owned(), "100".to_owned(), "3".to_owned()]
+    );
+    assert_eq!(bd[49][0], "ch49");
+    assert_eq!(
+        bd[50],
+        ["Other (2 groups)", "-33.3", "3", "too few answers"].map(str::to_owned),
+        "the API's `other`: 3 answers of 2 channels"
+    );
+    let other_bar = browser
+        .js(
+            "var r = document.querySelectorAll('#breakdown-chart rect.bar.other'); \
+             var texts = document.querySelectorAll('#breakdown-chart svg text.value'); \
+             return { bars: r.length, last: texts[texts.length - 1].textContent };",
+        )
+        .await?;
+    assert_eq!(other_bar, json!({ "bars": 1, "last": "-33.3*" }));
+
+    // The heat map keeps 50 columns and says how many more had answers.
+    let heat = table(&browser, "heat-table").await?;
+    assert_eq!(heat.len(), 50, "one reliability cell per listed channel");
+    let note = browser
+        .js("var p = document.getElementById('heat-omitted'); \
+             return { hidden: p.hidden, text: p.textContent, n: p.dataset.omitted };")
+        .await?;
+    assert_eq!(
+        note,
+        json!({ "hidden": false, "n": "2",
+                "text": "2 more columns not shown (the 50 with the most answers are)." })
+    );
+
+    // The channel list: All, the 50, "(none)" (it might be among the
+    // rest), and the entry for any other value.
+    let options = browser
+        .js(
+            "return Array.prototype.map.call(document.getElementById('f-channel').options, \
+             function (o) { return o.textContent; });",
+        )
+        .await?;
+    let options: Vec<String> = serde_json::from_value(options)?;
+    assert_eq!(options.len(), 53, "{options:?}");
+    assert_eq!(options[1], "ch00");
+    assert!(!options.iter().any(|o| o.starts_with("zz-")), "{options:?}");
+    assert_eq!(options[51], "(none)");
+    assert_eq!(options[52], "Other value… (2 more not listed)");
+
+    // Type a channel the list leaves out: its exact figures.
+    let before = loads(&browser).await?;
+    visible(c, "#f-channel option[data-other]")
+        .await?
+        .click()
+        .await?;
+    let entry = visible(c, "#f-channel-text").await?;
+    entry.send_keys("zz-late").await?;
+    browser.press(&[Key::Enter]).await?;
+    loaded_after(&browser, before).await?;
+    let k = tiles(&browser).await?;
+    assert_eq!(k["responses"]["figure"], json!("2"), "{k}");
+    assert_eq!(k["nps"]["figure"], json!("0"));
+    assert_eq!(
+        k["nps"]["sub"],
+        json!("n = 2 · promoters 1 · passives 0 · detractors 1")
+    );
+    let state = browser
+        .js(
+            "return { value: document.getElementById('f-channel').value, \
+                      entry: document.getElementById('f-channel-entry').hidden, \
+                      url: location.search };",
+        )
+        .await?;
+    assert_eq!(state["value"], json!("zz-late"), "{state}");
+    assert_eq!(state["entry"], json!(true), "the entry closes once applied");
+    assert!(
+        state["url"]
+            .as_str()
+            .unwrap_or("")
+            .contains("channel=zz-late"),
+        "{state}"
+    );
+    // The breakdown under that filter: the one channel, nothing summed.
+    let bd = table(&browser, "breakdown-table").await?;
+    assert_eq!(
+        bd,
+        vec![["zz-late", "0", "2", "too few answers"].map(str::to_owned)]
+    );
+    browser.close().await
+}
+
+/// The summary requests the page sent (ms since it loaded), recorded by a
+/// wrapper around `fetch` installed before each page's scripts.
+const COUNT_FETCHES: &str = "window.__summaries = []; var f = window.fetch; \
+    window.fetch = function (u) { \
+      if (String(u).indexOf('/api/reports/summary') >= 0) window.__summaries.push(performance.now()); \
+      return f.apply(this, arguments); };";
+
+/// The times of the summary requests of this page.
+async fn summaries(browser: &Browser) -> Result<Vec<f64>> {
+    Ok(serde_json::from_value(
+        browser.js("return window.__summaries || [];").await?,
+    )?)
+}
+
+/// Waits until the page is signed in and says the reports are warming up.
+async fn warming_shown(browser: &Browser) -> Result<Value> {
+    wait_for("the warming-up status", || async {
+        let v = browser
+            .js("return document.body.hasAttribute('data-warming') ? { \
+                   status: document.getElementById('status').textContent, \
+                   warming: document.getElementById('status').classList.contains('warming'), \
+                   dash: !document.getElementById('dash-view').hidden, \
+                   login: !document.getElementById('login-view').hidden, \
+                   login_error: document.getElementById('login-error').textContent } : null;")
+            .await?;
+        Ok((!v.is_null()).then_some(v))
+    })
+    .await
+}
+
+/// While the rollups are far behind (an upgrade's refold, or a burst), the
+/// reports answer 503 `reports_warming_up`. A manager who logs in then
+/// sees the dashboard with the preparation's progress — not a failed
+/// login — and the figures appear by themselves once the reports answer,
+/// filter lists included; a reload meanwhile stays signed in; retries come
+/// one at a time, Retry-After (5 s) apart, however many calls failed.
+///
+/// The backlog: 100,000 analysed responses written straight into the
+/// database (as in collector/tests/reports.rs), more than the 40,000 a
+/// report folds itself; the test then holds SQLite's write lock, so the
+/// rollup worker cannot fold them (reads go on: WAL) until it lets go.
+/// By hand: every 4th answer NPS 3, the others 9 → promoters 75,000,
+/// detractors 25,000, NPS 50; nothing folded yet → "0 % done".
+#[tokio::test]
+async fn a_login_while_reports_warm_up_shows_the_progress_then_the_figures() -> Result<()> {
+    use sqlx::Connection as _;
+
+    let app = TestApp::spawn().await?;
+    // The token's first use writes its last_used_at: before the lock.
+    AdminApi::new(&app)?
+        .call(reqwest::Method::GET, "/api/surveys", None)
+        .await?;
+    let mut writer = sqlx::SqliteConnection::connect_with(
+        &sqlx::sqlite::SqliteConnectOptions::new().filename(&app.app.db_path),
+    )
+    .await?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut writer).await?;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+         INSERT INTO responses (response_id, site_key, survey_id, survey_version, order_id,
+             channel, answers, payload_hash, received_at, signed)
+         SELECT printf('00000000-0000-4000-8000-%012d', i), 'demo', 'post-payment', 1,
+             'warm-' || i, 'web', CASE i % 4 WHEN 0 THEN '{\"nps\": 3}' ELSE '{\"nps\": 9}' END,
+             'x', '2026-11-02T02:00:00.000Z', 0
+         FROM n",
+    )
+    .execute(&mut writer)
+    .await?;
+    sqlx::query(
+        "UPDATE pipeline_cursors SET last_rowid = (SELECT MAX(rowid) FROM responses)
+         WHERE name = 'analysis'",
+    )
+    .execute(&mut writer)
+    .await?;
+    // Committed and locked again at once: the rollup worker (every 500 ms)
+    // finds the rows but cannot write its fold.
+    sqlx::query("COMMIT").execute(&mut writer).await?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut writer).await?;
+
+    let browser = Browser::start(Device::Desktop).await?;
+    browser.before_each_page(COUNT_FETCHES).await?;
+    let c = &browser.client;
+    c.goto(&app.url("/admin/dashboard?from=2026-11-01&to=2026-11-03"))
+        .await?;
+    visible(c, "#ui-lang").await?.select_by_value("en").await?;
+    visible(c, "#token")
+        .await?
+        .send_keys(&app.admin_token()?)
+        .await?;
+    visible(c, "#login-submit").await?.click().await?;
+
+    let shown = warming_shown(&browser).await?;
+    assert_eq!(
+        shown,
+        json!({ "status": "The figures are being prepared (0 % done); they will appear here by themselves.",
+                "warming": true, "dash": true, "login": false, "login_error": "" }),
+        "signed in, with the progress"
+    );
+    // More calls fail meanwhile (another breakdown, another interval):
+    // they re-arm the one retry instead of adding their own.
+    visible(c, "#breakdown-by")
+        .await?
+        .select_by_value("segment")
+        .await?;
+    visible(c, "input[name=interval][value=week]")
+        .await?
+        .click()
+        .await?;
+    let times = wait_for("two retries", || async {
+        let t = summaries(&browser).await?;
+        Ok((t.len() >= 3).then_some(t))
+    })
+    .await?;
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= 4_500.0,
+            "one retry per Retry-After (5 s): {times:?}"
+        );
+    }
+    assert_eq!(loads(&browser).await?, 0, "no figures while warming up");
+
+    // A reload meanwhile: still signed in (the token is in the tab), still warming.
+    c.refresh().await?;
+    let shown = warming_shown(&browser).await?;
+    assert_eq!(
+        (&shown["dash"], &shown["login"]),
+        (&json!(true), &json!(false)),
+        "{shown}"
+    );
+    browser.js("window.__sameDocument = true;").await?;
+
+    // The rollups may fold now: the figures come without a reload.
+    sqlx::query("COMMIT").execute(&mut writer).await?;
+    writer.close().await?;
+    loaded_after(&browser, 0).await?;
+    let k = tiles(&browser).await?;
+    assert_eq!(k["responses"]["figure"], json!("100,000"), "{k}");
+    assert_eq!(k["nps"]["figure"], json!("50"));
+    assert_eq!(
+        k["nps"]["sub"],
+        json!("n = 100,000 · promoters 75,000 · passives 0 · detractors 25,000")
+    );
+    let after = browser
+        .js("return { same: window.__sameDocument === true, \
+                      warming: document.body.hasAttribute('data-warming'), \
+                      status: document.getElementById('status').textContent, \
+                      channels: Array.prototype.map.call(document.getElementById('f-channel').options, \
+                        function (o) { return o.value; }) };")
+        .await?;
+    assert_eq!(after["same"], json!(true), "no reload: {after}");
+    assert_eq!(after["warming"], json!(false), "{after}");
+    assert!(
+        after["status"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Figures updated"),
+        "{after}"
+    );
+    // The filter lists loaded too (the old retry reloaded the figures only).
+    assert_eq!(after["channels"], json!(["", "web", "\u{1}"]), "{after}");
+    browser.close().await
+}
