@@ -126,6 +126,7 @@ pub fn build() -> Result<Built> {
     // the previous dist intact, and no stale file survives a good one.
     let stage = work.join("dist");
     reset_dir(&stage.join("assets"))?;
+    check_glue_syntax(&glue_path, &work).context("dist: the rewritten glue")?;
     let glue_js = fs::read(&glue_path).context("dist: reading the wasm-bindgen glue")?;
     let glue = write_hashed(&stage, "js", &glue_js).context("dist: writing the glue")?;
     let wasm_bytes = fs::read(&short_wasm).context("dist: reading the optimised wasm")?;
@@ -389,6 +390,17 @@ fn write_loader(root: &Path, dist: &Path, glue: &str, wasm: &str) -> Result<()> 
     );
     let out = dist.join("manyi.js");
     fs::write(&out, text).with_context(|| format!("writing {}", out.display()))
+}
+
+/// Parses the glue with node (`--check`, as an ES module) after the
+/// rewrites above: a rewrite that broke its syntax fails the build here, not
+/// the widget in a customer's browser.
+fn check_glue_syntax(glue: &Path, work: &Path) -> Result<()> {
+    let copy = work.join("glue-check.mjs");
+    fs::copy(glue, &copy).with_context(|| format!("copying {}", glue.display()))?;
+    let mut node = Command::new("node");
+    node.arg("--check").arg(&copy);
+    tools::run(&mut node).context("node --check: the glue is not valid JavaScript")
 }
 
 /// The loader as shipped: without indentation and whole-line `//`

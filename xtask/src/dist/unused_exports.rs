@@ -61,7 +61,7 @@ pub fn strip(glue_path: &Path, input: &Path, output: &Path, features: &[&str]) -
 fn drop_classes(glue: &str, prefix: &str) -> Result<String> {
     let mut names = Vec::new();
     let mut kept: Vec<&str> = Vec::new();
-    let mut lines = glue.lines();
+    let mut lines = glue.lines().peekable();
     while let Some(line) = lines.next() {
         let class = line
             .strip_prefix("export class ")
@@ -82,9 +82,15 @@ fn drop_classes(glue: &str, prefix: &str) -> Result<String> {
             .and_then(|rest| rest.split(' ').next())
             .is_some_and(|name| name.starts_with(prefix) && name.ends_with("Finalization"));
         if registry {
-            // `const XFinalization = (typeof …)` continues on a `?` and a `:` line.
-            lines.next();
-            lines.next();
+            // `const XFinalization = (typeof …)` continues on `? …` and
+            // `: …` lines: skip exactly those (never a following statement,
+            // should a later wasm-bindgen write it on one line).
+            while lines.peek().is_some_and(|next| {
+                let next = next.trim_start();
+                next.starts_with('?') || next.starts_with(':')
+            }) {
+                lines.next();
+            }
             continue;
         }
         if line
@@ -208,6 +214,16 @@ function getMemory() { return new Uint8Array(wasm.memory.buffer, __wbindgen_enum
                 "memory",
                 "mount"
             ]
+        );
+    }
+
+    #[test]
+    fn a_registry_written_on_one_line_takes_no_following_statement_with_it() {
+        let glue = "const IntoUnderlyingSinkFinalization = new FinalizationRegistry(() => {});\n\
+                    function kept() {}\n";
+        assert_eq!(
+            drop_classes(glue, UNUSED_CLASS_PREFIX).unwrap(),
+            "function kept() {}\n"
         );
     }
 
