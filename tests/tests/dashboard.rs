@@ -917,6 +917,24 @@ async fn past_fifty_channels_the_rest_is_one_other_bar_and_any_channel_can_be_ty
     assert_eq!(options[51], "(none)");
     assert_eq!(options[52], "Other value… (2 more not listed)");
 
+    // The same in Chinese (switching redraws from the last answers).
+    visible(c, "#ui-lang")
+        .await?
+        .select_by_value("zh-CN")
+        .await?;
+    let zh = browser
+        .js("var rows = document.querySelectorAll('#breakdown-table tbody tr'); \
+             return { other: rows[rows.length - 1].cells[0].textContent, \
+                      heat: document.getElementById('heat-omitted').textContent, \
+                      entry: document.querySelector('#f-channel option[data-other]').textContent };")
+        .await?;
+    assert_eq!(
+        zh,
+        json!({ "other": "其他（2 组）", "heat": "另有 2 列未显示（只显示回答最多的 50 列）。",
+                "entry": "其他值…（另有 2 个未列出）" })
+    );
+    visible(c, "#ui-lang").await?.select_by_value("en").await?;
+
     // Type a channel the list leaves out: its exact figures.
     let before = loads(&browser).await?;
     visible(c, "#f-channel option[data-other]")
@@ -924,6 +942,21 @@ async fn past_fifty_channels_the_rest_is_one_other_bar_and_any_channel_can_be_ty
         .click()
         .await?;
     let entry = visible(c, "#f-channel-text").await?;
+    // The open entry is labelled (channel + what to type) and passes axe.
+    assert_eq!(
+        browser
+            .js("var i = document.getElementById('f-channel-text'); \
+                 return i.getAttribute('aria-labelledby').split(' ').map(function (id) { \
+                   return document.getElementById(id).textContent; }).join(': ');")
+            .await?,
+        json!("Channel: Exact value (Enter to apply)")
+    );
+    let failing = serious_violations(&browser).await?;
+    assert!(
+        failing.is_empty(),
+        "axe {AXE_VERSION} with the entry open: {}",
+        serde_json::to_string_pretty(&failing)?
+    );
     entry.send_keys("zz-late").await?;
     browser.press(&[Key::Enter]).await?;
     loaded_after(&browser, before).await?;
@@ -1089,6 +1122,18 @@ async fn a_login_while_reports_warm_up_shows_the_progress_then_the_figures() -> 
         "{shown}"
     );
     browser.js("window.__sameDocument = true;").await?;
+    // The status follows the language.
+    visible(c, "#ui-lang")
+        .await?
+        .select_by_value("zh-TW")
+        .await?;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('status').textContent;")
+            .await?,
+        json!("資料正在準備中（已完成 0%），準備好後會自動顯示。")
+    );
+    visible(c, "#ui-lang").await?.select_by_value("en").await?;
 
     // The rollups may fold now: the figures come without a reload.
     sqlx::query("COMMIT").execute(&mut writer).await?;

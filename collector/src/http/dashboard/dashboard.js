@@ -3,7 +3,19 @@
  * API (docs/reports-api.md) and the cases API (docs/cases-api.md) with the
  * admin token kept in sessionStorage (the same key as /admin). Every figure
  * shown comes from those APIs; the page only formats and draws it.
- * See collector/src/http/dashboard.rs for the design notes. */
+ * See collector/src/http/dashboard.rs for the design notes.
+ *
+ * Two limits of the reports API shape the page (docs/reports-api.md):
+ * - breakdowns list at most 50 groups and sum the rest in `other` (drawn
+ *   as one "Other (N groups)" bar), the heat map at most 50 columns
+ *   (`omitted_keys` said under it); the channel, segment, locale and tag
+ *   filters list those 50 values and take any other one typed into their
+ *   "Other value…" entry (values are made up by whoever posts answers, so
+ *   a complete list would be neither short nor trustworthy);
+ * - 503 reports_warming_up while the rollups catch up: the page stays
+ *   signed in, shows the progress and retries on one timer after
+ *   Retry-After (`body[data-warming]` holds the folded % meanwhile, a hook
+ *   for the browser tests next to data-figures/data-loaded). */
 (function () {
   'use strict';
 
@@ -526,9 +538,8 @@
   function warmingUp(e) {
     signedIn = true;
     var pct = e.progress && typeof e.progress.folded_pct === 'number' ? e.progress.folded_pct : 0;
-    say(t('warming', { p: num(pct, 1) }));
-    $('status').classList.add('warming');
     document.body.setAttribute('data-warming', String(pct));
+    sayWarming();
     // Retry-After within reason (the API sends 5): never a tight loop, never minutes.
     var secs = Math.min(60, Math.max(1, e.retryAfter || 5));
     clearTimeout(warmTimer);
@@ -536,6 +547,14 @@
       warmTimer = null;
       start().catch(fail);
     }, secs * 1000);
+  }
+
+  /** The warm-up status in the page's language (again after a language change). */
+  function sayWarming() {
+    var pct = document.body.getAttribute('data-warming');
+    if (pct === null) return;
+    say(t('warming', { p: num(Number(pct), 1) }));
+    $('status').classList.add('warming');
   }
 
   function stopWarming() {
@@ -1340,6 +1359,7 @@
       applyLang();
       FREE_FIELDS.forEach(function (f) { labelChoices($('f-' + f)); });
       render();
+      sayWarming();
     });
     $('login-form').addEventListener('submit', login);
     $('logout').addEventListener('click', function () { logout(''); });
