@@ -11,13 +11,17 @@
     try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
   }
 
-  /** A refused API call: HTTP status, the stable error code and the
-   * per-field problems the API lists. */
-  function ApiError(status, body) {
+  /** A refused API call: HTTP status, the stable error code, the
+   * per-field problems the API lists, and for a 503 reports_warming_up the
+   * rebuild's `progress` and the Retry-After seconds (the dashboard waits
+   * that long before asking again). */
+  function ApiError(status, body, retryAfter) {
     this.status = status;
     this.code = (body && body.code) || 'http_' + status;
     this.message = (body && body.message) || ('HTTP ' + status);
     this.errors = (body && body.errors) || [];
+    this.progress = (body && body.progress) || null;
+    this.retryAfter = retryAfter || null;
   }
 
   function parse(text) {
@@ -37,7 +41,7 @@
       if (r.ok) return r;
       return r.text().then(function (text) {
         if (r.status === 401 && onUnauthorized) onUnauthorized();
-        throw new ApiError(r.status, parse(text));
+        throw new ApiError(r.status, parse(text), Number(r.headers.get('Retry-After')) || null);
       });
     });
   }

@@ -489,37 +489,14 @@
     if (signedIn) logout(t('session_expired'));
   }
 
-  function parseJson(text) {
-    try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
-  }
-
-  /**
-   * `session.request` (same token, same ApiError, same 401 hook), plus what
-   * a 503 reports_warming_up carries besides the code: `progress` from the
-   * body and the Retry-After seconds. session.js keeps only the code,
-   * message and errors of a refused call (the admin UI waits for no report).
-   */
+  /** The admin API through session.js (same token, ApiError and 401 hook;
+   * a 503 reports_warming_up error carries `progress` and `retryAfter`). */
   function request(method, path, body) {
-    var headers = { Authorization: 'Bearer ' + (token() || '') };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, {
-      method: method, headers: headers, cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      if (r.ok) return r;
-      return r.text().then(function (text) {
-        var parsed = parseJson(text);
-        if (r.status === 401) onUnauthorized();
-        var e = new session.ApiError(r.status, parsed);
-        e.progress = (parsed && parsed.progress) || null;
-        e.retryAfter = Number(r.headers.get('Retry-After')) || null;
-        throw e;
-      });
-    });
+    return session.request(method, path, body, onUnauthorized);
   }
 
   function api(method, path, body) {
-    return request(method, path, body).then(function (r) { return r.text().then(parseJson); });
+    return session.json(method, path, body, onUnauthorized);
   }
 
   function fail(e) {
