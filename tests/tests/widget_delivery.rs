@@ -2,7 +2,7 @@
 //! network does not cooperate, and the widget's impressions (shown, started,
 //! dismissed) are recorded — in a real headless Chromium.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use fantoccini::key::Key;
 use manyi_tests::app::TestApp;
 use manyi_tests::browser::{Browser, Device, find, wait_for};
@@ -210,5 +210,122 @@ async fn showing_answering_and_dismissing_are_recorded_as_events() -> Result<()>
         app.responses().await?.is_empty(),
         "dismissing stores no response"
     );
+    browser.close().await
+}
+
+/// Stands in for the network between the page and the collector's
+/// `POST /v1/responses` (installed before the page's own scripts; the
+/// loader and the widget both call `window.fetch`). Every POST of the
+/// response whose id is `window.__oldId` waits until the test calls
+/// `window.__release()`; the first POST of any other response gets a 503,
+/// as from a collector restarting; everything else goes through.
+/// `window.__posts` lists what happened, in order.
+const HOLD_OLD_FAIL_NEW_JS: &str = r#"
+(function () {
+  var real = window.fetch, failed = false;
+  window.__posts = [];
+  var held = new Promise(function (r) { window.__release = r; });
+  window.fetch = function (url, init) {
+    var args = arguments, self = this;
+    if (String(url).indexOf('/v1/responses') < 0 || !init || init.method != 'POST')
+      return real.apply(self, args);
+    if (String(init.body).indexOf(window.__oldId) >= 0) {
+      window.__posts.push('old:held');
+      return held.then(function () { return real.apply(self, args); });
+    }
+    if (!failed) {
+      failed = true;
+      window.__posts.push('new:503');
+      return Promise.resolve(new Response('{"code":"unavailable"}', { status: 503 }));
+    }
+    window.__posts.push('new:sent');
+    return real.apply(self, args);
+  };
+})();
+"#;
+
+/// Issue #3 item 3. An answer left by an earlier page is being resent
+/// when the widget mounts; while that resend waits on the network, the
+/// customer answers and the first POST of the new answer fails. The new
+/// answer must still be retried in the background once the old one is
+/// through — without an `online` or `pageshow` event, or another page.
+#[tokio::test]
+async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    // Any page of the collector's origin, to write its localStorage.
+    browser.client.goto(&app.url("/healthz")).await?;
+    let old = uuid::Uuid::new_v4().to_string();
+    let payload = json!({
+        "response_id": old, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
+        "answers": { "nps": 10 },
+        "context": { "order_id": "E2E-OLDER", "customer": "c-older", "channel": "web" },
+        "timing": { "shown_at": "2026-01-01T00:00:00Z", "submitted_at": "2026-01-01T00:00:30Z" },
+    });
+    let old_key = format!("{OUTBOX}{}/v1/responses#{old}", app.base);
+    browser
+        .client
+        .execute(
+            "localStorage.setItem(arguments[0], arguments[1]);",
+            vec![json!(old_key), json!(payload.to_string())],
+        )
+        .await?;
+    browser
+        .before_each_page(&format!(
+            "window.__oldId = {};{HOLD_OLD_FAIL_NEW_JS}",
+            json!(old)
+        ))
+        .await?;
+
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-NEWER&locale=en"))
+        .await?;
+    let widget = browser.widget().await?;
+    // The loader's resend and the widget's mount-time resend of the old
+    // copy are both on the wire (held) before the customer answers.
+    wait_for("both resends of the old copy in flight", || async {
+        let posts = browser.js("return window.__posts;").await?;
+        Ok((posts == json!(["old:held", "old:held"])).then_some(()))
+    })
+    .await?;
+    find(
+        &widget,
+        r#"[data-question="nps"] [role=radio][data-value="9"]"#,
+    )
+    .await?
+    .click()
+    .await?;
+    find(&widget, "button[type=submit]").await?.click().await?;
+    find(&widget, "[data-thanks]").await?;
+    let posts = browser.js("return window.__posts;").await?;
+    assert_eq!(posts, json!(["old:held", "old:held", "new:503"]));
+    assert_eq!(
+        browser.storage_keys(OUTBOX).await?.len(),
+        2,
+        "the old copy and the new one wait on the device"
+    );
+
+    // The old copy goes through; only the back-off timer can send the new one.
+    browser.js("window.__release();").await?;
+    let rows = app.wait_for_responses(2).await?;
+    wait_for("both copies to be removed", || async {
+        Ok(browser.storage_keys(OUTBOX).await?.is_empty().then_some(()))
+    })
+    .await?;
+    let mut orders: Vec<_> = rows.iter().map(|r| r.order_id.clone()).collect();
+    orders.sort();
+    assert_eq!(
+        orders,
+        [Some("E2E-NEWER".to_owned()), Some("E2E-OLDER".to_owned())]
+    );
+    let newer = rows
+        .iter()
+        .find(|r| r.order_id.as_deref() == Some("E2E-NEWER"))
+        .context("the newer answer's row")?;
+    assert_eq!(newer.answers(), json!({ "nps": 9 }));
+    assert_eq!(app.responses().await?.len(), 2, "each stored once");
+    let posts = browser.js("return window.__posts;").await?;
+    assert_eq!(posts[3], json!("new:sent"), "{posts}");
     browser.close().await
 }

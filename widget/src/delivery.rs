@@ -141,7 +141,7 @@ pub use web::*;
 mod web {
     use super::{Outcome, backoff_ms, pending_key, pending_prefix};
     use manyi_shared::ResponseId;
-    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
@@ -238,32 +238,37 @@ mod web {
         }
     }
 
-    /// A retry timer is set, or a flush is running. (An atomic rather than
-    /// a thread-local: the page has one thread, and it costs less code.)
-    static BUSY: AtomicBool = AtomicBool::new(false);
+    /// How many retry timers are set or flushes running. Counted rather
+    /// than flagged: `online` and `pageshow` start a flush at once even
+    /// while another runs or a back-off timer waits, and only the last to
+    /// end may decide whether to go on, or the chains of retries would
+    /// multiply. (An atomic rather than a thread-local: the page has one
+    /// thread, and it costs less code.)
+    static RUNNING: AtomicU32 = AtomicU32::new(0);
 
     /// Sends every payload pending for the collector at `url` once;
-    /// removes those with a final answer. Returns whether some payload is
-    /// still waiting.
-    pub async fn flush(url: &str) -> bool {
-        let mut left = false;
+    /// removes those with a final answer.
+    async fn flush(url: &str) {
         for (key, body) in pending(url) {
-            if post(url, &body).await.keeps_pending() {
-                left = true;
-            } else if let Some(s) = storage() {
+            if !post(url, &body).await.keeps_pending()
+                && let Some(s) = storage()
+            {
                 let _ = s.remove_item(&key);
             }
         }
-        left
     }
 
     /// Retries the pending payloads in the background until none is left:
     /// after the back-off delay for retry number `attempt`, or at once for
-    /// `None` (the browser came back online). One timer at a time.
+    /// `None` (the browser came back online, the page was shown). A
+    /// back-off retry asked for while a timer is set or a flush runs is
+    /// left to that one: whatever is still pending when the last of them
+    /// ends is retried then.
     pub fn retry(url: String, attempt: Option<u32>) {
-        if BUSY.swap(true, Relaxed) && attempt.is_some() {
+        if attempt.is_some() && RUNNING.load(Relaxed) > 0 {
             return;
         }
+        RUNNING.fetch_add(1, Relaxed);
         let delay = attempt.map_or(0, |a| backoff_ms(a, js_sys::Math::random()));
         let next = attempt.map_or(0, |a| a.saturating_add(1));
         leptos::prelude::set_timeout(
@@ -297,9 +302,12 @@ mod web {
                 done(outcome);
             }
             Job::Flush(url, next) => {
-                let left = flush(&url).await;
-                BUSY.store(false, Relaxed);
-                if left {
+                flush(&url).await;
+                // Storage is read again rather than trusting what this
+                // flush saw: an answer whose POST failed while the flush
+                // ran was saved after the flush listed the copies, and its
+                // own retry was left to this one (issue #3 item 3).
+                if RUNNING.fetch_sub(1, Relaxed) == 1 && !pending(&url).is_empty() {
                     retry(url, Some(next));
                 }
             }
