@@ -52,8 +52,15 @@ pub fn watch(collector: &str) {
     // One collector per page: the first widget's (one loader per page,
     // and every widget it mounts talks to the loader's collector).
     let url = [collector, "/v1/responses"].concat();
-    // Answers an earlier page of this site left for this collector: the
-    // loader only resends copies from before keys named their collector.
+    // Answers an earlier page of this site left for this collector. The
+    // loader has already sent them once as the page loaded (it resends its
+    // own collector's `manyi:outbox:` copies on every page), but only once:
+    // what failed there (collector briefly down, flaky link) is retried
+    // here, with back-off, for as long as the page is open. A duplicate
+    // of a send that worked is an idempotent 200. (Not kept for loaders of
+    // older releases still cached by browsers: a loader names the widget
+    // files of its own release by content hash, so this widget never runs
+    // under an older one.)
     delivery::retry(url.clone(), None);
     let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| on_event(&url, &ev));
     let f = cb.as_ref().unchecked_ref();
