@@ -1,6 +1,8 @@
 //! The bottom sheet on a WeChat phone (360×640, WeChat user agent) when
 //! the soft keyboard opens and closes, after a back/forward-cache restore,
-//! and under WeChat's text zoom — in a real headless Chromium.
+//! and under text zoom (WeChat's, and the default placement's sheet in a
+//! phone browser); the default placement's desktop dialog, which is never
+//! pinned — in a real headless Chromium.
 //!
 //! Headless Chromium has no soft keyboard, so these tests play what the
 //! page sees when one opens on iOS, in Chrome for Android (Chrome 108+
@@ -219,6 +221,50 @@ async fn the_soft_keyboard_never_covers_the_focused_text_field() -> Result<()> {
     browser.close().await
 }
 
+/// Issue #3 item 1, the other side: from 640 px up the default placement
+/// is a centred 480 px dialog, never pinned to the visible width — not
+/// even when a pinch zoom leaves it sticking out of the visual viewport
+/// (here a 400 px wide one at the window's left edge).
+#[tokio::test]
+async fn on_a_desktop_page_the_default_dialog_is_never_pinned_like_a_sheet() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let site = shop(&app, "").await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    browser
+        .client
+        .goto(&site.url("/paid?order=E2E-DESK-AUTO"))
+        .await?;
+    let widget = browser.widget().await?;
+    find(&widget, ".mq[data-mode=auto]").await?;
+    let v = browser
+        .js(
+            "var vv = visualViewport; \
+             Object.defineProperty(vv, 'width', { configurable: true, get: function () { return 400; } }); \
+             vv.dispatchEvent(new Event('resize')); \
+             var p = document.querySelector('[data-manyi-host]').shadowRoot.querySelector('.mq-panel'), \
+                 r = p.getBoundingClientRect(); \
+             return { left: r.left, right: r.right, inner_width: document.documentElement.clientWidth, vv_width: vv.width, \
+                      inline: p.style.cssText };",
+        )
+        .await?;
+    let n = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    assert_eq!(n("vv_width"), 400.0, "the zoomed-in visual viewport: {v}");
+    assert!(
+        n("right") > 400.0,
+        "the dialog sticks out of the visual viewport: {v}"
+    );
+    assert!(
+        (n("right") - n("left") - 480.0).abs() < 1.0,
+        "still 480 px wide: {v}"
+    );
+    assert!(
+        ((n("left") + n("right")) / 2.0 - n("inner_width") / 2.0).abs() < 1.0,
+        "still centred in the window: {v}"
+    );
+    assert_eq!(v["inline"], json!(""), "no width pinned on it: {v}");
+    browser.close().await
+}
+
 #[tokio::test]
 async fn a_page_restored_from_the_back_forward_cache_places_the_sheet_again() -> Result<()> {
     let app = TestApp::spawn().await?;
@@ -253,26 +299,23 @@ async fn a_page_restored_from_the_back_forward_cache_places_the_sheet_again() ->
     browser.close().await
 }
 
-#[tokio::test]
-async fn under_wechat_text_zoom_the_sheet_fits_the_screen_and_every_control_stays_44_px()
--> Result<()> {
-    let app = TestApp::spawn().await?;
-    // WeChat's font-size setting at its 200 % end: on iOS it raises the
-    // page's -webkit-text-size-adjust, and host pages sized in rem follow
-    // a larger root font size. (Android's web-view text zoom has no
-    // DevTools switch: not simulated.) The zoomed host page overflows
-    // sideways, which widens the layout viewport past the screen.
-    let zoom = "<style>html { font-size: 200% !important; } html, body { \
-                -webkit-text-size-adjust: 200% !important; \
-                text-size-adjust: 200% !important; }</style>";
-    let site = shop(&app, zoom).await?;
-    let browser = Browser::start(Device::WeChatPhone).await?;
-    browser
-        .client
-        .goto(&site.url("/paid?order=E2E-ZOOM"))
-        .await?;
+/// WeChat's font-size setting at its 200 % end: on iOS it raises the
+/// page's -webkit-text-size-adjust, and host pages sized in rem follow a
+/// larger root font size. (Android's web-view text zoom has no DevTools
+/// switch: not simulated.) The zoomed host page overflows sideways, which
+/// widens the layout viewport past the screen. Browsers' own text zoom
+/// (Chrome for Android's accessibility setting, iOS Safari's aA menu)
+/// does the same to such pages.
+const TEXT_ZOOM: &str = "<style>html { font-size: 200% !important; } html, body { \
+                         -webkit-text-size-adjust: 200% !important; \
+                         text-size-adjust: 200% !important; }</style>";
+
+/// Waits for the sheet (`.mq[data-mode={mode}]`) to rest on the bottom
+/// edge of a text-zoomed page, then checks that it and every control lie
+/// within the screen and keep 44 px touch targets.
+async fn check_zoomed_sheet_fits(browser: &Browser, mode: &str) -> Result<()> {
     let widget = browser.widget().await?;
-    find(&widget, ".mq[data-mode=bottom_sheet]").await?;
+    find(&widget, &format!(".mq[data-mode={mode}]")).await?;
     let v = wait_for("the sheet to come to rest", || async {
         let v = browser.js(ZOOM_JS).await?;
         Ok((v["resting"] == json!(true)).then_some(v))
@@ -314,6 +357,54 @@ async fn under_wechat_text_zoom_the_sheet_fits_the_screen_and_every_control_stay
         json!("18px"),
         "the widget's own type scale: {v}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn under_wechat_text_zoom_the_sheet_fits_the_screen_and_every_control_stays_44_px()
+-> Result<()> {
+    let app = TestApp::spawn().await?;
+    let site = shop(&app, TEXT_ZOOM).await?;
+    let browser = Browser::start(Device::WeChatPhone).await?;
+    browser
+        .client
+        .goto(&site.url("/paid?order=E2E-ZOOM"))
+        .await?;
+    // No `mode` asked for: WeChat turns the default into a bottom sheet.
+    check_zoomed_sheet_fits(&browser, "bottom_sheet").await?;
+    browser.close().await
+}
+
+/// Chrome on an Android phone: what [`Device::WeChatPhone`] emulates,
+/// without WeChat in the user agent.
+const ANDROID_CHROME_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 7) \
+AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.6723.103 Mobile Safari/537.36";
+
+/// Issue #3 item 1. Outside WeChat the default placement stays `auto`,
+/// which style.css draws on a phone as the same full-width sheet: it must
+/// be pinned to the screen's width on a text-zoomed page just the same.
+#[tokio::test]
+async fn in_a_phone_browser_the_default_sheet_fits_a_text_zoomed_page_too() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let site = shop(&app, TEXT_ZOOM).await?;
+    let browser = Browser::start(Device::WeChatPhone).await?;
+    // What the widget and the loader read (chromedriver's mobile
+    // emulation puts its own user agent back on every navigation, so a
+    // DevTools override of the header would not last).
+    browser
+        .before_each_page(&format!(
+            "Object.defineProperty(Navigator.prototype, 'userAgent', \
+             {{ configurable: true, get: function () {{ return {}; }} }});",
+            json!(ANDROID_CHROME_USER_AGENT)
+        ))
+        .await?;
+    browser
+        .client
+        .goto(&site.url("/paid?order=E2E-ZOOM-AUTO"))
+        .await?;
+    let ua = browser.js("return navigator.userAgent;").await?;
+    assert_eq!(ua, json!(ANDROID_CHROME_USER_AGENT), "not WeChat");
+    check_zoomed_sheet_fits(&browser, "auto").await?;
     browser.close().await
 }
 

@@ -123,24 +123,52 @@ fn place() {
     let style = el.style();
     let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
     let _ = style.set_property("--mq-vh", &[&height.to_string(), "px"].concat());
-    fit_width(&el, &vv);
+    fit_width(&window, &el, &vv);
     reveal_focused_field(&el);
 }
 
+/// `el.getBoundingClientRect()` (through `Reflect`: its typed binding
+/// needs another web-sys feature).
+fn rect(el: &JsValue) -> Option<JsValue> {
+    js_sys::Reflect::get(el, &"getBoundingClientRect".into())
+        .ok()?
+        .unchecked_into::<js_sys::Function>()
+        .call0(el)
+        .ok()
+}
+
+/// Whether the media query `query` holds (`window.matchMedia`, through
+/// `Reflect` for the same reason as [`rect`]).
+fn media(window: &web_sys::Window, query: &str) -> bool {
+    js_sys::Reflect::get(window, &"matchMedia".into())
+        .ok()
+        .and_then(|f| {
+            f.unchecked_into::<js_sys::Function>()
+                .call1(window, &query.into())
+                .ok()
+        })
+        .and_then(|list| js_sys::Reflect::get(&list, &"matches".into()).ok())
+        .is_some_and(|m| m.is_truthy())
+}
+
 /// Pins a bottom sheet to the visible width when it sticks out of it. A
-/// host page that overflows sideways — WeChat's text zoom makes many do —
-/// widens the layout viewport that `position: fixed` follows (measured:
-/// 498 px on a 360 px phone at 200 %), and a sheet spanning it has its
-/// right part off screen. The sheet is measured as style.css places it
-/// (inline overrides removed first), so the pin goes away when the page
-/// fits again; a desktop sheet (480 px, centred) is left alone, whatever
-/// the scrollbar. (`getBoundingClientRect` through `Reflect`: its typed
-/// binding needs another web-sys feature.)
-fn fit_width(host: &HtmlElement, vv: &JsValue) {
+/// host page that overflows sideways — WeChat's text zoom makes many do,
+/// so do a browser's text zoom and pages wider than the phone — widens the
+/// layout viewport that `position: fixed` follows (measured: 498 px on a
+/// 360 px phone at 200 %), and a sheet spanning it has its right part off
+/// screen. The sheet is measured as style.css places it (inline overrides
+/// removed first), so the pin goes away when the page fits again; a
+/// desktop sheet (480 px, centred) is left alone, whatever the scrollbar.
+///
+/// The default `auto` mode is the same sheet on a phone, but a centred
+/// dialog from 640 px up (style.css): that one is never pinned. The
+/// width is asked of `matchMedia` with style.css's own query, so the two
+/// never disagree — also when rotating the phone switches between them.
+fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
     let Some(panel) = host
         .shadow_root()
         .and_then(|r| {
-            r.query_selector("[data-mode=bottom_sheet] .mq-panel")
+            r.query_selector(".mq-sheet .mq-panel,.mq-auto .mq-panel")
                 .ok()
                 .flatten()
         })
@@ -153,10 +181,11 @@ fn fit_width(host: &HtmlElement, vv: &JsValue) {
     for name in PINNED {
         let _ = style.remove_property(name);
     }
-    let Some(rect) = js_sys::Reflect::get(&panel, &"getBoundingClientRect".into())
-        .ok()
-        .and_then(|f| f.unchecked_into::<js_sys::Function>().call0(&panel).ok())
-    else {
+    let auto = panel.closest(".mq-auto").ok().flatten().is_some();
+    if auto && media(window, "(min-width:640px)") {
+        return;
+    }
+    let Some(rect) = rect(&panel) else {
         return;
     };
     let (left, width) = (num(vv, "offsetLeft"), num(vv, "width"));
