@@ -81,13 +81,14 @@ impl Frame {
 }
 
 /// Sums per group key (`[]` when not grouped, `[day]` / `[day, group]` for
-/// trends). Flagged responses are counted as excluded unless included.
+/// trends), with the rate's coverage totals ([`rate::add_shown`]). Flagged
+/// responses are counted as excluded unless included.
 async fn sums_by(
     store: &Store,
     filter: &Filter,
     group: Option<GroupBy>,
     by_day: bool,
-) -> Result<BTreeMap<Vec<String>, KpiSums>, StoreError> {
+) -> Result<(BTreeMap<Vec<String>, KpiSums>, Option<rate::Coverage>), StoreError> {
     let sel = filter.selection(group);
     let mut keys = Vec::new();
     if by_day {
@@ -124,8 +125,8 @@ async fn sums_by(
             e.responses = e.responses.max(row.counts.iter().sum());
         }
     }
-    rate::add_shown(store, filter, group, &keys, &mut out).await?;
-    Ok(out)
+    let coverage = rate::add_shown(store, filter, group, &keys, &mut out).await?;
+    Ok((out, coverage))
 }
 
 /// Responses left out as flagged under `filter` (0 when included).
@@ -222,9 +223,9 @@ pub async fn summary(store: &Store, filter: &Filter) -> Result<Summary, StoreErr
         }
         s.kpis()
     };
-    let current = kpis_of(sums_by(store, filter, None, false).await?, filter);
+    let current = kpis_of(sums_by(store, filter, None, false).await?.0, filter);
     let previous = kpis_of(
-        sums_by(store, &prev_filter, None, false).await?,
+        sums_by(store, &prev_filter, None, false).await?.0,
         &prev_filter,
     );
     Ok(Summary {
@@ -265,7 +266,7 @@ pub async fn trend(
     filter: &Filter,
     interval: Interval,
 ) -> Result<Trend, StoreError> {
-    let per_day = sums_by(store, filter, None, true).await?;
+    let (per_day, _) = sums_by(store, filter, None, true).await?;
     let shown = rate::rate_known(filter, None);
     let context_only = rate::context_only(filter, None);
     let buckets = buckets(filter.from, filter.to, interval)
@@ -359,7 +360,7 @@ pub async fn breakdown(
     filter: &Filter,
     by: GroupBy,
 ) -> Result<Breakdown, StoreError> {
-    let sums = sums_by(store, filter, Some(by), false).await?;
+    let (sums, coverage) = sums_by(store, filter, Some(by), false).await?;
     let mut ranked: Vec<(Option<String>, KpiSums)> = sums
         .into_iter()
         .map(|(mut k, s)| (key_value(k.pop().unwrap_or_default()), s))
@@ -380,13 +381,12 @@ pub async fn breakdown(
             kpis: sum.kpis(),
         }
     });
-    let coverage = rate::coverage(store, filter, Some(by)).await?;
     Ok(Breakdown {
         frame: Frame::of(filter),
         by: by.as_str(),
         excluded_flagged: excluded(store, filter).await?,
-        shown_without_context: coverage.map(|c| c.0),
-        days_left_out: coverage.map(|c| c.1),
+        shown_without_context: coverage.map(|c| c.shown_without_context),
+        days_left_out: coverage.map(|c| c.days_left_out),
         groups: ranked
             .into_iter()
             .map(|(key, s)| Group {

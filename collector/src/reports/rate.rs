@@ -63,46 +63,39 @@ pub fn context_only(filter: &Filter, group: Option<GroupBy>) -> bool {
     rate_known(filter, group) && !every_impression(filter, group)
 }
 
-/// Impressions without context and days left out under `filter` over its
-/// whole range (the breakdown's totals); `None` where the rule does not
-/// apply (every impression counts, or no rate).
-pub async fn coverage(
-    store: &Store,
-    filter: &Filter,
-    group: Option<GroupBy>,
-) -> Result<Option<(u64, u64)>, StoreError> {
-    if !context_only(filter, group) {
-        return Ok(None);
-    }
-    let pairs = store
-        .shown_without_context(&filter.selection(group))
-        .await?;
-    let without = pairs.iter().map(|p| p.2).sum();
-    let days = pairs.iter().filter(|p| left_out(p.2, p.3)).count() as u64;
-    Ok(Some((without, days)))
+/// The impressions without context and the (day, survey) pairs left out
+/// over a report's whole range and survey (a breakdown's totals).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Impressions stored without context.
+    pub shown_without_context: u64,
+    /// (day, survey) pairs left out of context rates.
+    pub days_left_out: u64,
 }
 
 /// Sets `shown` (and `unrated`, `shown_without_context`, `days_left_out`)
 /// of the groups in `out`, keyed by `keys` (the day and/or group key of
 /// the report), adding groups that had impressions but no responses.
-/// Leaves `out` alone when the rate cannot be known.
+/// Leaves `out` alone when the rate cannot be known. Returns the coverage
+/// totals where days can be left out ([`context_only`]), else `None`.
 pub async fn add_shown(
     store: &Store,
     filter: &Filter,
     group: Option<GroupBy>,
     keys: &[Key],
     out: &mut BTreeMap<Vec<String>, KpiSums>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Coverage>, StoreError> {
     if !rate_known(filter, group) {
-        return Ok(());
+        return Ok(None);
     }
     let sel = filter.selection(group);
+    let mut coverage = None;
     if every_impression(filter, group) {
         for (k, n) in store.report_shown(&sel, keys).await? {
             out.entry(k).or_default().shown = Some(n);
         }
     } else {
-        add_context_shown(store, &sel, keys, out).await?;
+        coverage = Some(add_context_shown(store, &sel, keys, out).await?);
         for e in out.values_mut() {
             e.days_left_out.get_or_insert(0);
             if !keys.iter().any(|k| *k != Key::Day) {
@@ -115,7 +108,7 @@ pub async fn add_shown(
     for e in out.values_mut() {
         e.shown.get_or_insert(0);
     }
-    Ok(())
+    Ok(coverage)
 }
 
 /// The context branch of [`add_shown`].
@@ -124,13 +117,16 @@ async fn add_context_shown(
     sel: &Selection,
     keys: &[Key],
     out: &mut BTreeMap<Vec<String>, KpiSums>,
-) -> Result<(), StoreError> {
+) -> Result<Coverage, StoreError> {
     let pairs = store.shown_without_context(sel).await?;
     let grouped = keys.iter().any(|k| *k != Key::Day);
     let by_day = keys.first() == Some(&Key::Day);
     let mut unplaced: HashSet<(String, String)> = HashSet::new();
+    let mut coverage = Coverage::default();
     for (day, survey, without, all) in pairs {
         let gone = left_out(without, all);
+        coverage.shown_without_context += without;
+        coverage.days_left_out += u64::from(gone);
         if !grouped {
             let k = if by_day {
                 vec![day.clone()]
@@ -154,7 +150,7 @@ async fn add_context_shown(
         for (k, n) in store.report_shown_context(sel, keys).await? {
             out.entry(k).or_default().shown = Some(n);
         }
-        return Ok(());
+        return Ok(coverage);
     }
     // Per (day, survey) first, so the days with too many unplaced
     // impressions can be left out; then summed to the report's keys.
@@ -190,7 +186,7 @@ async fn add_context_shown(
                 .get_or_insert(0) += 1;
         }
     }
-    Ok(())
+    Ok(coverage)
 }
 
 #[cfg(test)]
