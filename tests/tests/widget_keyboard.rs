@@ -1,8 +1,8 @@
 //! The bottom sheet on a WeChat phone (360×640, WeChat user agent) when
-//! the soft keyboard opens and closes, after a back/forward-cache restore,
-//! and under text zoom (WeChat's, and the default placement's sheet in a
-//! phone browser); the default placement's desktop dialog, which is never
-//! pinned — in a real headless Chromium.
+//! the soft keyboard opens and closes, when the customer scrolls it, after
+//! a back/forward-cache restore, and under text zoom (WeChat's, and the
+//! default placement's sheet in a phone browser); the default placement's
+//! desktop dialog, which is never pinned — in a real headless Chromium.
 //!
 //! Headless Chromium has no soft keyboard, so these tests play what the
 //! page sees when one opens on iOS, in Chrome for Android (Chrome 108+
@@ -218,6 +218,78 @@ async fn the_soft_keyboard_never_covers_the_focused_text_field() -> Result<()> {
         down.panel_bottom - down.panel_top > up.panel_bottom - up.panel_top,
         "taller again: {down:?} vs {up:?}"
     );
+    browser.close().await
+}
+
+/// Scrolls the sheet to its top, then dispatches `events` on the visual
+/// viewport; returns the sheet's `scrollTop` before, right after the
+/// scroll, and after the events (the widget's listeners run during
+/// `dispatchEvent`, so no waiting is needed).
+const SCROLL_UP_THEN_JS: &str = r#"
+var p = document.querySelector('[data-manyi-host]').shadowRoot.querySelector('.mq-panel');
+var before = p.scrollTop;
+p.scrollTop = 0;
+var up = p.scrollTop;
+arguments[0].forEach(function (e) { visualViewport.dispatchEvent(new Event(e)); });
+return [before, up, p.scrollTop];
+"#;
+
+/// Issue #3 item 2. With the keyboard up, the customer scrolls the sheet
+/// back up to read the question again; the browser's viewport `scroll`
+/// and `resize` events that follow (iOS sends them as the page settles)
+/// must not snap the sheet back to the text field. A keyboard that gets
+/// taller (a suggestions bar appears) still reveals the field.
+#[tokio::test]
+async fn a_customer_who_scrolls_the_sheet_up_is_not_pulled_back_to_the_field() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let site = shop(&app, "").await?;
+    let browser = Browser::start(Device::WeChatPhone).await?;
+    open_sheet_with_focused_field(&browser, &site).await?;
+    browser.js("window.__keyboard(300, 0);").await?;
+    settle(
+        &browser,
+        "the field above the keyboard",
+        Layout::field_visible_on_sheet,
+    )
+    .await?;
+
+    for events in [json!(["scroll"]), json!(["resize", "scroll"])] {
+        let v = browser
+            .client
+            .execute(SCROLL_UP_THEN_JS, vec![events.clone()])
+            .await?;
+        let n = |i: usize| v[i].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            n(0) > 0.0 && n(1) == 0.0,
+            "the sheet was scrolled down to the field, then up by the customer: {v}"
+        );
+        assert_eq!(n(2), 0.0, "still at the top after {events}: {v}");
+        let still = Layout::read(&browser.js(MEASURE_JS).await?)?;
+        assert_eq!(still.focused, "TEXTAREA", "the field keeps focus");
+        // Put the field back in view for the next round, as the keyboard
+        // opening did.
+        browser
+            .js("window.__keyboard(640, 0); window.__keyboard(300, 0);")
+            .await?;
+        settle(
+            &browser,
+            "the field revealed again",
+            Layout::field_visible_on_sheet,
+        )
+        .await?;
+    }
+
+    // The keyboard grows by a suggestions bar: the field is pulled back.
+    browser
+        .js("document.querySelector('[data-manyi-host]').shadowRoot \
+             .querySelector('.mq-panel').scrollTop = 0; window.__keyboard(260, 0);")
+        .await?;
+    settle(
+        &browser,
+        "the field above the taller keyboard",
+        Layout::field_visible_on_sheet,
+    )
+    .await?;
     browser.close().await
 }
 

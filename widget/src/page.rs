@@ -11,11 +11,12 @@
 //!   viewport (`resize`/`scroll` of `window.visualViewport`, and `pageshow`),
 //!   so the soft keyboard or a pinch zoom never hides the focused field. The
 //!   offsets go into CSS variables (`--mq-vb`, `--mq-vh`) on the host
-//!   element, read by style.css (only overlays use them), and a focused
-//!   text field is scrolled back into the shortened sheet.
+//!   element, read by style.css (only overlays use them), and when the
+//!   keyboard opens a focused text field is scrolled back into the
+//!   shortened sheet.
 
 use crate::delivery;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
@@ -93,6 +94,10 @@ fn on_event(url: &str, ev: &Event) {
     }
 }
 
+/// The visible height at the last placement, in screen pixels (see
+/// [`place`]); 0 before the first.
+static SEEN_HEIGHT: AtomicU32 = AtomicU32::new(0);
+
 /// Keeps the overlay inside the visual viewport: its bottom edge on the
 /// top of the soft keyboard, its height within what is visible.
 fn place() {
@@ -119,12 +124,20 @@ fn place() {
     // up, height down), so that no fraction of the sheet lies under the
     // keyboard.
     let bottom = (inner - height - top).max(0.0).ceil() as i32;
-    let height = height as i32;
     let style = el.style();
     let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
-    let _ = style.set_property("--mq-vh", &[&height.to_string(), "px"].concat());
+    let _ = style.set_property("--mq-vh", &[&(height as i32).to_string(), "px"].concat());
     fit_width(&window, &el, &vv);
-    reveal_focused_field(&el);
+    // The keyboard opening shrinks the visible height on screen; a pinch
+    // zoom shrinks it in CSS pixels only (the scale grows with it), and a
+    // `scroll` or a `pageshow` leaves it as it is. Only the keyboard may
+    // pull the field back: otherwise a customer who scrolled the sheet up
+    // to read the question again would be snapped back to the field.
+    let scale = num(&vv, "scale");
+    let seen = (height * if scale > 0.0 { scale } else { 1.0 }) as u32;
+    if seen < SEEN_HEIGHT.swap(seen, Relaxed) {
+        reveal_focused_field(&el);
+    }
 }
 
 /// `el.getBoundingClientRect()` (through `Reflect`: its typed binding
@@ -202,15 +215,18 @@ fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
     }
 }
 
-/// Scrolls the sheet so that its focused text field is in sight again.
-/// When the keyboard opens the sheet moves up and gets shorter (its
-/// `max-height` follows the visible height), and the field the customer is
-/// typing in can end up below the sheet's fold: the browser scrolls a
-/// focused field into the viewport, but it does not know that the sheet
-/// was just shrunk around it. `block: "nearest"` scrolls only as far as
-/// needed (not at all when the field is already visible), so typing is
-/// never interrupted by a jump. (Called through `Reflect`: the typed
-/// binding with its options dictionary costs glue.)
+/// Scrolls the overlay's panel so that its focused text field is in
+/// sight again after the keyboard opened. The sheet then moves up and gets
+/// shorter (its `max-height` follows the visible height), and the field
+/// the customer is typing in can end up below the sheet's fold: the
+/// browser scrolls a focused field into view when it is focused, but it
+/// does not know that the sheet was shrunk around it afterwards.
+///
+/// Only the panel scrolls, by the distance between the two boxes, and only
+/// as far as needed (not at all when the field is already visible), like
+/// `scrollIntoView({block: "nearest"})` would — which is not used because
+/// it also scrolls every other scrollable ancestor, the visual viewport of
+/// a zoomed page included.
 fn reveal_focused_field(host: &HtmlElement) {
     let Some(field) = host.shadow_root().and_then(|r| r.active_element()) else {
         return;
@@ -218,16 +234,28 @@ fn reveal_focused_field(host: &HtmlElement) {
     // Inline surveys scroll with the page, which the browser already
     // handles; pulling the field back there would fight a customer panning
     // a pinch-zoomed page.
-    if !matches!(field.tag_name().as_str(), "TEXTAREA" | "INPUT")
-        || field.closest("[data-mode=inline]").ok().flatten().is_some()
-    {
+    let Some(panel) = field
+        .closest(".mq:not(.mq-inline) .mq-panel")
+        .ok()
+        .flatten()
+        .filter(|_| matches!(field.tag_name().as_str(), "TEXTAREA" | "INPUT"))
+    else {
         return;
-    }
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"block".into(), &"nearest".into());
-    if let Ok(scroll) = js_sys::Reflect::get(&field, &"scrollIntoView".into()) {
-        let _ = scroll
-            .unchecked_into::<js_sys::Function>()
-            .call1(&field, &options);
-    }
+    };
+    let (Some(f), Some(p)) = (rect(&field), rect(&panel)) else {
+        return;
+    };
+    // The panel's scrollport, in the same (client) coordinates as `f`.
+    let top = num(&p, "top") + f64::from(panel.client_top());
+    let bottom = top + f64::from(panel.client_height());
+    let (f_top, f_bottom) = (num(&f, "top"), num(&f, "bottom"));
+    // Rounded away from zero: a fraction short would leave the edge hidden.
+    let by = if f_top < top || f_bottom - f_top > bottom - top {
+        (f_top - top).floor()
+    } else if f_bottom > bottom {
+        (f_bottom - bottom).ceil()
+    } else {
+        return;
+    };
+    panel.set_scroll_top(panel.scroll_top() + by as i32);
 }
