@@ -284,9 +284,13 @@ async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() 
     let widget = browser.widget().await?;
     // The loader's resend and the widget's mount-time resend of the old
     // copy are both on the wire (held) before the customer answers.
+    // (Counted, not listed: a `pageshow` after the mount would add a
+    // third.)
     wait_for("both resends of the old copy in flight", || async {
-        let posts = browser.js("return window.__posts;").await?;
-        Ok((posts == json!(["old:held", "old:held"])).then_some(()))
+        let held = browser
+            .js("return window.__posts.filter(function (p) { return p == 'old:held'; }).length;")
+            .await?;
+        Ok((held.as_u64() >= Some(2)).then_some(()))
     })
     .await?;
     find(
@@ -299,7 +303,11 @@ async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() 
     find(&widget, "button[type=submit]").await?.click().await?;
     find(&widget, "[data-thanks]").await?;
     let posts = browser.js("return window.__posts;").await?;
-    assert_eq!(posts, json!(["old:held", "old:held", "new:503"]));
+    assert_eq!(
+        posts.as_array().and_then(|p| p.last()),
+        Some(&json!("new:503")),
+        "the new answer's one POST failed while the old copy was held: {posts}"
+    );
     assert_eq!(
         browser.storage_keys(OUTBOX).await?.len(),
         2,
@@ -326,6 +334,10 @@ async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() 
     assert_eq!(newer.answers(), json!({ "nps": 9 }));
     assert_eq!(app.responses().await?.len(), 2, "each stored once");
     let posts = browser.js("return window.__posts;").await?;
-    assert_eq!(posts[3], json!("new:sent"), "{posts}");
+    assert_eq!(
+        posts.as_array().and_then(|p| p.last()),
+        Some(&json!("new:sent")),
+        "delivered by a retry: {posts}"
+    );
     browser.close().await
 }
