@@ -19,10 +19,10 @@ use anyhow::{Context, Result, bail};
 /// The product's first-load budget (loader + glue + wasm, brotli): not met yet.
 pub const FIRST_LOAD_TARGET: u64 = 60 * 1024;
 /// The enforced ratchet on the first load (brotli): the build fails above it.
-/// 98.2 KB measured (loader 1.9 + glue 4.3 + wasm 91.9) after the keyed
-/// `<For>`, the wasm-streams exports, the wasm `BTreeMap`s and the long
-/// import/export names went; 1.8 KB of room for work landing alongside.
-pub const FIRST_LOAD_CEILING: u64 = 100 * 1024;
+/// 98.5 KB measured (100,865 B: loader 1.9 + glue 4.4 + wasm 92.2) after
+/// the keyed `<For>`, the wasm-streams exports, the wasm `BTreeMap`s and the
+/// long import/export names went; about 0.5 KB of room.
+pub const FIRST_LOAD_CEILING: u64 = 99 * 1024;
 /// The loader alone, brotli-compressed: it is on every host page.
 pub const LOADER_BUDGET: u64 = 2 * 1024;
 
