@@ -20,6 +20,13 @@ use crate::tools;
 mod short_names;
 mod unused_exports;
 
+/// Whether `c` may continue a JavaScript identifier in the wasm-bindgen
+/// glue (ASCII only: the glue's names are). Reading the glue's
+/// `wasm.<name>` uses (which exports to keep) and renaming them must agree.
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
+}
+
 /// The wasm-bindgen-cli-support version xtask links: the root manifest pins
 /// it (`=0.2.130`) together with the widget's wasm-bindgen.
 const BINDGEN_CRATE: &str = "wasm-bindgen-cli-support";

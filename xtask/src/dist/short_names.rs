@@ -136,10 +136,7 @@ fn replace_member(text: &str, from: &str, to: &str) -> (String, usize) {
     let mut rest = text;
     while let Some(at) = rest.find(from) {
         let after = &rest[at + from.len()..];
-        let whole = !after
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        let whole = !after.chars().next().is_some_and(super::is_ident_char);
         out.push_str(&rest[..at]);
         if whole {
             out.push_str(to);

@@ -134,12 +134,12 @@ fn read_exports(glue: &str) -> BTreeSet<String> {
             !glue[..*at]
                 .chars()
                 .next_back()
-                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '.')
+                .is_some_and(|c| super::is_ident_char(c) || c == '.')
         })
         .map(|(at, _)| {
             glue[at + "wasm.".len()..]
                 .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+                .take_while(|c| super::is_ident_char(*c))
                 .collect::<String>()
         })
         .filter(|name| !name.is_empty())
