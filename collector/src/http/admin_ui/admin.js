@@ -6,7 +6,6 @@
 
   // The token and the API call are shared with the dashboard (session.js).
   var session = window.manyiSession;
-  var TOKEN_KEY = session.TOKEN_KEY;
   var token = session.token;
   var ApiError = session.ApiError;
   var LANG_KEY = 'manyi:admin-lang';
@@ -249,7 +248,7 @@
 
   function logout(message) {
     signedIn = false;
-    try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
+    session.clear();
     $('login-error').textContent = message || '';
     $('token').setAttribute('aria-invalid', message ? 'true' : 'false');
     say('');
@@ -265,7 +264,7 @@
       $('token').focus();
       return;
     }
-    try { sessionStorage.setItem(TOKEN_KEY, value); } catch (e) { /* tab-only */ }
+    session.save(value);
     $('login-submit').disabled = true;
     home().then(function () {
       $('token').value = '';

@@ -11,6 +11,16 @@
     try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
   }
 
+  /** Keeps the token for this tab (storage may be off: then for this page only). */
+  function save(value) {
+    try { sessionStorage.setItem(TOKEN_KEY, value); } catch (e) { /* tab-only */ }
+  }
+
+  /** Forgets the token (sign-out, or a 401). */
+  function clear() {
+    try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
+  }
+
   /** A refused API call: HTTP status, the stable error code, the
    * per-field problems the API lists, and for a 503 reports_warming_up the
    * rebuild's `progress` and the Retry-After seconds (the dashboard waits
@@ -54,6 +64,6 @@
   }
 
   window.manyiSession = {
-    TOKEN_KEY: TOKEN_KEY, token: token, ApiError: ApiError, request: request, json: json
+    token: token, save: save, clear: clear, ApiError: ApiError, request: request, json: json
   };
 })();

@@ -21,7 +21,6 @@
 
   // The token and the API call are shared with /admin (session.js).
   var session = window.manyiSession;
-  var TOKEN_KEY = session.TOKEN_KEY;
   var token = session.token;
   var LANG_KEY = 'manyi:admin-lang';
   var DIMENSIONS = ['reliability', 'responsiveness', 'assurance', 'empathy', 'tangibles'];
@@ -1276,7 +1275,7 @@
   function logout(message) {
     signedIn = false;
     stopWarming();
-    try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
+    session.clear();
     $('login-error').textContent = message || '';
     $('token').setAttribute('aria-invalid', message ? 'true' : 'false');
     say('');
@@ -1313,7 +1312,7 @@
       $('token').focus();
       return;
     }
-    try { sessionStorage.setItem(TOKEN_KEY, value); } catch (e) { /* tab-only */ }
+    session.save(value);
     $('login-submit').disabled = true;
     start().then(function () {
       $('token').value = '';
