@@ -719,39 +719,30 @@ impl Store {
         now: OffsetDateTime,
         ttl: Duration,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.acquire().await?;
         let legacy: Vec<(i64, String)> = sqlx::query_as(
             "SELECT id, verification_token FROM cases WHERE verification_token IS NOT NULL",
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
         if legacy.is_empty() {
             return Ok(0);
         }
         // Clearing a column leaves its old bytes in the page's free space
         // (and the index's): zero them, so the plaintext tokens are not
-        // recoverable from the file. Only for this transaction: the write
-        // connection's ingest path should not pay for zeroing.
+        // recoverable from the file. Only for this step: the setting
+        // belongs to the connection, which goes back to the pool and serves
+        // ingest, so it is switched off again whether the step worked or not.
         sqlx::query("PRAGMA secure_delete = ON")
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        let expires = format_timestamp(now + ttl);
-        for (id, token) in &legacy {
-            sqlx::query(
-                "UPDATE cases SET verification_token_hash = ?, verification_token = NULL,
-                     verification_expires_at = COALESCE(verification_expires_at, ?)
-                 WHERE id = ?",
-            )
-            .bind(token_hash(token))
-            .bind(&expires)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("PRAGMA secure_delete = OFF")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let hashed = hash_tokens(&mut conn, &legacy, &format_timestamp(now + ttl)).await;
+        let off = sqlx::query("PRAGMA secure_delete = OFF")
+            .execute(&mut *conn)
+            .await;
+        hashed?;
+        off?;
+        drop(conn);
         // The log still holds the earlier page images with the tokens:
         // copy the new ones back and empty it.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -999,4 +990,29 @@ impl Store {
         }
         Ok(escalated)
     }
+}
+
+/// Replaces each plaintext verification token by its hash, in one
+/// transaction (all or none). Links made by earlier versions had no expiry:
+/// they get `expires` (a full validity from the upgrade).
+async fn hash_tokens(
+    conn: &mut SqliteConnection,
+    legacy: &[(i64, String)],
+    expires: &str,
+) -> Result<(), sqlx::Error> {
+    use sqlx::Connection as _;
+    let mut tx = conn.begin().await?;
+    for (id, token) in legacy {
+        sqlx::query(
+            "UPDATE cases SET verification_token_hash = ?, verification_token = NULL,
+                 verification_expires_at = COALESCE(verification_expires_at, ?)
+             WHERE id = ?",
+        )
+        .bind(token_hash(token))
+        .bind(expires)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
