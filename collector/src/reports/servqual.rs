@@ -152,11 +152,10 @@ impl Scales {
         store: &Store,
         versions: BTreeSet<(String, i64)>,
     ) -> Result<Self, StoreError> {
+        let keys: Vec<(String, i64)> = versions.into_iter().collect();
         let mut out = HashMap::new();
-        for (survey, version) in versions {
-            let Some(json) = store.survey_definition_json(&survey, version).await? else {
-                continue;
-            };
+        // One query for every version asked (not one per version).
+        for (survey, version, json) in store.survey_definitions(&keys).await? {
             let Ok(def) = serde_json::from_str::<Survey>(&json) else {
                 continue;
             };
