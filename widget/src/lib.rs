@@ -28,6 +28,8 @@ mod components;
 mod dom;
 #[cfg(target_arch = "wasm32")]
 mod page;
+#[cfg(target_arch = "wasm32")]
+mod split;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::mount;

@@ -62,7 +62,7 @@ pub fn watch(collector: &str) {
     // older releases still cached by browsers: a loader names the widget
     // files of its own release by content hash, so this widget never runs
     // under an older one.)
-    delivery::retry(url.clone(), None);
+    crate::split::retry(url.clone());
     let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| on_event(&url, &ev));
     let f = cb.as_ref().unchecked_ref();
     for name in ["online", "pagehide", "pageshow"] {
@@ -82,13 +82,13 @@ pub fn watch(collector: &str) {
 
 fn on_event(url: &str, ev: &Event) {
     match ev.type_().as_str() {
-        "online" => delivery::retry(url.to_owned(), None),
+        "online" => crate::split::retry(url.to_owned()),
         // Hidden or shown again: either way a beacon for what is pending
         // costs nothing when nothing is (and resends are idempotent).
         "pagehide" | "visibilitychange" => delivery::beacon_pending(url),
         "pageshow" => {
             place();
-            delivery::retry(url.to_owned(), None);
+            crate::split::retry(url.to_owned());
         }
         _ => place(),
     }

@@ -18,6 +18,7 @@ use crate::sizes::{self, FileSize};
 use crate::tools;
 
 mod short_names;
+mod split;
 mod unused_exports;
 
 /// Whether `c` may continue a JavaScript identifier in the wasm-bindgen
@@ -105,16 +106,22 @@ pub fn build() -> Result<Built> {
     check_bindgen_version(&root.join("Cargo.lock")).context("dist: wasm-bindgen versions")?;
 
     reset_dir(&work)?;
+    let split_dir = work.join("split");
+    let split = split::run(&raw_wasm, &split_dir).context("dist: splitting the module")?;
+    timer.lap("wasm-split");
     let bindgen_dir = work.join("bindgen");
-    run_bindgen(&raw_wasm, &bindgen_dir).context("dist: wasm-bindgen")?;
+    run_bindgen(&split.main, &bindgen_dir).context("dist: wasm-bindgen")?;
     timer.lap("wasm-bindgen");
-
     let glue_path = bindgen_dir.join(format!("{OUT_NAME}.js"));
+    let link_text = fs::read_to_string(&split.link)
+        .with_context(|| format!("reading {}", split.link.display()))?;
+    let shared = split::shared_exports(&link_text).context("dist: the split link module")?;
     let used_wasm = work.join(format!("{OUT_NAME}.used.wasm"));
     unused_exports::strip(
         &glue_path,
         &bindgen_dir.join(format!("{OUT_NAME}_bg.wasm")),
         &used_wasm,
+        &shared,
         WASM_FEATURES,
     )
     .context("dist: dropping unused exports (wasm-metadce)")?;
@@ -122,10 +129,21 @@ pub fn build() -> Result<Built> {
 
     let opt_wasm = work.join(format!("{OUT_NAME}.opt.wasm"));
     run_wasm_opt(&used_wasm, &opt_wasm).context("dist: wasm-opt")?;
+    let mut opt_chunks = Vec::new();
+    for chunk in &split.chunks {
+        let name = chunk
+            .file_name()
+            .context("a chunk without a file name")?
+            .to_string_lossy()
+            .into_owned();
+        let out = work.join(format!("opt-{name}"));
+        run_wasm_opt(chunk, &out).with_context(|| format!("dist: wasm-opt of chunk {name}"))?;
+        opt_chunks.push((name, out));
+    }
     timer.lap("wasm-opt (incl. install check)");
 
     let short_wasm = work.join(format!("{OUT_NAME}.short.wasm"));
-    short_names::apply(&glue_path, &opt_wasm, &short_wasm, WASM_FEATURES)
+    let renames = short_names::apply(&glue_path, &opt_wasm, &short_wasm, &shared, WASM_FEATURES)
         .context("dist: short import and export names")?;
     timer.lap("short names");
 
@@ -133,9 +151,39 @@ pub fn build() -> Result<Built> {
     // the previous dist intact, and no stale file survives a good one.
     let stage = work.join("dist");
     reset_dir(&stage.join("assets"))?;
+    let mut chunk_names = Vec::new();
+    let mut chunk_files = Vec::new();
+    for (name, path) in &opt_chunks {
+        let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let stem = name.trim_end_matches(".wasm");
+        let shipped = write_hashed_as(&stage, stem, "wasm", &bytes)?;
+        chunk_names.push((name.clone(), shipped.trim_start_matches("assets/").to_owned()));
+        chunk_files.push(shipped);
+    }
+    // The glue imports the link module and the link module the glue: the
+    // link module is named by the hash of its text without the glue's
+    // name, which the glue's own hash then covers.
+    let link_draft = split::finish_link(&link_text, &renames, &chunk_names, "__GLUE__")?;
+    let link_name = hashed_name("split", "js", link_draft.as_bytes());
+    let glue_text = fs::read_to_string(&glue_path).context("dist: reading the glue")?;
+    let from = format!("\"{}\"", split::LINK_NAME);
+    if !glue_text.contains(&from) {
+        bail!("dist: the glue does not import the split link module {from}");
+    }
+    let glue_text = glue_text.replace(
+        &from,
+        &format!("\"./{}\"", link_name.trim_start_matches("assets/")),
+    );
+    fs::write(&glue_path, &glue_text).context("dist: writing the glue")?;
     check_glue_syntax(&glue_path, &work).context("dist: the rewritten glue")?;
-    let glue_js = fs::read(&glue_path).context("dist: reading the wasm-bindgen glue")?;
-    let glue = write_hashed(&stage, "js", &glue_js).context("dist: writing the glue")?;
+    let glue = write_hashed(&stage, "js", glue_text.as_bytes()).context("dist: writing the glue")?;
+    let link = split::finish_link(
+        &link_text,
+        &renames,
+        &chunk_names,
+        glue.trim_start_matches("assets/"),
+    )?;
+    fs::write(stage.join(&link_name), &link).context("dist: writing the link module")?;
     let wasm_bytes = fs::read(&short_wasm).context("dist: reading the optimised wasm")?;
     let wasm = write_hashed(&stage, "wasm", &wasm_bytes).context("dist: writing the wasm")?;
     let snippets =
@@ -146,6 +194,7 @@ pub fn build() -> Result<Built> {
         sizes::precompress(&stage, "manyi.js")?,
         sizes::precompress(&stage, &glue)?,
         sizes::precompress(&stage, &wasm)?,
+        sizes::precompress(&stage, &link_name)?,
     ];
     for snippet in &snippets {
         files.push(sizes::precompress(&stage, snippet)?);
@@ -153,6 +202,9 @@ pub fn build() -> Result<Built> {
     // Everything above is fetched on first load (snippets are imported by the glue).
     let first_load_brotli: u64 = files.iter().map(|file| file.brotli).sum();
     let loader_brotli = files[0].brotli;
+    for chunk in &chunk_files {
+        files.push(sizes::precompress(&stage, chunk)?);
+    }
     write_manifest(&stage, &glue, &wasm, &files, first_load_brotli)
         .context("dist: writing manifest.json")?;
     sizes::precompress(&stage, "manifest.json")?;
@@ -226,7 +278,7 @@ fn build_widget() -> Result<()> {
         "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
         format!(
             "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none \
-             -Zlocation-detail=none {extra}"
+             -Zlocation-detail=none -Clink-arg=--emit-relocs {extra}"
         ),
     )
     .args([
@@ -304,6 +356,10 @@ fn run_bindgen(input: &Path, out_dir: &Path) -> Result<()> {
         // The loader always passes the hashed wasm URL to `init`; the default
         // (`manyi_widget_bg.wasm` next to the glue) does not exist in dist.
         .omit_default_module_path(true)
+        // The split tool exports the stack pointer and friends for the
+        // chunks; wasm-bindgen would drop them as linker internals.
+        .keep_lld_exports(true)
+        .demangle(false)
         .generate(out_dir)
 }
 
@@ -328,6 +384,21 @@ fn write_hashed(dist: &Path, ext: &str, bytes: &[u8]) -> Result<String> {
     fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     Ok(name)
 }
+
+/// `assets/manyi_widget.<part>.<16 hex of sha256>.<ext>`.
+fn hashed_name(part: &str, ext: &str, bytes: &[u8]) -> String {
+    let hash = hex::encode(Sha256::digest(bytes));
+    format!("assets/{OUT_NAME}.{part}.{}.{ext}", &hash[..16])
+}
+
+/// Writes `bytes` as [`hashed_name`] and returns that name.
+fn write_hashed_as(dist: &Path, part: &str, ext: &str, bytes: &[u8]) -> Result<String> {
+    let name = hashed_name(part, ext, bytes);
+    let path = dist.join(&name);
+    fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(name)
+}
+
 
 /// Copies `snippets/` (inline JS from `#[wasm_bindgen(inline_js)]` or
 /// `module = ".."`) to `assets/snippets/`, where the glue's relative imports

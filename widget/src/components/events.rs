@@ -12,12 +12,10 @@
 //! (`[data-question]`, `[data-value]`, input `value`, `[data-other]`).
 
 use super::Ctx;
-use crate::delivery::{self, Outcome};
 use crate::dom;
-use crate::flow::{Flow, Notice, Stage};
+use crate::flow::Stage;
 use leptos::prelude::*;
-use manyi_shared::json;
-use manyi_shared::{OptionId, QuestionId, QuestionKind, ResponseId, Timing};
+use manyi_shared::{OptionId, QuestionId, QuestionKind};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -49,7 +47,7 @@ fn handle(ctx: Ctx, ev: &Event) {
         "input" => on_input(ctx, &target),
         "submit" => {
             ev.prevent_default();
-            submit(ctx, target.clone());
+            super::send::submit(ctx, target.clone());
         }
         _ => {}
     }
@@ -195,87 +193,5 @@ fn close(ctx: Ctx, target: &Element) {
         }
         host.remove();
         dom::restore_focus();
-    }
-}
-
-/// Validates, then POSTs the response (reusing its id on a retry).
-fn submit(ctx: Ctx, form: Element) {
-    let Ctx {
-        flow,
-        stage,
-        notice,
-        response_id,
-        ..
-    } = ctx;
-    if stage.get_untracked() == Stage::Sending {
-        return;
-    }
-    if let Some(Err(first)) = flow.try_update(Flow::validate) {
-        notice.set(Some(Notice::FixErrors));
-        dom::after_render(move || dom::focus_question(&form, &first));
-        return;
-    }
-    // One id per widget: a retry after a network failure reuses it, so the
-    // collector can recognise a response it already committed.
-    let Some(id) = response_id.get_value().or_else(delivery::new_response_id) else {
-        notice.set(Some(Notice::CannotSubmit));
-        return;
-    };
-    response_id.set_value(Some(id));
-    let url = ctx.url("/v1/responses");
-    let shown_at = ctx.send.with_value(|(_, at)| at.clone());
-    let timing = Timing {
-        shown_at: Some(shown_at),
-        submitted_at: Some(delivery::now_rfc3339()),
-    };
-    let body = flow.with_untracked(|f| json::to_string(&f.payload(id, timing).to_json()));
-    notice.set(None);
-    stage.set(Stage::Sending);
-    delivery::send(url, body, id, move |outcome| {
-        finish(ctx, outcome, id, &form)
-    });
-}
-
-/// Applies the collector's answer to the widget state.
-fn finish(ctx: Ctx, outcome: Outcome, id: ResponseId, form: &Element) {
-    let Ctx {
-        flow,
-        stage,
-        notice,
-        ..
-    } = ctx;
-    let retry = |n: Notice| {
-        stage.set(Stage::Answering);
-        notice.set(Some(n));
-    };
-    match outcome {
-        Outcome::Accepted => {
-            // The form goes away with the thank-you screen: hold on to the
-            // panel and host before it does.
-            let panel = form.parent_element();
-            if let Some(host) = dom::host_of(form) {
-                dom::dispatch(&host, "manyi:submitted", Some(&String::from(id)));
-            }
-            stage.set(Stage::Thanks);
-            if let Some(panel) = panel {
-                dom::after_render(move || dom::focus_in(&panel, "[data-thanks]"));
-            }
-        }
-        Outcome::Invalid(errors) => {
-            stage.set(Stage::Answering);
-            let errors = delivery::or_general(errors);
-            match flow.try_update(|f| f.set_errors(&errors)).flatten() {
-                Some(first) if !first.is_empty() => {
-                    notice.set(Some(Notice::FixErrors));
-                    let form = form.clone();
-                    dom::after_render(move || dom::focus_question(&form, &first));
-                }
-                _ => notice.set(Some(Notice::CannotSubmit)),
-            }
-        }
-        Outcome::AlreadyAnswered => retry(Notice::AlreadyAnswered),
-        Outcome::Refused => retry(Notice::CannotSubmit),
-        // Not stored on the device either: the respondent may try again.
-        Outcome::RetryLater => retry(Notice::RetryLater),
     }
 }

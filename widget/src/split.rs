@@ -1,0 +1,37 @@
+//! Code splitting: what the first question does not need is compiled into
+//! separate WebAssembly chunks, fetched after the main module.
+//!
+//! A function marked `#[wasm_split(chunk, fallible)]` (crate
+//! `wasm_split_helpers`) becomes an `async fn` that loads its chunk on the
+//! first call; `cargo xtask dist` cuts the chunks out of the linked module
+//! (`wasm_split_cli_support`, before wasm-bindgen). All functions naming
+//! the same chunk land in it, with everything only they reach. The chunks:
+//!
+//! - `deliver`: validation, the payload, the POST, the background retries
+//!   ([`crate::components`]' `send`, and [`retry`] here);
+//! - `controls`: choice and text answer controls (`components::later`).
+//!
+//! `fallible`: a chunk that cannot be fetched is an `Err`, never a trap
+//! (a panic aborts the whole module); the next call fetches it again.
+
+// The split macro declares the chunk's import and export with
+// `unsafe extern "C"` and `#[unsafe(no_mangle)]`.
+#![allow(unsafe_code)]
+
+use wasm_split_helpers::{SplitLoaderError, wasm_split};
+
+/// Retries the responses pending for the collector at `url` in the
+/// background ([`crate::delivery`]'s `retry`), once the `deliver` chunk is
+/// loaded. A chunk that cannot be fetched now is fetched again on the next
+/// trigger (`online`, `pageshow`, a submission).
+pub fn retry(url: String) {
+    leptos::task::spawn_local(async move {
+        let _ = retry_now(url).await;
+    });
+}
+
+#[wasm_split(deliver, fallible)]
+fn retry_now(url: String) -> Result<(), SplitLoaderError> {
+    crate::delivery::retry(url, None);
+    Ok(())
+}
