@@ -160,30 +160,12 @@ pub fn build() -> Result<Built> {
         chunk_names.push((name.clone(), shipped.trim_start_matches("assets/").to_owned()));
         chunk_files.push(shipped);
     }
-    // The glue imports the link module and the link module the glue: the
-    // link module is named by the hash of its text without the glue's
-    // name, which the glue's own hash then covers.
-    let link_draft = split::finish_link(&link_text, &renames, &chunk_names, "__GLUE__")?;
-    let link_name = hashed_name("split", "js", link_draft.as_bytes());
     let glue_text = fs::read_to_string(&glue_path).context("dist: reading the glue")?;
-    let from = format!("\"{}\"", split::LINK_NAME);
-    if !glue_text.contains(&from) {
-        bail!("dist: the glue does not import the split link module {from}");
-    }
-    let glue_text = glue_text.replace(
-        &from,
-        &format!("\"./{}\"", link_name.trim_start_matches("assets/")),
-    );
+    let glue_text = split::merge_into_glue(&glue_text, &link_text, &renames, &chunk_names)
+        .context("dist: adding the split link code to the glue")?;
     fs::write(&glue_path, &glue_text).context("dist: writing the glue")?;
     check_glue_syntax(&glue_path, &work).context("dist: the rewritten glue")?;
     let glue = write_hashed(&stage, "js", glue_text.as_bytes()).context("dist: writing the glue")?;
-    let link = split::finish_link(
-        &link_text,
-        &renames,
-        &chunk_names,
-        glue.trim_start_matches("assets/"),
-    )?;
-    fs::write(stage.join(&link_name), &link).context("dist: writing the link module")?;
     let wasm_bytes = fs::read(&short_wasm).context("dist: reading the optimised wasm")?;
     let wasm = write_hashed(&stage, "wasm", &wasm_bytes).context("dist: writing the wasm")?;
     let snippets =
@@ -194,7 +176,6 @@ pub fn build() -> Result<Built> {
         sizes::precompress(&stage, "manyi.js")?,
         sizes::precompress(&stage, &glue)?,
         sizes::precompress(&stage, &wasm)?,
-        sizes::precompress(&stage, &link_name)?,
     ];
     for snippet in &snippets {
         files.push(sizes::precompress(&stage, snippet)?);
@@ -214,7 +195,9 @@ pub fn build() -> Result<Built> {
     }
     fs::rename(&stage, &dist)
         .with_context(|| format!("moving {} to {}", stage.display(), dist.display()))?;
-    fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
+    if std::env::var_os("MANYI_DIST_KEEP_WORK").is_none() {
+        fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
+    }
     timer.lap("hash, compress, manifest");
 
     sizes::print_table(&files, first_load_brotli);

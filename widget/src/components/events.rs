@@ -15,7 +15,7 @@ use super::Ctx;
 use crate::dom;
 use crate::flow::Stage;
 use leptos::prelude::*;
-use manyi_shared::{OptionId, QuestionId, QuestionKind};
+use manyi_shared::QuestionId;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -43,14 +43,20 @@ fn handle(ctx: Ctx, ev: &Event) {
     match ev.type_().as_str() {
         "click" => on_click(ctx, &target),
         "keydown" => on_key(ctx, ev, &target),
-        "change" => on_change(ctx, &target),
-        "input" => on_input(ctx, &target),
+        // Only choice and text controls send these: they and their
+        // handlers live in the `controls` chunk (see `later`).
+        kind @ ("change" | "input") => super::later::edit(ctx, target.clone(), kind == "input"),
         "submit" => {
             ev.prevent_default();
             super::send::submit(ctx, target.clone());
         }
         _ => {}
     }
+    note_start(ctx, &target);
+}
+
+/// Dispatches `manyi:started` once the first answer is given.
+pub(super) fn note_start(ctx: Ctx, target: &Element) {
     if !STARTED.load(Relaxed)
         && ctx.flow.with_untracked(|f| !f.answers().is_empty())
         && let Some(host) = dom::host_of(&target)
@@ -61,19 +67,14 @@ fn handle(ctx: Ctx, ev: &Event) {
 }
 
 /// The nearest ancestor (or self) matching `selector`.
-fn closest(el: &Element, selector: &str) -> Option<Element> {
+pub(super) fn closest(el: &Element, selector: &str) -> Option<Element> {
     el.closest(selector).ok().flatten()
 }
 
 /// The id of the question `el` belongs to.
-fn question_of(el: &Element) -> Option<QuestionId> {
+pub(super) fn question_of(el: &Element) -> Option<QuestionId> {
     let q = closest(el, "[data-question]")?.get_attribute("data-question")?;
     QuestionId::parse(q).ok()
-}
-
-/// A DOM property of `el` (e.g. an input's `value` or `checked`).
-fn prop(el: &Element, name: &str) -> wasm_bindgen::JsValue {
-    js_sys::Reflect::get(el, &name.into()).unwrap_or_default()
 }
 
 fn on_click(ctx: Ctx, target: &Element) {
@@ -132,55 +133,6 @@ fn on_key(ctx: Ctx, ev: &Event, target: &Element) {
             &group,
             &["[data-value=\"", &next.to_string(), "\"]"].concat(),
         );
-    }
-}
-
-/// A choice input changed: select or deselect its option.
-fn on_change(ctx: Ctx, target: &Element) {
-    let (Some(q), Some(option)) = (question_of(target), target.get_attribute("value")) else {
-        return;
-    };
-    if !matches!(
-        target.get_attribute("type").as_deref(),
-        Some("radio" | "checkbox")
-    ) {
-        return;
-    }
-    let on = prop(target, "checked").is_truthy();
-    ctx.flow.update(|f| {
-        let survey = f.survey_arc();
-        let Some(question) = survey.question(q.as_str()) else {
-            return;
-        };
-        if matches!(question.kind, QuestionKind::MultiChoice { .. }) {
-            f.toggle_choice(question, &option, on);
-        } else if let (true, Ok(choice)) = (on, OptionId::parse(option)) {
-            f.choose_single(&question.id, choice);
-        }
-    });
-}
-
-/// Typing in a text answer (updates its counter) or in an "other" field.
-fn on_input(ctx: Ctx, target: &Element) {
-    let Some(q) = question_of(target) else {
-        return;
-    };
-    let text = prop(target, "value").as_string().unwrap_or_default();
-    if target.has_attribute("data-other") {
-        ctx.flow.update(|f| {
-            let survey = f.survey_arc();
-            if let Some(question) = survey.question(q.as_str()) {
-                f.set_other_text(question, text);
-            }
-        });
-    } else if target.matches(".mq-text").unwrap_or(false) {
-        // The DOM owns the text while typing; the flow mirrors it.
-        if let Some(counter) = target.next_element_sibling() {
-            let max = target.get_attribute("maxlength").unwrap_or_default();
-            let count = text.chars().count().to_string();
-            counter.set_text_content(Some(&[&count, " / ", &max].concat()));
-        }
-        ctx.flow.update(|f| f.set_text(&q, text));
     }
 }
 

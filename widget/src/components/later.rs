@@ -1,35 +1,120 @@
 //! The answer controls the first screen rarely needs — choices and free
-//! text — in a lazily loaded chunk (see [`crate::split`]). Rating scales,
-//! the usual first question, stay in the main module.
+//! text — and their input handling, in the lazily loaded `controls` chunk
+//! (see [`crate::split`]). Rating scales, the usual first question, stay
+//! in the main module.
 
 // The split macro declares the chunk's import and export with
 // `unsafe extern "C"` and `#[unsafe(no_mangle)]` (see `crate::split`).
 #![allow(unsafe_code)]
 
-use super::{Field, choice, text};
+use super::events::{note_start, question_of};
+use super::{Ctx, Field, choice, text};
+use leptos::__reexports::send_wrapper::SendWrapper;
 use leptos::prelude::*;
+use manyi_shared::{OptionId, QuestionKind};
 use wasm_split_helpers::{SplitLoaderError, wasm_split};
+use web_sys::Element;
 
 #[wasm_split(controls, fallible)]
-fn choices(field: Field) -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <choice::Choices field /> }.into_any())
+fn build(field: Field, is_text: bool) -> Result<AnyView, SplitLoaderError> {
+    Ok(if is_text {
+        view! { <text::TextAnswer field /> }.into_any()
+    } else {
+        view! { <choice::Choices field /> }.into_any()
+    })
 }
 
-#[wasm_split(controls, fallible)]
-fn text_answer(field: Field) -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <text::TextAnswer field /> }.into_any())
-}
-
-/// The control of a choice (`text == false`) or text question, rendered
-/// once its chunk is loaded.
+/// The control of a choice (`is_text == false`) or text question, rendered
+/// once its chunk is loaded (at once when it already is). A signal slot
+/// filled by a task rather than `Suspend`: the suspense machinery cost
+/// the main module more than the controls it deferred.
 pub fn control(field: Field, is_text: bool) -> AnyView {
-    Suspend::new(async move {
-        let view = if is_text {
-            text_answer(field).await
-        } else {
-            choices(field).await
-        };
-        view.unwrap_or_else(|_| ().into_any())
+    let slot = RwSignal::new(None::<SendWrapper<AnyView>>);
+    leptos::task::spawn_local(async move {
+        if let Ok(view) = build(field, is_text).await {
+            slot.try_set(Some(SendWrapper::new(view)));
+        }
+    });
+    (move || {
+        slot.track();
+        slot.try_update_untracked(Option::take)
+            .flatten()
+            .map(SendWrapper::take)
     })
     .into_any()
 }
+
+/// A `change` (`is_input == false`) or `input` event on `target`, handled
+/// once the chunk is there: only the controls in it send these, so it
+/// always is.
+pub fn edit(ctx: Ctx, target: Element, is_input: bool) {
+    leptos::task::spawn_local(async move {
+        let _ = edit_now(ctx, target, is_input).await;
+    });
+}
+
+#[wasm_split(controls, fallible)]
+fn edit_now(ctx: Ctx, target: Element, is_input: bool) -> Result<(), SplitLoaderError> {
+    if is_input {
+        on_input(ctx, &target);
+    } else {
+        on_change(ctx, &target);
+    }
+    note_start(ctx, &target);
+    Ok(())
+}
+
+/// A DOM property of `el` (e.g. an input's `value` or `checked`).
+fn prop(el: &Element, name: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(el, &name.into()).unwrap_or_default()
+}
+
+/// A choice input changed: select or deselect its option.
+fn on_change(ctx: Ctx, target: &Element) {
+    let (Some(q), Some(option)) = (question_of(target), target.get_attribute("value")) else {
+        return;
+    };
+    if !matches!(
+        target.get_attribute("type").as_deref(),
+        Some("radio" | "checkbox")
+    ) {
+        return;
+    }
+    let on = prop(target, "checked").is_truthy();
+    ctx.flow.update(|f| {
+        let survey = f.survey_arc();
+        let Some(question) = survey.question(q.as_str()) else {
+            return;
+        };
+        if matches!(question.kind, QuestionKind::MultiChoice { .. }) {
+            f.toggle_choice(question, &option, on);
+        } else if let (true, Ok(choice)) = (on, OptionId::parse(option)) {
+            f.choose_single(&question.id, choice);
+        }
+    });
+}
+
+/// Typing in a text answer (updates its counter) or in an "other" field.
+fn on_input(ctx: Ctx, target: &Element) {
+    let Some(q) = question_of(target) else {
+        return;
+    };
+    let text = prop(target, "value").as_string().unwrap_or_default();
+    if target.has_attribute("data-other") {
+        ctx.flow.update(|f| {
+            let survey = f.survey_arc();
+            if let Some(question) = survey.question(q.as_str()) {
+                f.set_other_text(question, text);
+            }
+        });
+    } else if target.matches(".mq-text").unwrap_or(false) {
+        // The DOM owns the text while typing; the flow mirrors it.
+        if let Some(counter) = target.next_element_sibling() {
+            let max = target.get_attribute("maxlength").unwrap_or_default();
+            let count = text.chars().count().to_string();
+            counter.set_text_content(Some(&[&count, " / ", &max].concat()));
+        }
+        ctx.flow.update(|f| f.set_text(&q, text));
+    }
+}
+

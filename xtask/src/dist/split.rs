@@ -4,14 +4,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
 
 /// The module name the main module imports the chunk loaders from, and the
 /// link module's file name in the work folder.
 pub const LINK_NAME: &str = "./__wasm_split.js";
-/// What the link module imports the glue as; replaced by the glue's hashed
-/// name once it is known.
-pub const GLUE_PLACEHOLDER: &str = "./__MANYI_SPLIT_GLUE__.js";
+/// What the link module imports the glue as (the import is dropped when
+/// the link code joins the glue).
+pub const GLUE_PLACEHOLDER: &str = "./__manyi_glue__.js";
 
 /// What [`run`] wrote.
 #[derive(Debug)]
@@ -65,43 +67,75 @@ pub fn shared_exports(link: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// The link module with the main module's exports read under their new
-/// names (`{ b: memory }`: the chunks still import `memory`), each chunk
-/// fetched by its shipped file name and the glue imported as `glue`.
-pub fn finish_link(
-    link: &str,
-    renames: &std::collections::BTreeMap<String, String>,
-    chunks: &[(String, String)],
+/// The glue with the link module's code appended (one file, one request,
+/// no import cycle): the link module's import of the glue and the glue's
+/// imports of the link module go, the loaders the main module imports
+/// become plain constants of the glue, the main module's exports are read
+/// under their new names (`{ b: memory }`: the chunks still import
+/// `memory`) and each chunk is fetched by its shipped file name
+/// (`chunks`: name in the link module → shipped name, both relative to
+/// the glue).
+pub fn merge_into_glue(
     glue: &str,
+    link: &str,
+    renames: &BTreeMap<String, String>,
+    chunks: &[(String, String)],
 ) -> Result<String> {
-    let mut out = String::with_capacity(link.len());
-    for line in link.split_inclusive('\n') {
+    let mut out = String::with_capacity(glue.len() + link.len());
+    let mut namespaces = Vec::new();
+    let import_from = format!(" from \"{LINK_NAME}\"");
+    for line in glue.split_inclusive('\n') {
+        let namespace = line
+            .trim_end()
+            .trim_end_matches(';')
+            .strip_suffix(import_from.as_str())
+            .and_then(|head| head.strip_prefix("import * as "));
+        match namespace {
+            Some(name) => namespaces.push(format!("{name}.")),
+            None => out.push_str(line),
+        }
+    }
+    if namespaces.is_empty() {
+        bail!("the glue does not import the split link module {LINK_NAME}");
+    }
+    for namespace in &namespaces {
+        out = out.replace(namespace.as_str(), "");
+    }
+    if namespaces.iter().any(|ns| out.contains(ns.trim_end_matches('.'))) {
+        bail!("the glue uses the link module's namespace other than as `ns.<loader>`");
+    }
+    let mut code = String::new();
+    for line in link.lines().map(str::trim_start) {
+        // Comments are for the readers of wasm_split_cli_support (as in the
+        // loader, whole-line `//` comments and indentation are dropped; the
+        // link code has no template literals or line continuations).
+        if line.is_empty() || line.starts_with("//") || line.starts_with("import ") {
+            continue;
+        }
         if line.contains("} = initSync(") {
-            let names = shared_exports(line)?;
-            let aliased: Vec<String> = names
+            let aliased: Vec<String> = shared_exports(line)?
                 .iter()
                 .map(|name| match renames.get(name) {
                     Some(new) => format!("{new}: {name}"),
                     None => name.clone(),
                 })
                 .collect();
-            out.push_str(&format!(
-                "        const {{ {} }} = initSync(undefined, undefined);\n",
+            code.push_str(&format!(
+                "const {{ {} }} = initSync(undefined, undefined);\n",
                 aliased.join(", ")
             ));
-        } else {
-            out.push_str(line);
+            continue;
         }
+        code.push_str(line.strip_prefix("export ").unwrap_or(line));
+        code.push('\n');
     }
     for (from, to) in chunks {
         let quoted = format!("\"./{from}\"");
-        if out.matches(&quoted).count() != 1 {
-            anyhow::bail!("the link module does not fetch {from} exactly once");
+        if code.matches(&quoted).count() != 1 {
+            bail!("the link module does not fetch {from} exactly once");
         }
-        out = out.replace(&quoted, &format!("\"./{to}\""));
+        code = code.replace(&quoted, &format!("\"./{to}\""));
     }
-    if out.matches(GLUE_PLACEHOLDER).count() != 1 {
-        anyhow::bail!("the link module does not import {GLUE_PLACEHOLDER} exactly once");
-    }
-    Ok(out.replace(GLUE_PLACEHOLDER, &format!("./{glue}")))
+    out.push_str(&code);
+    Ok(out)
 }
