@@ -98,6 +98,7 @@ mod browser {
         .forget();
 
         page::watch(&collector);
+        crate::split::prefetch();
         if !inline {
             dom::open_dialog(&container);
         }

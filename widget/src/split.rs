@@ -30,8 +30,31 @@ pub fn retry(url: String) {
     });
 }
 
-#[wasm_split(deliver, fallible)]
+#[wasm_split(deliver, fallible, preload(prefetch_deliver))]
 fn retry_now(url: String) -> Result<(), SplitLoaderError> {
     crate::delivery::retry(url, None);
     Ok(())
+}
+
+/// Fetches and instantiates every chunk in the background, one after the
+/// other, so that the customer never waits on a tap: called once the first
+/// question is on screen. A chunk that fails here is fetched again when it
+/// is needed.
+pub fn prefetch() {
+    leptos::task::spawn_local(async {
+        let _ = crate::components::prefetch_controls().await;
+        let _ = prefetch_deliver().await;
+    });
+}
+
+/// A chunk the widget cannot do without could not be loaded: dispatches
+/// `manyi:failed` on the widget's host element, and the loader replaces
+/// the widget with the link to the hosted survey page.
+pub fn give_up() {
+    let host = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("[data-manyi-host]").ok().flatten());
+    if let Some(host) = host {
+        crate::dom::dispatch(&host, "manyi:failed", None);
+    }
 }

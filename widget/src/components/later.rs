@@ -13,9 +13,13 @@ use leptos::__reexports::send_wrapper::SendWrapper;
 use leptos::prelude::*;
 use manyi_shared::{OptionId, QuestionKind};
 use wasm_split_helpers::{SplitLoaderError, wasm_split};
+use std::time::Duration;
 use web_sys::Element;
 
-#[wasm_split(controls, fallible)]
+/// How long to wait before asking for a chunk that failed to load again.
+const RETRY_AFTER_MS: u64 = 1500;
+
+#[wasm_split(controls, fallible, preload(prefetch_controls))]
 fn build(field: Field, is_text: bool) -> Result<AnyView, SplitLoaderError> {
     Ok(if is_text {
         view! { <text::TextAnswer field /> }.into_any()
@@ -24,17 +28,23 @@ fn build(field: Field, is_text: bool) -> Result<AnyView, SplitLoaderError> {
     })
 }
 
+/// Fetches the `controls` chunk ahead of need (see [`crate::split::prefetch`]).
+pub async fn prefetch() -> Result<(), SplitLoaderError> {
+    prefetch_controls().await
+}
+
 /// The control of a choice (`is_text == false`) or text question, rendered
 /// once its chunk is loaded (at once when it already is). A signal slot
 /// filled by a task rather than `Suspend`: the suspense machinery cost
 /// the main module more than the controls it deferred.
+///
+/// A chunk that cannot be fetched is asked for again once, a moment
+/// later; failing again, the widget gives up and reports `manyi:failed`
+/// on its host, where the loader puts the link to the hosted survey page
+/// in its place: a question without its control would be a dead end.
 pub fn control(field: Field, is_text: bool) -> AnyView {
     let slot = RwSignal::new(None::<SendWrapper<AnyView>>);
-    leptos::task::spawn_local(async move {
-        if let Ok(view) = build(field, is_text).await {
-            slot.try_set(Some(SendWrapper::new(view)));
-        }
-    });
+    load(field, is_text, slot, false);
     (move || {
         slot.track();
         slot.try_update_untracked(Option::take)
@@ -42,6 +52,20 @@ pub fn control(field: Field, is_text: bool) -> AnyView {
             .map(SendWrapper::take)
     })
     .into_any()
+}
+
+/// Builds the control into `slot` once the chunk is loaded; see [`control`].
+fn load(field: Field, is_text: bool, slot: RwSignal<Option<SendWrapper<AnyView>>>, again: bool) {
+    leptos::task::spawn_local(async move {
+        match build(field.clone(), is_text).await {
+            Ok(view) => slot.try_set(Some(SendWrapper::new(view))).map_or((), drop),
+            Err(_) if !again => set_timeout(
+                move || load(field, is_text, slot, true),
+                Duration::from_millis(RETRY_AFTER_MS),
+            ),
+            Err(_) => crate::split::give_up(),
+        }
+    });
 }
 
 /// A `change` (`is_input == false`) or `input` event on `target`, handled

@@ -25,6 +25,7 @@ mod send;
 mod text;
 
 pub use events::listen;
+pub use later::prefetch as prefetch_controls;
 
 use crate::flow::{Flow, Notice, Stage};
 use crate::i18n::{self, Text};
