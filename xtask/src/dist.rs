@@ -183,10 +183,11 @@ pub fn build() -> Result<Built> {
     // Everything above is fetched on first load (snippets are imported by the glue).
     let first_load_brotli: u64 = files.iter().map(|file| file.brotli).sum();
     let loader_brotli = files[0].brotli;
-    for chunk in &chunk_files {
-        files.push(sizes::precompress(&stage, chunk)?);
-    }
-    write_manifest(&stage, &glue, &wasm, &files, first_load_brotli)
+    let chunks = chunk_files
+        .iter()
+        .map(|chunk| sizes::precompress(&stage, chunk))
+        .collect::<Result<Vec<_>>>()?;
+    write_manifest(&stage, &glue, &wasm, &files, &chunks, first_load_brotli)
         .context("dist: writing manifest.json")?;
     sizes::precompress(&stage, "manifest.json")?;
 
@@ -200,7 +201,7 @@ pub fn build() -> Result<Built> {
     }
     timer.lap("hash, compress, manifest");
 
-    sizes::print_table(&files, first_load_brotli);
+    sizes::print_table(&files, &chunks, first_load_brotli);
     println!(
         "dist written to {} in {:.1} s ({})",
         dist.display(),
@@ -483,10 +484,12 @@ fn write_manifest(
     glue: &str,
     wasm: &str,
     files: &[FileSize],
+    chunks: &[FileSize],
     first_load_brotli: u64,
 ) -> Result<()> {
     let sizes: serde_json::Map<String, serde_json::Value> = files
         .iter()
+        .chain(chunks)
         .map(|file| {
             (
                 file.name.clone(),
@@ -498,6 +501,7 @@ fn write_manifest(
         "loader": "manyi.js",
         "glue": glue,
         "wasm": wasm,
+        "chunks": chunks.iter().map(|chunk| chunk.name.as_str()).collect::<Vec<_>>(),
         "sizes": sizes,
         "first_load_brotli": first_load_brotli,
     });

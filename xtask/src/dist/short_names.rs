@@ -306,6 +306,47 @@ export function mount(root) { wasm.c(root); return new Uint8Array(wasm.b.buffer)
     }
 
     #[test]
+    fn the_chunk_loaders_join_the_glues_imports_object() {
+        let report = r#"{"imports": [
+            ["./manyi_widget_bg.js", "__wbg_query_0000000000000000", "a"],
+            ["./__wasm_split.js", "__wasm_split_load_deliver", "b"]
+        ], "exports": [["memory", "c"], ["__wasm_split_shared0", "d"]]}"#;
+        let glue = "import * as import1 from \"./__wasm_split.js\"
+function __wbg_get_imports() {
+    const import0 = {
+        __wbg_query_0000000000000000: function() { return wasm.memory; },
+    };
+    return {
+        \"./manyi_widget_bg.js\": import0,
+        \"./__wasm_split.js\": import1,
+        \"./__wasm_split.js\": import1,
+    };
+}
+";
+        let renames = Renames::parse(report).unwrap();
+        // The glue never reads the export only the chunks use.
+        let glue = renames
+            .rewrite(glue, "z", &["__wasm_split_shared0".to_owned()])
+            .unwrap();
+        assert_eq!(
+            glue,
+            "import * as import1 from \"./__wasm_split.js\"
+function __wbg_get_imports() {
+    const import0 = {
+        b: import1.__wasm_split_load_deliver,
+        a: function() { return wasm.c; },
+    };
+    return {
+        \"z\": import0,
+    };
+}
+"
+        );
+        let err = renames.rewrite(GLUE, "z", &[]).unwrap_err();
+        assert!(err.to_string().contains("__wasm_split_shared0"), "{err}");
+    }
+
+    #[test]
     fn an_unknown_import_module_fails() {
         let report = r#"{"imports": [["env", "f", "a"]], "exports": []}"#;
         assert!(Renames::parse(report).is_err());

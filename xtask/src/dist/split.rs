@@ -139,3 +139,112 @@ pub fn merge_into_glue(
     out.push_str(&code);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shape `wasm_split_cli_support` 0.2.4 writes (abridged).
+    const LINK: &str = r#"import { initSync } from "./__manyi_glue__.js";
+
+let sharedImports = undefined;
+function getSharedImports() {
+    if (sharedImports === undefined) {
+        sharedImports = { __wasm_split: {  } };
+        const { __indirect_function_table, __wasm_split_shared0, memory,  } = initSync(undefined, undefined);
+        Object.assign(sharedImports.__wasm_split, { __indirect_function_table, __wasm_split_shared0, memory,  });
+    }
+    return sharedImports;
+}
+function makeLoad(fetcher, deps) {
+    // Memoize successes only
+    return fetcher;
+}
+/* controls, deliver */
+const __chunk_3 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_3.wasm", import.meta.url));
+}, []);
+export const __wasm_split_load_deliver = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_deliver.wasm", import.meta.url));
+}, [__chunk_3]));
+"#;
+
+    const GLUE: &str = r#"import * as import1 from "./__wasm_split.js"
+import * as import2 from "./__wasm_split.js"
+
+function __wbg_get_imports() {
+    const import0 = {
+        q: import1.__wasm_split_load_deliver,
+        a: function() {},
+    };
+    return {
+        "a": import0,
+    };
+}
+function initSync(module) {
+    if (wasm !== undefined) return wasm;
+}
+"#;
+
+    fn renames() -> BTreeMap<String, String> {
+        [("memory", "b"), ("__indirect_function_table", "c")]
+            .into_iter()
+            .map(|(old, new)| (old.to_owned(), new.to_owned()))
+            .collect()
+    }
+
+    fn chunks() -> Vec<(String, String)> {
+        vec![
+            ("chunk_3.wasm".into(), "manyi_widget.chunk_3.00.wasm".into()),
+            (
+                "split_deliver.wasm".into(),
+                "manyi_widget.split_deliver.11.wasm".into(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn reads_the_exports_the_chunks_need() {
+        assert_eq!(
+            shared_exports(LINK).unwrap(),
+            ["__indirect_function_table", "__wasm_split_shared0", "memory"]
+        );
+        assert!(shared_exports("export const x = 1;").is_err());
+    }
+
+    #[test]
+    fn the_link_code_joins_the_glue_with_renamed_exports_and_shipped_chunk_names() {
+        let glue = merge_into_glue(GLUE, LINK, &renames(), &chunks()).unwrap();
+        // No module imports the link module or the glue any more.
+        assert!(!glue.contains("import * as"), "{glue}");
+        assert!(!glue.contains("import {"), "{glue}");
+        assert!(!glue.contains("__manyi_glue__"), "{glue}");
+        // The main module's loader import reads the glue's own constant.
+        assert!(glue.contains("        q: __wasm_split_load_deliver,\n"), "{glue}");
+        assert!(glue.contains("\nconst __wasm_split_load_deliver = wrapAsyncCb("));
+        // Renamed exports handed over under the names the chunks import.
+        assert!(glue.contains(
+            "const { c: __indirect_function_table, __wasm_split_shared0, b: memory } = \
+             initSync(undefined, undefined);\n"
+        ));
+        assert!(glue.contains("new URL(\"./manyi_widget.split_deliver.11.wasm\", import.meta.url)"));
+        assert!(glue.contains("new URL(\"./manyi_widget.chunk_3.00.wasm\", import.meta.url)"));
+        // Whole-line comments and indentation of the link code are dropped.
+        assert!(!glue.contains("Memoize"));
+        assert!(glue.contains("\nreturn fetcher;\n"));
+    }
+
+    #[test]
+    fn a_chunk_the_link_code_does_not_fetch_fails() {
+        let mut chunks = chunks();
+        chunks.push(("split_gone.wasm".into(), "x.wasm".into()));
+        let err = merge_into_glue(GLUE, LINK, &renames(), &chunks).unwrap_err();
+        assert!(err.to_string().contains("split_gone.wasm"), "{err}");
+    }
+
+    #[test]
+    fn a_glue_that_does_not_import_the_link_module_fails() {
+        let err = merge_into_glue("const a = 1;\n", LINK, &renames(), &chunks()).unwrap_err();
+        assert!(err.to_string().contains("does not import"), "{err}");
+    }
+}
