@@ -7,8 +7,11 @@
 //! (`wasm_split_cli_support`, before wasm-bindgen). All functions naming
 //! the same chunk land in it, with everything only they reach. The chunks:
 //!
-//! - `deliver`: validation, the payload, the POST, the background retries
-//!   ([`crate::components`]' `send`, and [`retry`] here);
+//! - `deliver`: the rule book check, the POST, what the collector's answer
+//!   means, the background retries ([`crate::components`]' `send`, and
+//!   [`retry`] here); the payload and the copy kept on the device stay in
+//!   the main module, so that an answer given while the chunk cannot be
+//!   fetched (collector or network down) is kept all the same;
 //! - `controls`: choice and text answer controls (`components::later`).
 //!
 //! `fallible`: a chunk that cannot be fetched is an `Err`, never a trap
@@ -30,20 +33,41 @@ pub fn retry(url: String) {
     });
 }
 
+/// [`retry`], but a chunk that cannot be fetched is asked for again with
+/// the delivery back-off (number `attempt`): an answer kept on the device
+/// because the chunk (and so most likely the collector) was unreachable
+/// is sent from this page once it is back, as it would have been by the
+/// chunk's own retries.
+pub fn retry_later(url: String, attempt: u32) {
+    let delay = crate::delivery::backoff_ms(attempt, js_sys::Math::random());
+    leptos::prelude::set_timeout(
+        move || {
+            leptos::task::spawn_local(async move {
+                if retry_now(url.clone()).await.is_err() {
+                    retry_later(url, attempt.saturating_add(1));
+                }
+            });
+        },
+        std::time::Duration::from_millis(delay.into()),
+    );
+}
+
 #[wasm_split(deliver, fallible, preload(prefetch_deliver))]
 fn retry_now(url: String) -> Result<(), SplitLoaderError> {
     crate::delivery::retry(url, None);
     Ok(())
 }
 
-/// Fetches and instantiates every chunk in the background, one after the
-/// other, so that the customer never waits on a tap: called once the first
+/// Fetches and instantiates every chunk in the background, so that the customer never waits on a tap: called once the first
 /// question is on screen. A chunk that fails here is fetched again when it
 /// is needed.
 pub fn prefetch() {
+    // Two tasks: both fetches at once.
+    leptos::task::spawn_local(async {
+        let _ = prefetch_deliver().await;
+    });
     leptos::task::spawn_local(async {
         let _ = crate::components::prefetch_controls().await;
-        let _ = prefetch_deliver().await;
     });
 }
 

@@ -157,7 +157,10 @@ pub fn build() -> Result<Built> {
         let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let stem = name.trim_end_matches(".wasm");
         let shipped = write_hashed_as(&stage, stem, "wasm", &bytes)?;
-        chunk_names.push((name.clone(), shipped.trim_start_matches("assets/").to_owned()));
+        chunk_names.push((
+            name.clone(),
+            shipped.trim_start_matches("assets/").to_owned(),
+        ));
         chunk_files.push(shipped);
     }
     let glue_text = fs::read_to_string(&glue_path).context("dist: reading the glue")?;
@@ -165,7 +168,8 @@ pub fn build() -> Result<Built> {
         .context("dist: adding the split link code to the glue")?;
     fs::write(&glue_path, &glue_text).context("dist: writing the glue")?;
     check_glue_syntax(&glue_path, &work).context("dist: the rewritten glue")?;
-    let glue = write_hashed(&stage, "js", glue_text.as_bytes()).context("dist: writing the glue")?;
+    let glue =
+        write_hashed(&stage, "js", glue_text.as_bytes()).context("dist: writing the glue")?;
     let wasm_bytes = fs::read(&short_wasm).context("dist: reading the optimised wasm")?;
     let wasm = write_hashed(&stage, "wasm", &wasm_bytes).context("dist: writing the wasm")?;
     let snippets =
@@ -196,9 +200,7 @@ pub fn build() -> Result<Built> {
     }
     fs::rename(&stage, &dist)
         .with_context(|| format!("moving {} to {}", stage.display(), dist.display()))?;
-    if std::env::var_os("MANYI_DIST_KEEP_WORK").is_none() {
-        fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
-    }
+    fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     timer.lap("hash, compress, manifest");
 
     sizes::print_table(&files, &chunks, first_load_brotli);
@@ -382,7 +384,6 @@ fn write_hashed_as(dist: &Path, part: &str, ext: &str, bytes: &[u8]) -> Result<S
     fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     Ok(name)
 }
-
 
 /// Copies `snippets/` (inline JS from `#[wasm_bindgen(inline_js)]` or
 /// `module = ".."`) to `assets/snippets/`, where the glue's relative imports

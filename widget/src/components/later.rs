@@ -12,8 +12,8 @@ use super::{Ctx, Field, choice, text};
 use leptos::__reexports::send_wrapper::SendWrapper;
 use leptos::prelude::*;
 use manyi_shared::{OptionId, QuestionKind};
-use wasm_split_helpers::{SplitLoaderError, wasm_split};
 use std::time::Duration;
+use wasm_split_helpers::{SplitLoaderError, wasm_split};
 use web_sys::Element;
 
 /// How long to wait before asking for a chunk that failed to load again.
@@ -141,4 +141,3 @@ fn on_input(ctx: Ctx, target: &Element) {
         ctx.flow.update(|f| f.set_text(&q, text));
     }
 }
-

@@ -1,7 +1,18 @@
-//! Submission: validation, the payload, the POST and what the collector's
-//! answer does to the widget. Loaded lazily (a split chunk, see
-//! [`crate::split`]): nothing here is needed to show the first question, and
-//! the chunk is fetched in the background as soon as the widget is shown.
+//! Submission. The rule book check, the POST and what the collector's
+//! answer does to the widget are in the lazily loaded `deliver` chunk (see
+//! [`crate::split`]); the payload and the copy kept on the device
+//! (`localStorage`, see [`crate::delivery`]) are in the main module.
+//!
+//! The chunk is prefetched as soon as the widget is shown, so it is
+//! normally there. When it cannot be fetched — the collector or the
+//! network went down in between, and then the POST would fail too — the
+//! answer is kept unchecked and the customer is thanked, as for any failed
+//! send: the copy is sent later (from this page with back-off once the
+//! chunk loads, or by the loader on the next page), and the collector
+//! applies the same rule book when it arrives. Keeping the payload code in
+//! the main module costs 4.7 KB brotli of first load, the price of never
+//! losing such an answer; the rule book check stays in the chunk (2.9 KB).
+//! Only without storage does a missing chunk show "try again later".
 
 // The split macro declares the chunk's import and export with
 // `unsafe extern "C"` and `#[unsafe(no_mangle)]` (see `crate::split`).
@@ -17,20 +28,40 @@ use manyi_shared::{ResponseId, Timing};
 use wasm_split_helpers::{SplitLoaderError, wasm_split};
 use web_sys::Element;
 
-/// Validates, then POSTs the response (reusing its id on a retry), once
-/// the submission chunk is there. A chunk that cannot be fetched leaves
-/// the form as it was with a "try again" notice: the next submission
-/// fetches it again.
+/// Validates (once the `deliver` chunk is there), keeps a copy, then POSTs
+/// the response (reusing its id on a retry).
 pub fn submit(ctx: Ctx, form: Element) {
+    if ctx.stage.get_untracked() == Stage::Sending {
+        return;
+    }
+    // Sending from the first tap: a second one while the chunk loads is
+    // ignored (the button is disabled).
+    ctx.stage.set(Stage::Sending);
     leptos::task::spawn_local(async move {
-        if submit_now(ctx, form).await.is_err() {
-            ctx.notice.set(Some(Notice::RetryLater));
+        // Without the chunk the answer is kept unchecked (module docs).
+        if let Ok(false) = validate(ctx, form.clone()).await {
+            return;
         }
+        keep_and_send(ctx, form).await;
     });
 }
 
+/// Applies the rule book; shows the errors and returns `false` when the
+/// answers break it.
 #[wasm_split(deliver, fallible)]
-fn submit_now(ctx: Ctx, form: Element) -> Result<(), SplitLoaderError> {
+fn validate(ctx: Ctx, form: Element) -> Result<bool, SplitLoaderError> {
+    if let Some(Err(first)) = ctx.flow.try_update(Flow::validate) {
+        ctx.stage.set(Stage::Answering);
+        ctx.notice.set(Some(Notice::FixErrors));
+        dom::after_render(move || dom::focus_question(&form, &first));
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Builds the payload, keeps a copy on the device and sends it once the
+/// chunk is there (at once when it already is).
+async fn keep_and_send(ctx: Ctx, form: Element) {
     let Ctx {
         flow,
         stage,
@@ -38,19 +69,12 @@ fn submit_now(ctx: Ctx, form: Element) -> Result<(), SplitLoaderError> {
         response_id,
         ..
     } = ctx;
-    if stage.get_untracked() == Stage::Sending {
-        return Ok(());
-    }
-    if let Some(Err(first)) = flow.try_update(Flow::validate) {
-        notice.set(Some(Notice::FixErrors));
-        dom::after_render(move || dom::focus_question(&form, &first));
-        return Ok(());
-    }
     // One id per widget: a retry after a network failure reuses it, so the
     // collector can recognise a response it already committed.
     let Some(id) = response_id.get_value().or_else(delivery::new_response_id) else {
+        stage.set(Stage::Answering);
         notice.set(Some(Notice::CannotSubmit));
-        return Ok(());
+        return;
     };
     response_id.set_value(Some(id));
     let url = ctx.url("/v1/responses");
@@ -61,7 +85,28 @@ fn submit_now(ctx: Ctx, form: Element) -> Result<(), SplitLoaderError> {
     };
     let body = flow.with_untracked(|f| json::to_string(&f.payload(id, timing).to_json()));
     notice.set(None);
-    stage.set(Stage::Sending);
+    let kept = delivery::save_pending(&url, &id, &body);
+    let retry_url = url.clone();
+    if send(ctx, url, body, id, form.clone()).await.is_err() {
+        // No chunk, most likely no network: the kept copy is the answer.
+        let outcome = if kept {
+            crate::split::retry_later(retry_url, 0);
+            Outcome::Accepted
+        } else {
+            Outcome::RetryLater
+        };
+        finish(ctx, outcome, id, &form);
+    }
+}
+
+#[wasm_split(deliver, fallible)]
+fn send(
+    ctx: Ctx,
+    url: String,
+    body: String,
+    id: ResponseId,
+    form: Element,
+) -> Result<(), SplitLoaderError> {
     delivery::send(url, body, id, move |outcome| {
         finish(ctx, outcome, id, &form)
     });

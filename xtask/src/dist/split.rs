@@ -101,7 +101,10 @@ pub fn merge_into_glue(
     for namespace in &namespaces {
         out = out.replace(namespace.as_str(), "");
     }
-    if namespaces.iter().any(|ns| out.contains(ns.trim_end_matches('.'))) {
+    if namespaces
+        .iter()
+        .any(|ns| out.contains(ns.trim_end_matches('.')))
+    {
         bail!("the glue uses the link module's namespace other than as `ns.<loader>`");
     }
     let mut code = String::new();
@@ -207,7 +210,11 @@ function initSync(module) {
     fn reads_the_exports_the_chunks_need() {
         assert_eq!(
             shared_exports(LINK).unwrap(),
-            ["__indirect_function_table", "__wasm_split_shared0", "memory"]
+            [
+                "__indirect_function_table",
+                "__wasm_split_shared0",
+                "memory"
+            ]
         );
         assert!(shared_exports("export const x = 1;").is_err());
     }
@@ -220,14 +227,19 @@ function initSync(module) {
         assert!(!glue.contains("import {"), "{glue}");
         assert!(!glue.contains("__manyi_glue__"), "{glue}");
         // The main module's loader import reads the glue's own constant.
-        assert!(glue.contains("        q: __wasm_split_load_deliver,\n"), "{glue}");
+        assert!(
+            glue.contains("        q: __wasm_split_load_deliver,\n"),
+            "{glue}"
+        );
         assert!(glue.contains("\nconst __wasm_split_load_deliver = wrapAsyncCb("));
         // Renamed exports handed over under the names the chunks import.
         assert!(glue.contains(
             "const { c: __indirect_function_table, __wasm_split_shared0, b: memory } = \
              initSync(undefined, undefined);\n"
         ));
-        assert!(glue.contains("new URL(\"./manyi_widget.split_deliver.11.wasm\", import.meta.url)"));
+        assert!(
+            glue.contains("new URL(\"./manyi_widget.split_deliver.11.wasm\", import.meta.url)")
+        );
         assert!(glue.contains("new URL(\"./manyi_widget.chunk_3.00.wasm\", import.meta.url)"));
         // Whole-line comments and indentation of the link code are dropped.
         assert!(!glue.contains("Memoize"));
