@@ -59,7 +59,7 @@ fn handle(ctx: Ctx, ev: &Event) {
 pub(super) fn note_start(ctx: Ctx, target: &Element) {
     if !STARTED.load(Relaxed)
         && ctx.flow.with_untracked(|f| !f.answers().is_empty())
-        && let Some(host) = dom::host_of(&target)
+        && let Some(host) = dom::host_of(target)
     {
         STARTED.store(true, Relaxed);
         dom::dispatch(&host, "manyi:started", None);
