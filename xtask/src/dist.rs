@@ -1,7 +1,9 @@
-//! `cargo xtask dist`: builds the widget to wasm, runs wasm-bindgen (as a
-//! library), drops the exports nothing calls ([`unused_exports`]), runs
-//! wasm-opt, shortens the import and export names ([`short_names`]) and
-//! writes `target/dist` as the collector serves it:
+//! `cargo xtask dist`: builds the widget to wasm, cuts its lazily loaded
+//! chunks out ([`split`]), runs wasm-bindgen (as a library) on the main
+//! module, drops the exports nothing calls ([`unused_exports`]), runs
+//! wasm-opt (on the main module and on each chunk), shortens the import
+//! and export names ([`short_names`]), appends the chunk loaders to the
+//! glue and writes `target/dist` as the collector serves it:
 //! the loader with its placeholders substituted, content-hashed assets,
 //! brotli and gzip copies, and `manifest.json` (layout in
 //! docs/internal-contracts.md). Fails when a size budget is exceeded.
@@ -250,6 +252,9 @@ impl Timer {
 /// already aborts on panic and the widget installs no panic hook, so the only
 /// loss is the message a panic would have printed before the trap.
 ///
+/// `-Clink-arg=--emit-relocs` keeps the linker's relocations in the module:
+/// [`split`] needs them to move functions between modules.
+///
 /// `-Zfmt-debug=none` makes every `{:?}` print nothing and
 /// `-Zlocation-detail=none` drops file/line records: 3.5 KB brotli. Safe
 /// because the widget shows no `Debug` output to anyone: validation errors
@@ -342,10 +347,9 @@ fn run_bindgen(input: &Path, out_dir: &Path) -> Result<()> {
         // The loader always passes the hashed wasm URL to `init`; the default
         // (`manyi_widget_bg.wasm` next to the glue) does not exist in dist.
         .omit_default_module_path(true)
-        // The split tool exports the stack pointer and friends for the
-        // chunks; wasm-bindgen would drop them as linker internals.
+        // The split tool exports the stack pointer, table and memory for
+        // the chunks; wasm-bindgen would drop them as linker internals.
         .keep_lld_exports(true)
-        .demangle(false)
         .generate(out_dir)
 }
 

@@ -1,5 +1,12 @@
 //! Splits the linked widget module into a main module and lazily loaded
-//! chunks (`wasm_split_cli_support`), before wasm-bindgen.
+//! chunks with `wasm_split_cli_support` (the build side of the widget's
+//! `#[wasm_split]` functions, see widget/src/split.rs), before wasm-bindgen,
+//! as cargo-leptos does. The tool also writes a JS "link module": the
+//! loaders the main module imports for each split function (fetch,
+//! instantiate with the main module's memory, table and stack pointer,
+//! call back into the table), importing `initSync` from the glue. Here
+//! that code is appended to the glue instead ([`merge_into_glue`]): no
+//! extra request, no import cycle between two content-hashed files.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,7 +33,7 @@ pub struct Split {
     pub link: PathBuf,
 }
 
-/// Splits `input` into `dir`.
+/// Splits `input` (linked with `--emit-relocs`) into `dir`.
 pub fn run(input: &Path, dir: &Path) -> Result<Split> {
     let bytes = fs::read(input).with_context(|| format!("reading {}", input.display()))?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -39,7 +46,9 @@ pub fn run(input: &Path, dir: &Path) -> Result<Split> {
     let split = wasm_split_cli_support::transform(opts)
         .map_err(|err| anyhow::anyhow!("{err:?}"))
         .context("wasm_split_cli_support::transform")?;
-    println!("split prefetch map: {:?}", split.prefetch_map);
+    // Which files each split function needs (the shared `chunk_N` ones
+    // first): the glue's loaders fetch them the same way.
+    println!("wasm-split: {:?}", split.prefetch_map);
     Ok(Split {
         main,
         chunks: split.split_modules,
