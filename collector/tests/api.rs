@@ -285,12 +285,8 @@ fn with(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
 fn replaced(from: &str, to: &[u8]) -> Vec<u8> {
     let text = valid_payload().to_string();
     let at = text.find(from).expect("in the payload");
-    [
-        text[..at].as_bytes(),
-        to,
-        text[at + from.len()..].as_bytes(),
-    ]
-    .concat()
+    let bytes = text.as_bytes();
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
 }
 
 fn invalid(
