@@ -214,13 +214,7 @@ pub async fn summary(store: &Store, filter: &Filter) -> Result<Summary, StoreErr
     let prev_filter = filter.previous();
     let kpis_of = |mut m: BTreeMap<Vec<String>, KpiSums>, f: &Filter| {
         let mut s = m.remove(&Vec::new()).unwrap_or_default();
-        if rate::rate_known(f, None) {
-            s.shown.get_or_insert(0);
-        }
-        if rate::context_only(f, None) {
-            s.shown_without_context.get_or_insert(0);
-            s.days_left_out.get_or_insert(0);
-        }
+        rate::zero_known_fields(f, None, &mut s);
         s.kpis()
     };
     let current = kpis_of(sums_by(store, filter, None, false).await?.0, filter);
@@ -267,8 +261,6 @@ pub async fn trend(
     interval: Interval,
 ) -> Result<Trend, StoreError> {
     let (per_day, _) = sums_by(store, filter, None, true).await?;
-    let shown = rate::rate_known(filter, None);
-    let context_only = rate::context_only(filter, None);
     let buckets = buckets(filter.from, filter.to, interval)
         .into_iter()
         .map(|(start, end)| {
@@ -277,13 +269,7 @@ pub async fn trend(
             for (_, day) in per_day.range(vec![s.clone()]..=vec![e.clone()]) {
                 sums.merge(day);
             }
-            if shown {
-                sums.shown.get_or_insert(0);
-            }
-            if context_only {
-                sums.shown_without_context.get_or_insert(0);
-                sums.days_left_out.get_or_insert(0);
-            }
+            rate::zero_known_fields(filter, None, &mut sums);
             Bucket {
                 start: s,
                 end: e,
