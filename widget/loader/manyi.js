@@ -9,6 +9,7 @@
   var handlers = {};
   var host = null;
   var glue = null;
+  var widget = null;
 
   function emit(name, detail) {
     var l = handlers[name] || [];
@@ -110,7 +111,7 @@
     })]).then(function (a) {
       if (host !== h) return;
       v = a[0].version;
-      a[1].mount(h.attachShadow({ mode: 'open' }), JSON.stringify({
+      (widget = a[1]).mount(h.attachShadow({ mode: 'open' }), JSON.stringify({
         collector: base.replace(/\/$/, ''),
         site: site,
         survey: a[0],
@@ -135,6 +136,7 @@
   function hide() {
     if (host && host.parentNode) host.parentNode.removeChild(host);
     host = null;
+    if (widget) widget.unmount();
   }
 
   function api(cmd, a, b) {

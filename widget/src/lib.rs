@@ -2,8 +2,8 @@
 //! answers to the collector.
 //!
 //! The loader (`loader/manyi.js`) fetches the survey, creates the host
-//! element with an open shadow root and calls [`mount`] (see
-//! docs/internal-contracts.md). Module map:
+//! element with an open shadow root and calls [`mount`]; `manyi('hide')`
+//! calls [`unmount`] (see docs/internal-contracts.md). Module map:
 //!
 //! - [`flow`]: answers, visibility, progress, validation, payload (plain Rust);
 //! - [`i18n`]: the widget's own texts and the locale choice;
@@ -30,17 +30,43 @@ mod dom;
 mod page;
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::mount;
+pub use browser::{mount, unmount};
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use crate::components::{App, Ctx, listen};
     use crate::config::{MountConfig, is_wechat};
     use crate::{delivery, dom, page};
+    use std::cell::RefCell;
     use wasm_bindgen::prelude::*;
 
     /// The widget's stylesheet, injected into the shadow root.
     const CSS: &str = include_str!("style.css");
+
+    thread_local! {
+        /// What the widget on the page holds on to, in the order it is let
+        /// go of: its own listener, Leptos's unmount handle (dropping it
+        /// removes the view and disposes the reactive graph) and the page
+        /// listeners. One widget at a time: the loader hides the last one
+        /// before it shows another.
+        static MOUNTED: RefCell<Vec<Box<dyn std::any::Any>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn keep(what: impl std::any::Any) {
+        MOUNTED.with(|m| m.borrow_mut().push(Box::new(what)));
+    }
+
+    /// Removes the mounted widget, if any (`manyi('hide')`, the close button).
+    #[wasm_bindgen]
+    pub fn unmount() {
+        // A single-page app moving on hides the survey and may show another
+        // later: nothing of this one may keep running. The call may come
+        // from inside one of the widget's own handlers (a host's
+        // `dismissed` callback calling `manyi('hide')`): wasm-bindgen frees
+        // a running closure only when it returns, and the handlers read
+        // the disposed state with `try_` accessors only.
+        drop(MOUNTED.with(RefCell::take));
+    }
 
     /// Renders the survey described by `config_json` into `root`, moves
     /// focus into it when it overlays the page and dispatches `manyi:shown`
@@ -85,17 +111,17 @@ mod browser {
         container.set_attribute("lang", flow.locale().tag())?;
         let shown_at = delivery::now_rfc3339();
 
+        // A widget still mounted (shown again without `hide`) goes first.
+        unmount();
         let events_root = container.clone();
         let base = collector.clone();
-        leptos::mount::mount_to(container.clone(), move || {
+        let view = leptos::mount::mount_to(container.clone(), move || {
             let ctx = Ctx::new(flow, base, shown_at, inline);
-            listen(&events_root, ctx);
+            keep(listen(&events_root, ctx));
             leptos::prelude::view! { <App ctx /> }
-        })
-        // The widget lives as long as the page (or until dismissed).
-        .forget();
-
-        page::watch(&collector);
+        });
+        keep(view);
+        keep(page::watch(&collector));
         if !inline {
             dom::open_dialog(&container);
         }

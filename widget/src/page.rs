@@ -1,12 +1,16 @@
 //! The widget's ties to the page around it, through one set of window
-//! listeners installed once per page:
+//! listeners per mounted widget, removed when it is unmounted
+//! ([`watch`] returns them):
 //!
 //! - delivery: the responses pending for this page's collector are sent
-//!   once when the first widget mounts (answers left by an earlier page);
+//!   when the widget mounts (answers left by an earlier page);
 //!   `online` retries them at once; `pagehide` and `visibilitychange` send
 //!   them by beacon; `pageshow` (also after a back/forward-cache restore)
 //!   retries them. Copies owed to other collectors are never touched
-//!   (see [`delivery`]);
+//!   (see [`delivery`]). A retry already under way when the widget is
+//!   unmounted goes on with its back-off until the copies are delivered
+//!   (its timers are not the widget's); a page that hid the widget sends
+//!   no beacon when left, and its next page's loader resends the copies;
 //! - placement: an overlay (bottom sheet, modal) follows the visual
 //!   viewport (`resize`/`scroll` of `window.visualViewport`, and `pageshow`),
 //!   so the soft keyboard or a pinch zoom never hides the focused field. The
@@ -16,10 +20,9 @@
 //!   shortened sheet.
 
 use crate::delivery;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use crate::dom::Listeners;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
-use wasm_bindgen::closure::Closure;
 use web_sys::{Event, EventTarget, HtmlElement};
 
 /// A number property of a JS object (`visualViewport.height`, …), read
@@ -37,21 +40,13 @@ fn visual_viewport(window: &web_sys::Window) -> Option<EventTarget> {
     vv.is_object().then(|| vv.unchecked_into())
 }
 
-/// The listeners are installed (once per page).
-static INSTALLED: AtomicBool = AtomicBool::new(false);
-
-/// Places the widget just mounted and, the first time, installs the page
-/// listeners for the collector at `collector`.
-pub fn watch(collector: &str) {
-    place();
-    if INSTALLED.swap(true, Relaxed) {
-        return;
-    }
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    // One collector per page: the first widget's (one loader per page,
-    // and every widget it mounts talks to the loader's collector).
+/// Places the widget just mounted and listens to the page for the
+/// collector at `collector` until the returned listeners are dropped.
+pub fn watch(collector: &str) -> Listeners {
+    let mut placement = Placement::default();
+    placement.place();
+    // One collector per page: the widget's (one loader per page, and
+    // every widget it mounts talks to the loader's collector).
     let url = [collector, "/v1/responses"].concat();
     // Answers an earlier page of this site left for this collector. The
     // loader has already sent them once as the page loaded (it resends its
@@ -63,80 +58,84 @@ pub fn watch(collector: &str) {
     // files of its own release by content hash, so this widget never runs
     // under an older one.)
     delivery::retry(url.clone(), None);
-    let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| on_event(&url, &ev));
-    let f = cb.as_ref().unchecked_ref();
-    for name in ["online", "pagehide", "pageshow"] {
-        let _ = window.add_event_listener_with_callback(name, f);
-    }
+    let mut listeners = Listeners::new(move |ev: Event| on_event(&url, &mut placement, &ev));
+    let Some(window) = web_sys::window() else {
+        return listeners;
+    };
+    listeners.add(&window, &["online", "pagehide", "pageshow"]);
     if let Some(doc) = window.document() {
-        let _ = doc.add_event_listener_with_callback("visibilitychange", f);
+        listeners.add(&doc, &["visibilitychange"]);
     }
     if let Some(vv) = visual_viewport(&window) {
-        for name in ["resize", "scroll"] {
-            let _ = vv.add_event_listener_with_callback(name, f);
-        }
+        listeners.add(&vv, &["resize", "scroll"]);
     }
-    // Installed once for the life of the page.
-    cb.forget();
+    listeners
 }
 
-fn on_event(url: &str, ev: &Event) {
+fn on_event(url: &str, placement: &mut Placement, ev: &Event) {
     match ev.type_().as_str() {
         "online" => delivery::retry(url.to_owned(), None),
         // Hidden or shown again: either way a beacon for what is pending
         // costs nothing when nothing is (and resends are idempotent).
         "pagehide" | "visibilitychange" => delivery::beacon_pending(url),
         "pageshow" => {
-            place();
+            placement.place();
             delivery::retry(url.to_owned(), None);
         }
-        _ => place(),
+        _ => placement.place(),
     }
 }
 
-/// The visible height at the last placement, in screen pixels (see
-/// [`place`]); 0 before the first.
-static SEEN_HEIGHT: AtomicU32 = AtomicU32::new(0);
+/// What the last placement saw, kept per mounted widget.
+#[derive(Default)]
+struct Placement {
+    /// The visible height at the last placement, in screen pixels (see
+    /// [`Placement::place`]); 0 before the first.
+    seen_height: u32,
+}
 
-/// Keeps the overlay inside the visual viewport: its bottom edge on the
-/// top of the soft keyboard, its height within what is visible.
-fn place() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    // Set on the host element (looked up rather than kept: one widget at a
-    // time); custom properties inherit into the shadow root, and `all`
-    // in a host page rule does not reset them.
-    let Some(el) = window
-        .document()
-        .and_then(|d| d.query_selector("[data-manyi-host]").ok().flatten())
-        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-    else {
-        return;
-    };
-    let Some(vv) = visual_viewport(&window) else {
-        return;
-    };
-    let (height, top) = (num(&vv, "height"), num(&vv, "offsetTop"));
-    let inner = num(&window, "innerHeight");
-    // Whole pixels, formatted as integers: float formatting would add
-    // kilobytes to the module. Rounded towards the visible area (bottom
-    // up, height down), so that no fraction of the sheet lies under the
-    // keyboard.
-    let bottom = (inner - height - top).max(0.0).ceil() as i32;
-    let style = el.style();
-    let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
-    let _ = style.set_property("--mq-vh", &[&(height as i32).to_string(), "px"].concat());
-    fit_width(&window, &el, &vv);
-    // The keyboard opening shrinks the visible height on screen; a pinch
-    // zoom shrinks it in CSS pixels only (the scale grows with it), and a
-    // `scroll` or a `pageshow` leaves it as it is. Only the keyboard may
-    // pull the field back: otherwise a customer who scrolled the sheet up
-    // to read the question again would be snapped back to the field.
-    let scale = num(&vv, "scale");
-    let seen = (height * if scale > 0.0 { scale } else { 1.0 }) as u32;
-    if seen < SEEN_HEIGHT.swap(seen, Relaxed) {
-        reveal_focused_field(&el);
+impl Placement {
+    /// Keeps the overlay inside the visual viewport: its bottom edge on the
+    /// top of the soft keyboard, its height within what is visible.
+    fn place(&mut self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        // Set on the host element (looked up rather than kept: one widget
+        // at a time); custom properties inherit into the shadow root, and
+        // `all` in a host page rule does not reset them.
+        let Some(el) = window
+            .document()
+            .and_then(|d| d.query_selector("[data-manyi-host]").ok().flatten())
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        else {
+            return;
+        };
+        let Some(vv) = visual_viewport(&window) else {
+            return;
+        };
+        let (height, top) = (num(&vv, "height"), num(&vv, "offsetTop"));
+        let inner = num(&window, "innerHeight");
+        // Whole pixels, formatted as integers: float formatting would add
+        // kilobytes to the module. Rounded towards the visible area (bottom
+        // up, height down), so that no fraction of the sheet lies under the
+        // keyboard.
+        let bottom = (inner - height - top).max(0.0).ceil() as i32;
+        let style = el.style();
+        let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
+        let _ = style.set_property("--mq-vh", &[&(height as i32).to_string(), "px"].concat());
+        fit_width(&window, &el, &vv);
+        // The keyboard opening shrinks the visible height on screen; a
+        // pinch zoom shrinks it in CSS pixels only (the scale grows with
+        // it), and a `scroll` or a `pageshow` leaves it as it is. Only the
+        // keyboard may pull the field back: otherwise a customer who
+        // scrolled the sheet up to read the question again would be
+        // snapped back to the field.
+        let scale = num(&vv, "scale");
+        let seen = (height * if scale > 0.0 { scale } else { 1.0 }) as u32;
+        if seen < std::mem::replace(&mut self.seen_height, seen) {
+            reveal_focused_field(&el);
+        }
     }
 }
 

@@ -13,29 +13,29 @@
 
 use super::Ctx;
 use crate::delivery::{self, Outcome};
-use crate::dom;
+use crate::dom::{self, Listeners};
 use crate::flow::{Flow, Notice, Stage};
 use leptos::prelude::*;
 use manyi_shared::json;
 use manyi_shared::{OptionId, QuestionId, QuestionKind, ResponseId, Timing};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use web_sys::{Element, Event};
 
 /// `manyi:started` was dispatched for the current widget (one at a time;
 /// an atomic costs less code than a reactive value).
 static STARTED: AtomicBool = AtomicBool::new(false);
 
-/// Routes the widget's events inside `container` to [`Ctx`].
-pub fn listen(container: &web_sys::HtmlElement, ctx: Ctx) {
+/// Routes the widget's events inside `container` to [`Ctx`], until the
+/// returned listeners are dropped (when the widget is unmounted).
+pub fn listen(container: &web_sys::HtmlElement, ctx: Ctx) -> Listeners {
     STARTED.store(false, Relaxed);
-    let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| handle(ctx, &ev));
-    for name in ["click", "keydown", "change", "input", "submit"] {
-        let _ = container.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
-    }
-    // The widget lives as long as the page (or until dismissed).
-    cb.forget();
+    let mut listeners = Listeners::new(move |ev: Event| handle(ctx, &ev));
+    listeners.add(
+        container,
+        &["click", "keydown", "change", "input", "submit"],
+    );
+    listeners
 }
 
 fn handle(ctx: Ctx, ev: &Event) {
@@ -53,8 +53,10 @@ fn handle(ctx: Ctx, ev: &Event) {
         }
         _ => {}
     }
+    // `try_`: a host callback may have unmounted the widget meanwhile
+    // (`manyi('hide')` on `dismissed`), disposing the flow.
     if !STARTED.load(Relaxed)
-        && ctx.flow.with_untracked(|f| !f.answers().is_empty())
+        && ctx.flow.try_with_untracked(|f| !f.answers().is_empty()) == Some(true)
         && let Some(host) = dom::host_of(&target)
     {
         STARTED.store(true, Relaxed);
@@ -187,7 +189,8 @@ fn on_input(ctx: Ctx, target: &Element) {
 }
 
 /// Removes the widget and gives focus back to the page; reports
-/// `manyi:dismissed` unless it was answered.
+/// `manyi:dismissed` unless it was answered. The widget is unmounted as
+/// well: a closed survey leaves no listener on the page.
 fn close(ctx: Ctx, target: &Element) {
     if let Some(host) = dom::host_of(target) {
         if ctx.stage.get_untracked() != Stage::Thanks {
@@ -195,6 +198,7 @@ fn close(ctx: Ctx, target: &Element) {
         }
         host.remove();
         dom::restore_focus();
+        crate::unmount();
     }
 }
 
@@ -231,13 +235,17 @@ fn submit(ctx: Ctx, form: Element) {
     let body = flow.with_untracked(|f| json::to_string(&f.payload(id, timing).to_json()));
     notice.set(None);
     stage.set(Stage::Sending);
+    // Found now: if the page hides the widget while the answer is on its
+    // way, the form leaves the shadow root, but `submitted` is still owed.
+    let host = dom::host_of(&form);
     delivery::send(url, body, id, move |outcome| {
-        finish(ctx, outcome, id, &form)
+        finish(ctx, outcome, id, &form, host)
     });
 }
 
-/// Applies the collector's answer to the widget state.
-fn finish(ctx: Ctx, outcome: Outcome, id: ResponseId, form: &Element) {
+/// Applies the collector's answer to the widget state (`host`: the
+/// widget's host element, to report `manyi:submitted` on).
+fn finish(ctx: Ctx, outcome: Outcome, id: ResponseId, form: &Element, host: Option<Element>) {
     let Ctx {
         flow,
         stage,
@@ -253,7 +261,7 @@ fn finish(ctx: Ctx, outcome: Outcome, id: ResponseId, form: &Element) {
             // The form goes away with the thank-you screen: hold on to the
             // panel and host before it does.
             let panel = form.parent_element();
-            if let Some(host) = dom::host_of(form) {
+            if let Some(host) = host {
                 dom::dispatch(&host, "manyi:submitted", Some(&String::from(id)));
             }
             stage.set(Stage::Thanks);
