@@ -526,9 +526,7 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
             let sum = others
                 .entry((survey_id, question, dimension, row.kind))
                 .or_insert([0; 11]);
-            for (s, c) in sum.iter_mut().zip(row.counts) {
-                *s += c;
-            }
+            metrics::add_counts(sum, &row.counts);
         }
     }
     let scales = servqual::Scales::load(store, versions).await?;
@@ -568,9 +566,7 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
         let f = by_scale.sums().figure("", None);
         let mut all = [0; 11];
         for counts in by_scale.0.values() {
-            for (s, c) in all.iter_mut().zip(counts) {
-                *s += c;
-            }
+            metrics::add_counts(&mut all, counts);
         }
         let widest = by_scale.0.keys().copied().max().unwrap_or(5);
         questions.push(QuestionFigures {

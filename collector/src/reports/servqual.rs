@@ -90,9 +90,7 @@ impl QuestionScales {
     /// Adds answer counts given on a 1..=`points` scale.
     pub fn add(&mut self, counts: &ValueCounts, points: i64) {
         let sum = self.0.entry(points).or_insert([0; 11]);
-        for (s, c) in sum.iter_mut().zip(counts) {
-            *s += c;
-        }
+        metrics::add_counts(sum, counts);
     }
 
     /// The answers on 1–5, summed (n, mean and margin: [`DimensionSums::figure`]).
