@@ -26,7 +26,7 @@ pub mod servqual;
 
 use manyi_shared::metrics::{self, ValueCounts};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use self::days::{Interval, REPORT_OFFSET_TEXT, buckets, format_day};
@@ -510,7 +510,6 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
         .await?;
     let mut likert = Vec::new();
     let mut others: BTreeMap<(String, String, String, String), ValueCounts> = BTreeMap::new();
-    let mut versions = BTreeSet::new();
     for row in rows {
         let [version, question, dimension]: [String; 3] = match row.keys.try_into() {
             Ok(k) => k,
@@ -520,8 +519,13 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
             continue;
         };
         if row.kind == "likert" {
-            versions.insert((survey_id.clone(), version));
-            likert.push((survey_id, version, question, dimension, row.counts));
+            likert.push(servqual::VersionCounts {
+                survey_id: survey_id.clone(),
+                version,
+                question: question.clone(),
+                counts: row.counts,
+                group: (survey_id, question, dimension),
+            });
         } else {
             let sum = others
                 .entry((survey_id, question, dimension, row.kind))
@@ -529,19 +533,15 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
             metrics::add_counts(sum, &row.counts);
         }
     }
-    let scales = servqual::Scales::load(store, versions).await?;
     let mut dims: BTreeMap<String, servqual::DimensionSums> = BTreeMap::new();
     let mut per_likert: BTreeMap<(String, String, String), servqual::QuestionScales> =
         BTreeMap::new();
-    for (survey_id, version, question, dimension, counts) in likert {
-        let p = scales.points(&survey_id, version, &question, &counts);
+    for (key, counts, p) in servqual::with_points(store, likert).await? {
+        let dimension = &key.2;
         if !dimension.is_empty() {
             dims.entry(dimension.clone()).or_default().add(&counts, p);
         }
-        per_likert
-            .entry((survey_id, question, dimension))
-            .or_default()
-            .add(&counts, p);
+        per_likert.entry(key).or_default().add(&counts, p);
     }
     let mut questions = Vec::new();
     for ((survey_id, question, dimension, kind), counts) in others {
@@ -640,20 +640,24 @@ pub async fn heatmap(store: &Store, filter: &Filter, by: GroupBy) -> Result<Heat
             &[Key::Dimension, by.key(), Key::Version, Key::Question],
         )
         .await?;
-    let rows: Vec<_> = rows
+    let likert = rows
         .into_iter()
-        .filter(|r| r.kind == "likert" && !r.keys[0].is_empty())
-        .filter_map(|r| Some((servqual::split_version(&r.keys[2])?, r)))
+        .filter(|r| r.kind == "likert")
+        .filter_map(|r| {
+            let [dimension, key, version, question]: [String; 4] = r.keys.try_into().ok()?;
+            let (survey_id, version) = servqual::split_version(&version)?;
+            (!dimension.is_empty()).then(|| servqual::VersionCounts {
+                survey_id,
+                version,
+                question,
+                counts: r.counts,
+                group: (dimension, key_value(key)),
+            })
+        })
         .collect();
-    let versions = rows.iter().map(|(v, _)| v.clone()).collect();
-    let scales = servqual::Scales::load(store, versions).await?;
     let mut sums: BTreeMap<(String, Option<String>), servqual::DimensionSums> = BTreeMap::new();
-    for ((survey_id, version), row) in rows {
-        let p = scales.points(&survey_id, version, &row.keys[3], &row.counts);
-        let key = key_value(row.keys[1].clone());
-        sums.entry((row.keys[0].clone(), key))
-            .or_default()
-            .add(&row.counts, p);
+    for (cell, counts, p) in servqual::with_points(store, likert).await? {
+        sums.entry(cell).or_default().add(&counts, p);
     }
     // As in breakdowns, at most MAX_GROUPS columns: those with the most
     // answers (ties by key); the others are counted, not shown.
