@@ -52,8 +52,10 @@ mod browser {
         static MOUNTED: RefCell<Vec<Box<dyn std::any::Any>>> = const { RefCell::new(Vec::new()) };
     }
 
-    fn keep(what: impl std::any::Any) {
-        MOUNTED.with(|m| m.borrow_mut().push(Box::new(what)));
+    /// Keeps `what` until [`unmount`] (boxed by the caller: one copy of
+    /// this function rather than one per type kept).
+    fn keep(what: Box<dyn std::any::Any>) {
+        MOUNTED.with(|m| m.borrow_mut().push(what));
     }
 
     /// Removes the mounted widget, if any (`manyi('hide')`, the close button).
@@ -68,14 +70,16 @@ mod browser {
         drop(MOUNTED.with(RefCell::take));
     }
 
-    /// Renders the survey described by `config_json` into `root`, moves
-    /// focus into it when it overlays the page and dispatches `manyi:shown`
-    /// on its host element (the loader records it as an event).
-    ///
-    /// Returns nothing on success; throws (so the loader can fall back to
-    /// the hosted survey page) when the configuration cannot be used.
+    /// Renders the survey of `config_json` into `root`.
     #[wasm_bindgen]
     pub fn mount(root: web_sys::ShadowRoot, config_json: &str) -> Result<(), JsValue> {
+        // (Said here rather than in the doc comment, which wasm-bindgen
+        // copies into the glue every customer downloads.) Moves focus into
+        // the widget when it overlays the page and dispatches
+        // `manyi:shown` on its host element (the loader records it as an
+        // event). Returns nothing on success; throws (so the loader can
+        // fall back to the hosted survey page) when the configuration
+        // cannot be used.
         let mut config = MountConfig::parse(config_json)
             .map_err(|_| JsValue::from_str("manyi: invalid widget configuration"))?;
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("manyi: no window"))?;
@@ -117,11 +121,11 @@ mod browser {
         let base = collector.clone();
         let view = leptos::mount::mount_to(container.clone(), move || {
             let ctx = Ctx::new(flow, base, shown_at, inline);
-            keep(listen(&events_root, ctx));
+            keep(Box::new(listen(&events_root, ctx)));
             leptos::prelude::view! { <App ctx /> }
         });
-        keep(view);
-        keep(page::watch(&collector));
+        keep(Box::new(view));
+        keep(Box::new(page::watch(&collector)));
         if !inline {
             dom::open_dialog(&container);
         }

@@ -2,11 +2,12 @@
 //! listeners per mounted widget, removed when it is unmounted
 //! ([`watch`] returns them):
 //!
-//! - delivery: the responses pending for this page's collector are sent
-//!   when the widget mounts (answers left by an earlier page);
+//! - delivery: the responses pending for this page's collector are
+//!   retried a back-off step after the widget mounts (answers left by an
+//!   earlier page, which the loader has just sent once);
 //!   `online` retries them at once; `pagehide` and `visibilitychange` send
 //!   them by beacon; `pageshow` (also after a back/forward-cache restore)
-//!   retries them. Copies owed to other collectors are never touched
+//!   retries them after a back-off step. Copies owed to other collectors are never touched
 //!   (see [`delivery`]). A retry already under way when the widget is
 //!   unmounted goes on with its back-off until the copies are delivered
 //!   (its timers are not the widget's); a page that hid the widget sends
@@ -49,15 +50,18 @@ pub fn watch(collector: &str) -> Listeners {
     // every widget it mounts talks to the loader's collector).
     let url = [collector, "/v1/responses"].concat();
     // Answers an earlier page of this site left for this collector. The
-    // loader has already sent them once as the page loaded (it resends its
-    // own collector's `manyi:outbox:` copies on every page), but only once:
-    // what failed there (collector briefly down, flaky link) is retried
-    // here, with back-off, for as long as the page is open. A duplicate
-    // of a send that worked is an idempotent 200. (Not kept for loaders of
-    // older releases still cached by browsers: a loader names the widget
-    // files of its own release by content hash, so this widget never runs
-    // under an older one.)
-    delivery::retry(url.clone(), None);
+    // loader sends them once as the page loads (it resends its own
+    // collector's `manyi:outbox:` copies on every page); what failed there
+    // (collector briefly down, flaky link) is retried here, with back-off,
+    // for as long as the page is open. The first retry waits a back-off
+    // step (1–3 s) rather than going at once: the loader's POST is then
+    // normally answered and the copy gone, so a slow phone link carries
+    // one POST per pending answer, not two (issue #3). A duplicate of a
+    // send that worked would be an idempotent 200 anyway. (Not kept for
+    // loaders of older releases still cached by browsers: a loader names
+    // the widget files of its own release by content hash, so this widget
+    // never runs under an older one.)
+    delivery::retry(url.clone(), Some(1));
     let mut listeners = Listeners::new(move |ev: Event| on_event(&url, &mut placement, &ev));
     let Some(window) = web_sys::window() else {
         return listeners;
@@ -80,7 +84,12 @@ fn on_event(url: &str, placement: &mut Placement, ev: &Event) {
         "pagehide" | "visibilitychange" => delivery::beacon_pending(url),
         "pageshow" => {
             placement.place();
-            delivery::retry(url.to_owned(), None);
+            // A back-off step, not at once: on a fresh load `pageshow`
+            // comes while the loader's own resend (and the mount's retry,
+            // which this then leaves to go on) may still be on its way.
+            // After a back/forward-cache restore, where the loader does
+            // not run again, this is the resend.
+            delivery::retry(url.to_owned(), Some(0));
         }
         _ => placement.place(),
     }
