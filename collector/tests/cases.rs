@@ -10,7 +10,7 @@
 mod common;
 
 use common::{BuiltApp, build_app};
-use manyi_collector::cases::verification::Answer;
+use manyi_collector::cases::verification::{Answer, DEFAULT_LINK_TTL};
 use manyi_collector::cases::{CaseError, Priority, Status};
 use manyi_collector::store::cases::{AnswerOutcome, CaseChange, CaseRow, NewCase};
 use manyi_collector::store::format_timestamp;
@@ -875,7 +875,9 @@ async fn change_at(
     change: CaseChange,
     at: OffsetDateTime,
 ) -> Result<manyi_collector::store::cases::Updated, CaseError> {
-    app.store.update_case(id, &change, "lead", at).await
+    app.store
+        .update_case(id, &change, "lead", at, DEFAULT_LINK_TTL)
+        .await
 }
 
 async fn set_priority(app: &Loop, id: i64, priority: Priority, at: OffsetDateTime) -> CaseRow {

@@ -536,7 +536,6 @@ impl CaseUpdate {
             status,
             owner,
             priority,
-            link_ttl: None,
         })
     }
 }
@@ -562,11 +561,16 @@ async fn update_case(
     let request: CaseUpdate =
         serde_json::from_value(json_body(&body).map_err(|e| e.into_response())?)
             .map_err(|e| CaseError::InvalidRequest(e.to_string()).into_response())?;
-    let mut change = request.to_change().map_err(IntoResponse::into_response)?;
-    change.link_ttl = Some(state.cases().link_ttl);
+    let change = request.to_change().map_err(IntoResponse::into_response)?;
     let updated = state
         .store()
-        .update_case(id, &change, &actor.name, OffsetDateTime::now_utc())
+        .update_case(
+            id,
+            &change,
+            &actor.name,
+            OffsetDateTime::now_utc(),
+            state.cases().link_ttl,
+        )
         .await
         .map_err(IntoResponse::into_response)?;
     Ok(Json(
