@@ -28,12 +28,8 @@ impl Listeners {
     /// Listens for each of `names` on `target`.
     pub fn add(&mut self, target: &EventTarget, names: &[&'static str]) {
         for &name in names {
-            if target
-                .add_event_listener_with_callback(name, self.cb.as_ref().unchecked_ref())
-                .is_ok()
-            {
-                self.on.push((target.clone(), name));
-            }
+            let _ = target.add_event_listener_with_callback(name, self.cb.as_ref().unchecked_ref());
+            self.on.push((target.clone(), name));
         }
     }
 }

@@ -58,11 +58,12 @@ mod browser {
         MOUNTED.with(|m| m.borrow_mut().push(what));
     }
 
-    /// Removes the mounted widget, if any (`manyi('hide')`, the close button).
+    /// Removes the widget.
     #[wasm_bindgen]
     pub fn unmount() {
-        // A single-page app moving on hides the survey and may show another
-        // later: nothing of this one may keep running. The call may come
+        // Called by `manyi('hide')` and the close button. A single-page
+        // app moving on hides the survey and may show another later:
+        // nothing of this one may keep running. The call may come
         // from inside one of the widget's own handlers (a host's
         // `dismissed` callback calling `manyi('hide')`): wasm-bindgen frees
         // a running closure only when it returns, and the handlers read

@@ -101,6 +101,15 @@ struct Placement {
     /// The visible height at the last placement, in screen pixels (see
     /// [`Placement::place`]); 0 before the first.
     seen_height: u32,
+    /// What the sheet's width was last fitted to ([`fit_width`]): the
+    /// visual viewport's width and left offset (a pinch zoom changes the
+    /// width with the scale) and the layout viewport's width
+    /// (`innerWidth`, which a page overflowing sideways widens). Nothing
+    /// else moves the sheet sideways, so while these stay as they are — a
+    /// vertical scroll, the keyboard opening — the fit is not done again:
+    /// it removes the pin, measures the sheet (a forced layout) and pins
+    /// it again, on every `scroll` event otherwise.
+    fitted_to: (f64, f64, f64),
 }
 
 impl Placement {
@@ -133,7 +142,14 @@ impl Placement {
         let style = el.style();
         let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
         let _ = style.set_property("--mq-vh", &[&(height as i32).to_string(), "px"].concat());
-        fit_width(&window, &el, &vv);
+        let fit = (
+            num(&vv, "width"),
+            num(&vv, "offsetLeft"),
+            num(&window, "innerWidth"),
+        );
+        if fit != self.fitted_to && fit_width(&window, &el, fit.1, fit.0) {
+            self.fitted_to = fit;
+        }
         // The keyboard opening shrinks the visible height on screen; a
         // pinch zoom shrinks it in CSS pixels only (the scale grows with
         // it), and a `scroll` or a `pageshow` leaves it as it is. Only the
@@ -172,7 +188,8 @@ fn media(window: &web_sys::Window, query: &str) -> bool {
         .is_some_and(|m| m.is_truthy())
 }
 
-/// Pins a bottom sheet to the visible width when it sticks out of it. A
+/// Pins a bottom sheet to the visible width (`width` px from `left`, the
+/// visual viewport's box) when it sticks out of it. A
 /// host page that overflows sideways — WeChat's text zoom makes many do,
 /// so do a browser's text zoom and pages wider than the phone — widens the
 /// layout viewport that `position: fixed` follows (measured: 498 px on a
@@ -185,7 +202,10 @@ fn media(window: &web_sys::Window, query: &str) -> bool {
 /// dialog from 640 px up (style.css): that one is never pinned. The
 /// width is asked of `matchMedia` with style.css's own query, so the two
 /// never disagree — also when rotating the phone switches between them.
-fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
+///
+/// Returns whether the sheet was fitted (or is one that is never pinned):
+/// false when there is no sheet to fit, so the next placement tries again.
+fn fit_width(window: &web_sys::Window, host: &HtmlElement, left: f64, width: f64) -> bool {
     let Some(panel) = host
         .shadow_root()
         .and_then(|r| {
@@ -195,7 +215,7 @@ fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
         })
         .and_then(|e| e.dyn_into::<HtmlElement>().ok())
     else {
-        return;
+        return false;
     };
     let style = panel.style();
     const PINNED: [&str; 4] = ["left", "width", "right", "margin-left"];
@@ -204,12 +224,11 @@ fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
     }
     let auto = panel.closest(".mq-auto").ok().flatten().is_some();
     if auto && media(window, "(min-width:640px)") {
-        return;
+        return true;
     }
     let Some(rect) = rect(&panel) else {
-        return;
+        return false;
     };
-    let (left, width) = (num(vv, "offsetLeft"), num(vv, "width"));
     if num(&rect, "left") < left - 1.0 || num(&rect, "right") > left + width + 1.0 {
         let values = [
             [&(left.ceil() as i32).to_string(), "px"].concat(),
@@ -221,6 +240,7 @@ fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
             let _ = style.set_property(name, &value);
         }
     }
+    true
 }
 
 /// Scrolls the overlay's panel so that its focused text field is in
