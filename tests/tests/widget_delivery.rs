@@ -15,6 +15,13 @@ const OUTBOX: &str = "manyi:outbox:";
 /// Keys of copies from before keys named their collector; the loader resends them.
 const PENDING: &str = "manyi:pending:";
 
+/// The `timing` of an answer left on the device a moment ago (the loader
+/// drops copies 30 days old: widget/loader/README.md).
+fn just_now() -> serde_json::Value {
+    let now = manyi_collector::store::now_timestamp();
+    json!({ "shown_at": now, "submitted_at": now })
+}
+
 #[tokio::test]
 async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -> Result<()> {
     let DemoSession {
@@ -116,7 +123,7 @@ async fn answers_left_by_an_earlier_page_are_sent_on_the_next_load_and_refusals_
         "response_id": id, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
         "answers": { "nps": 10 },
         "context": { "order_id": "E2E-LEFT", "customer": "c-left", "channel": "web" },
-        "timing": { "shown_at": "2026-01-01T00:00:00Z", "submitted_at": "2026-01-01T00:00:30Z" },
+        "timing": just_now(),
     });
     // A copy another site's page left on this origin: not this loader's to send.
     let elsewhere = uuid::Uuid::new_v4().to_string();
@@ -260,7 +267,7 @@ async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() 
         "response_id": old, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
         "answers": { "nps": 10 },
         "context": { "order_id": "E2E-OLDER", "customer": "c-older", "channel": "web" },
-        "timing": { "shown_at": "2026-01-01T00:00:00Z", "submitted_at": "2026-01-01T00:00:30Z" },
+        "timing": just_now(),
     });
     let old_key = format!("{OUTBOX}{}/v1/responses#{old}", app.base);
     browser
@@ -382,7 +389,7 @@ async fn an_answer_left_by_an_earlier_page_is_posted_once_when_the_next_page_loa
         "response_id": id, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
         "answers": { "nps": 8 },
         "context": { "order_id": "E2E-LEFT-ONCE", "customer": "c-left-once", "channel": "web" },
-        "timing": { "shown_at": "2026-01-01T00:00:00Z", "submitted_at": "2026-01-01T00:00:30Z" },
+        "timing": just_now(),
     });
     let key = format!("{OUTBOX}{}/v1/responses#{id}", app.base);
     browser

@@ -49,16 +49,19 @@
 
   function flush() {
     try {
-      var s = localStorage, i = s.length, p = 'manyi:outbox:' + base + 'v1/responses#';
-      while (i--) (function (k, b) {
-        if (k.indexOf(p)) {
-          if (k.indexOf('manyi:pending:')) return;
-          try { if (JSON.parse(b = s.getItem(k)).site != site) return; } catch (e) {}
-        } else b = s.getItem(k);
+      var s = localStorage, l = [], i = s.length, p = 'manyi:outbox:' + base + 'v1/responses#';
+      while (i--) l.push(s.key(i));
+      l.forEach(function (k) {
+        var b, j, o = !k.indexOf(p);
+        if (k.indexOf('manyi:')) return;
+        try { j = JSON.parse(b = s.getItem(k)); } catch (e) {}
+        if (j && (o || j.site == site) && new Date - new Date((j.timing || j).submitted_at) > 2592e6)
+          return s.removeItem(k);
+        if (!o && (k.indexOf('manyi:pending:') || j && j.site != site)) return;
         fetch(base + 'v1/responses', { method: 'POST', body: b }).then(function (r) {
           if (r.status < 500 && r.status != 429) s.removeItem(k);
         }, function () {});
-      })(s.key(i));
+      });
     } catch (e) {}
   }
 
