@@ -280,6 +280,15 @@ fn with(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
     payload.to_string().into_bytes()
 }
 
+/// The valid payload's text with `from` replaced once by the bytes `to`,
+/// which need not be UTF-8.
+fn replaced(from: &str, to: &[u8]) -> Vec<u8> {
+    let text = valid_payload().to_string();
+    let at = text.find(from).expect("in the payload");
+    let bytes = text.as_bytes();
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
+}
+
 fn invalid(
     name: &'static str,
     edit: impl FnOnce(&mut Value),
@@ -348,6 +357,93 @@ async fn bad_inputs_are_rejected_with_exact_codes_and_nothing_is_stored() {
         case(
             "a JSON array",
             "[1,2]",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "control character in a string",
+            replaced("c-42", b"c-\x0142"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        case(
+            "invalid UTF-8 in a string",
+            replaced("c-42", b"c-\xff42"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        case(
+            "lone surrogate escape",
+            replaced("c-42", br"\ud800"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        case(
+            "characters after the payload",
+            [with(|_| {}), b" {}".to_vec()].concat(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        case(
+            "answers nested too deeply",
+            replaced(
+                "\"快递很快\"",
+                format!("{}1{}", "[".repeat(200), "]".repeat(200)).as_bytes(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        case(
+            "JSON null",
+            "null",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "unknown timing field",
+            with(|p| p["timing"]["when"] = json!(1)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "context null",
+            with(|p| p["context"] = json!(null)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "answers as an array",
+            with(|p| p["answers"] = json!(["nps", 9])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "negative version",
+            with(|p| p["survey_version"] = json!(-1)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "version with a fraction",
+            with(|p| p["survey_version"] = json!(1.0)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "response id as a number",
+            with(|p| p["response_id"] = json!(7)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "expiry as a string",
+            with(|p| p["context"]["exp"] = json!("1790000000")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_payload",
+        ),
+        case(
+            "signature as a number",
+            with(|p| p["sig"] = json!(1)),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_payload",
         ),
@@ -463,6 +559,81 @@ async fn malformed_json_reports_serdes_message() {
         "{}",
         reply.json
     );
+}
+
+#[tokio::test]
+async fn shape_errors_say_what_and_where() {
+    let app = spawn_app().await;
+    let message = |reply: &Reply| {
+        reply.json["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let cases = [
+        (with(|p| p["extra"] = json!(1)), "unknown field \"extra\""),
+        (
+            with(|p| p["context"]["colour"] = json!("red")),
+            "unknown field \"colour\" at context",
+        ),
+        (
+            with(|p| p["survey_version"] = json!("1")),
+            "survey_version: expected an integer from 0 to 4294967295, found a string",
+        ),
+        (
+            with(|p| p["context"]["exp"] = json!(1.5)),
+            "context.exp: expected a 64-bit integer, found 1.5",
+        ),
+        (
+            with(|p| {
+                p.as_object_mut().expect("object").remove("answers");
+            }),
+            "missing field \"answers\"",
+        ),
+    ];
+    for (body, what) in cases {
+        let reply = app.post_raw(body, "text/plain").await;
+        reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload");
+        assert_eq!(
+            message(&reply),
+            format!("the body is not a valid response payload: {what}")
+        );
+    }
+    assert!(app.stored_responses().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_key_given_twice_counts_with_its_last_value() {
+    let app = spawn_app().await;
+    // serde_json keeps the last of a repeated key; so does the collector.
+    let repeat_version = |first: u32, last: u32| {
+        let body = with(|p| p["survey_version"] = json!(first));
+        let (_brace, head) = body.split_last().expect("closing brace");
+        [head, format!(",\"survey_version\":{last}}}").as_bytes()].concat()
+    };
+    app.post_raw(repeat_version(1, 2), "application/json")
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "survey_not_found");
+    let reply = app.post_raw(repeat_version(2, 1), "application/json").await;
+    assert_eq!(reply.status, StatusCode::CREATED, "body: {}", reply.json);
+    let rows = app.stored_responses().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].survey_version, 1);
+}
+
+#[tokio::test]
+async fn escaped_strings_are_stored_unescaped() {
+    let app = spawn_app().await;
+    let body = valid_payload()
+        .to_string()
+        .replacen(r#""demo""#, r#""d\u0065mo""#, 1)
+        .replacen(r#""c-42""#, r#""c-\"42\"\u6ee1""#, 1);
+    let reply = app.post_raw(body, "application/json").await;
+    assert_eq!(reply.status, StatusCode::CREATED, "body: {}", reply.json);
+    let rows = app.stored_responses().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].site_key, "demo");
+    assert_eq!(rows[0].customer.as_deref(), Some("c-\"42\"满"));
 }
 
 // ---------------------------------------------------------------- CORS, assets, demo, misc

@@ -10,7 +10,7 @@
 mod common;
 
 use common::{BuiltApp, build_app};
-use manyi_collector::cases::verification::Answer;
+use manyi_collector::cases::verification::{Answer, DEFAULT_LINK_TTL};
 use manyi_collector::cases::{CaseError, Priority, Status};
 use manyi_collector::store::cases::{AnswerOutcome, CaseChange, CaseRow, NewCase};
 use manyi_collector::store::format_timestamp;
@@ -36,9 +36,10 @@ async fn start() -> Loop {
     .await
 }
 
-/// A reply: status and body (JSON when it is).
+/// A reply: status, headers and body (JSON when it is).
 struct Reply {
     status: StatusCode,
+    headers: reqwest::header::HeaderMap,
     text: String,
     json: Value,
 }
@@ -46,9 +47,23 @@ struct Reply {
 impl Reply {
     async fn from(r: reqwest::Response) -> Self {
         let status = r.status();
+        let headers = r.headers().clone();
         let text = r.text().await.expect("body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Self { status, text, json }
+        Self {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// The value of header `name` ("" when absent).
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// Asserts an API error: status, code, the contract's body shape.
@@ -555,6 +570,22 @@ async fn a_satisfied_customer_verifies_the_case_once() {
     assert!(form.text.contains("您的問題解決了嗎？"), "{}", form.text);
     assert!(form.text.contains("您現在的滿意程度如何？"));
     assert!(!form.text.contains("<script"));
+    // Sent as the hosted survey page is: the URL is a secret, so no
+    // caching and no Referer; no script may run.
+    assert_eq!(
+        (
+            form.header("cache-control"),
+            form.header("referrer-policy"),
+            form.header("x-content-type-options"),
+        ),
+        ("no-store", "no-referrer", "nosniff")
+    );
+    assert!(
+        form.header("content-security-policy")
+            .starts_with("default-src 'none'"),
+        "{:?}",
+        form.headers
+    );
     // …unless the link or the browser asks for another.
     let en = app.page(&format!("{link}?locale=en"), None).await;
     assert!(en.text.contains("Has your issue been resolved?"));
@@ -875,7 +906,9 @@ async fn change_at(
     change: CaseChange,
     at: OffsetDateTime,
 ) -> Result<manyi_collector::store::cases::Updated, CaseError> {
-    app.store.update_case(id, &change, "lead", at).await
+    app.store
+        .update_case(id, &change, "lead", at, DEFAULT_LINK_TTL)
+        .await
 }
 
 async fn set_priority(app: &Loop, id: i64, priority: Priority, at: OffsetDateTime) -> CaseRow {

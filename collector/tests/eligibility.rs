@@ -4,6 +4,7 @@
 mod common;
 
 use common::{TestApp, spawn_app, valid_payload};
+use manyi_collector::cases::verification::DEFAULT_LINK_TTL;
 use manyi_collector::cases::{Priority, Status};
 use manyi_collector::eligibility::Policy;
 use manyi_collector::store::Store;
@@ -263,7 +264,13 @@ async fn a_customer_with_an_open_case_is_not_asked_until_it_is_resolved() {
     };
     let now = time::OffsetDateTime::now_utc();
     store
-        .update_case(case, &set_status(Status::Contacted), "test", now)
+        .update_case(
+            case,
+            &set_status(Status::Contacted),
+            "test",
+            now,
+            DEFAULT_LINK_TTL,
+        )
         .await
         .expect("contacted");
     assert_eq!(
@@ -273,7 +280,13 @@ async fn a_customer_with_an_open_case_is_not_asked_until_it_is_resolved() {
         Some("open_case")
     );
     store
-        .update_case(case, &set_status(Status::Resolved), "test", now)
+        .update_case(
+            case,
+            &set_status(Status::Resolved),
+            "test",
+            now,
+            DEFAULT_LINK_TTL,
+        )
         .await
         .expect("resolved");
     assert_eq!(decision(&app, &request("c-unhappy", "O-1")).await, None);

@@ -225,6 +225,12 @@ async fn summary_counts_nps_response_rate_and_median_and_excludes_the_flagged_re
     );
     assert_eq!(s["previous"]["responses"], 0);
     assert_eq!(s["previous"]["nps"], Value::Null);
+    // Nothing shown then either: known, so 0 (not null), and no rate.
+    assert_eq!(
+        (&s["previous"]["shown"], &s["previous"]["response_rate"]),
+        (&json!(0), &Value::Null)
+    );
+    assert_eq!(s["previous"]["shown_without_context"], Value::Null);
     assert_eq!(s["change"]["responses"], 7);
     assert_eq!(s["change"]["nps"], Value::Null);
     assert_eq!(s["utc_offset"], "+08:00");

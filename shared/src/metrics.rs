@@ -118,6 +118,14 @@ pub fn response_rate(submitted: u64, shown: u64) -> Option<f64> {
 /// number of answers of value `v` (every scale, 0–10 NPS included, fits).
 pub type ValueCounts = [u64; 11];
 
+/// Adds `counts` to `sum`, value by value (answers of several groups,
+/// days or versions summed before a figure is computed).
+pub fn add_counts(sum: &mut ValueCounts, counts: &ValueCounts) {
+    for (s, c) in sum.iter_mut().zip(counts) {
+        *s += c;
+    }
+}
+
 /// Below this many answers a figure is marked low-sample.
 pub const LOW_SAMPLE: u64 = 30;
 
@@ -351,6 +359,15 @@ mod tests {
         let c = counts_of(&[0, 10, 10, 11, -1, 5]);
         assert_eq!(c, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 2]);
         assert_eq!(counts_of(&[]), [0; 11]);
+    }
+
+    #[test]
+    fn counts_add_value_by_value() {
+        let mut sum = counts_of(&[1, 5, 5]);
+        add_counts(&mut sum, &counts_of(&[5, 10, 0]));
+        assert_eq!(sum, [1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 1]);
+        add_counts(&mut sum, &[0; 11]);
+        assert_eq!(sum, counts_of(&[1, 5, 5, 5, 10, 0]));
     }
 
     #[test]

@@ -15,6 +15,13 @@ const OUTBOX: &str = "manyi:outbox:";
 /// Keys of copies from before keys named their collector; the loader resends them.
 const PENDING: &str = "manyi:pending:";
 
+/// The `timing` of an answer left on the device a moment ago (the loader
+/// drops copies 30 days old: widget/loader/README.md).
+fn just_now() -> serde_json::Value {
+    let now = manyi_collector::store::now_timestamp();
+    json!({ "shown_at": now, "submitted_at": now })
+}
+
 #[tokio::test]
 async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -> Result<()> {
     let DemoSession {
@@ -116,7 +123,7 @@ async fn answers_left_by_an_earlier_page_are_sent_on_the_next_load_and_refusals_
         "response_id": id, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
         "answers": { "nps": 10 },
         "context": { "order_id": "E2E-LEFT", "customer": "c-left", "channel": "web" },
-        "timing": { "shown_at": "2026-01-01T00:00:00Z", "submitted_at": "2026-01-01T00:00:30Z" },
+        "timing": just_now(),
     });
     // A copy another site's page left on this origin: not this loader's to send.
     let elsewhere = uuid::Uuid::new_v4().to_string();
@@ -260,7 +267,7 @@ async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() 
         "response_id": old, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
         "answers": { "nps": 10 },
         "context": { "order_id": "E2E-OLDER", "customer": "c-older", "channel": "web" },
-        "timing": { "shown_at": "2026-01-01T00:00:00Z", "submitted_at": "2026-01-01T00:00:30Z" },
+        "timing": just_now(),
     });
     let old_key = format!("{OUTBOX}{}/v1/responses#{old}", app.base);
     browser
@@ -282,10 +289,9 @@ async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() 
         .goto(&app.url("/demo?order=E2E-NEWER&locale=en"))
         .await?;
     let widget = browser.widget().await?;
-    // The loader's resend and the widget's mount-time resend of the old
-    // copy are both on the wire (held) before the customer answers.
-    // (Counted, not listed: a `pageshow` after the mount would add a
-    // third.)
+    // The loader's resend and the widget's first retry of the old copy
+    // (a back-off step after the mount, the loader's POST being held) are
+    // both on the wire (held) before the customer answers.
     wait_for("both resends of the old copy in flight", || async {
         let held = browser
             .js("return window.__posts.filter(function (p) { return p == 'old:held'; }).length;")
@@ -339,5 +345,87 @@ async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() 
         Some(&json!("new:sent")),
         "delivered by a retry: {posts}"
     );
+    browser.close().await
+}
+
+/// Installed before the page's scripts: every POST of the response whose
+/// id is `window.__heldId` waits until the test calls `window.__release()`
+/// (a slow phone link), and `window.__heldPosts` counts them.
+const HOLD_ONE_JS: &str = r#"
+(function () {
+  var real = window.fetch;
+  window.__heldPosts = 0;
+  var held = new Promise(function (r) { window.__release = r; });
+  window.fetch = function (url, init) {
+    var args = arguments, self = this;
+    if (String(url).indexOf('/v1/responses') >= 0 && init && init.method == 'POST' &&
+        String(init.body).indexOf(window.__heldId) >= 0) {
+      window.__heldPosts++;
+      return held.then(function () { return real.apply(self, args); });
+    }
+    return real.apply(self, args);
+  };
+})();
+"#;
+
+/// The widget's first retry of what an earlier page left waits at most
+/// this long after the mount: the back-off for retry 1 (2 s × up to 1.5,
+/// widget/src/delivery.rs `backoff_ms`).
+const FIRST_RETRY_AT_MOST: std::time::Duration = std::time::Duration::from_millis(3000);
+
+/// Issue #3: an answer left by an earlier page is resent by the loader as
+/// the next page loads; the widget mounting on that page must not send it
+/// a second time while the loader's POST is still on its way (on a slow
+/// link it is, when the widget mounts), nor again on the page's first
+/// `pageshow`. One POST per pending answer per page load.
+#[tokio::test]
+async fn an_answer_left_by_an_earlier_page_is_posted_once_when_the_next_page_loads() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    // Any page of the collector's origin, to write its localStorage.
+    browser.client.goto(&app.url("/healthz")).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let payload = json!({
+        "response_id": id, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
+        "answers": { "nps": 8 },
+        "context": { "order_id": "E2E-LEFT-ONCE", "customer": "c-left-once", "channel": "web" },
+        "timing": just_now(),
+    });
+    let key = format!("{OUTBOX}{}/v1/responses#{id}", app.base);
+    browser
+        .client
+        .execute(
+            "localStorage.setItem(arguments[0], arguments[1]);",
+            vec![json!(key), json!(payload.to_string())],
+        )
+        .await?;
+    browser
+        .before_each_page(&format!("window.__heldId = {};{HOLD_ONE_JS}", json!(id)))
+        .await?;
+
+    browser
+        .client
+        .goto(&app.url("/demo?order=E2E-NEXT-PAGE&locale=en"))
+        .await?;
+    let widget = browser.widget().await?;
+    find(&widget, "[data-question=nps]").await?;
+    // The widget is up while the loader's POST is still held; now it goes through.
+    browser.js("window.__release();").await?;
+    let rows = app.wait_for_responses(1).await?;
+    assert_eq!(rows[0].response_id, id);
+    wait_for("the delivered copy to be removed", || async {
+        Ok(browser.storage_keys(OUTBOX).await?.is_empty().then_some(()))
+    })
+    .await?;
+    // Nothing to wait for can show that a POST did *not* happen: give the
+    // widget's first retry (and the page's `pageshow`) time to fire.
+    tokio::time::sleep(FIRST_RETRY_AT_MOST + std::time::Duration::from_millis(500)).await;
+    let posts = browser.js("return window.__heldPosts;").await?;
+    assert_eq!(
+        posts,
+        json!(1),
+        "one POST of the pending answer on this page load"
+    );
+    assert_eq!(app.responses().await?.len(), 1, "stored once");
     browser.close().await
 }

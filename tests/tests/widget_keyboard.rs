@@ -447,6 +447,84 @@ async fn under_wechat_text_zoom_the_sheet_fits_the_screen_and_every_control_stay
     browser.close().await
 }
 
+/// From now on counts the page's layout reads (`getBoundingClientRect`
+/// calls, whoever makes them) in `window.__rects` and the changes to the
+/// sheet's inline style in `window.__styleChanges`.
+const COUNT_LAYOUT_WORK_JS: &str = r#"
+var p = document.querySelector('[data-manyi-host]').shadowRoot.querySelector('.mq-panel');
+var real = Element.prototype.getBoundingClientRect;
+window.__rects = 0;
+window.__styleChanges = 0;
+Element.prototype.getBoundingClientRect = function () {
+  window.__rects++;
+  return real.apply(this, arguments);
+};
+new MutationObserver(function (records) { window.__styleChanges += records.length; })
+  .observe(p, { attributes: true, attributeFilter: ['style'] });
+"#;
+
+/// The sheet's inline style, after `arguments[0]` visual-viewport
+/// `scroll` events that change nothing the sheet's width depends on (the
+/// widget's listeners run during `dispatchEvent`).
+const SCROLL_IN_PLACE_JS: &str = r#"
+for (var i = 0; i < arguments[0]; i++) visualViewport.dispatchEvent(new Event('scroll'));
+return document.querySelector('[data-manyi-host]').shadowRoot.querySelector('.mq-panel').style.cssText;
+"#;
+
+/// Issue #3: the sheet is pinned to the screen's width on a text-zoomed
+/// page, and the page scrolls (a `scroll` event for every few pixels on a
+/// phone). Nothing the width depends on changes, so the widget neither
+/// measures the sheet (a forced layout each time) nor rewrites its pin;
+/// when the visual viewport does move sideways, the pin follows it.
+#[tokio::test]
+async fn scrolling_a_zoomed_page_does_not_measure_or_rewrite_the_pinned_sheet() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let site = shop(&app, TEXT_ZOOM).await?;
+    let browser = Browser::start(Device::WeChatPhone).await?;
+    browser
+        .client
+        .goto(&site.url("/paid?order=E2E-ZOOM-SCROLL"))
+        .await?;
+    check_zoomed_sheet_fits(&browser, "bottom_sheet").await?;
+    let pinned = browser
+        .js(
+            "return document.querySelector('[data-manyi-host]').shadowRoot \
+             .querySelector('.mq-panel').style.cssText;",
+        )
+        .await?;
+    assert!(
+        pinned.as_str().is_some_and(|s| s.contains("width: 360px")),
+        "the sheet is pinned to the 360 px screen: {pinned}"
+    );
+
+    browser.js(COUNT_LAYOUT_WORK_JS).await?;
+    let after = browser
+        .client
+        .execute(SCROLL_IN_PLACE_JS, vec![json!(20)])
+        .await?;
+    let work = browser
+        .js("return [window.__rects, window.__styleChanges];")
+        .await?;
+    assert_eq!(
+        work,
+        json!([0, 0]),
+        "layout reads, style changes for 20 scroll events"
+    );
+    assert_eq!(after, pinned, "the pin stays as it was");
+
+    // The customer pans the zoomed page sideways: the pin follows.
+    let v = browser
+        .js("Object.defineProperty(visualViewport, 'offsetLeft', \
+               { configurable: true, get: function () { return 40; } }); \
+             visualViewport.dispatchEvent(new Event('scroll')); \
+             var r = document.querySelector('[data-manyi-host]').shadowRoot \
+               .querySelector('.mq-panel').getBoundingClientRect(); \
+             return [r.left, r.right];")
+        .await?;
+    assert_eq!(v, json!([40, 400]), "the sheet under the panned viewport");
+    browser.close().await
+}
+
 /// Chrome on an Android phone: what [`Device::WeChatPhone`] emulates,
 /// without WeChat in the user agent.
 const ANDROID_CHROME_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 7) \

@@ -174,3 +174,79 @@ async fn an_answer_still_waiting_when_the_page_is_left_is_sent_by_beacon() -> Re
     assert_eq!(rows[0].answers(), json!({ "nps": 8 }));
     browser.close().await
 }
+
+/// Writes pending copies into the page origin's `localStorage`, each
+/// `[key, response_id, days_old, site, order_id]`: the demo survey's
+/// payload, submitted `days_old` days ago by this browser's clock.
+const WRITE_COPIES_JS: &str = r#"
+arguments[0].forEach(function (c) {
+  var at = new Date(Date.now() - c[2] * 864e5).toISOString();
+  localStorage.setItem(c[0], JSON.stringify({
+    response_id: c[1], site: c[3], survey_id: 'post-payment', survey_version: 1,
+    answers: { nps: 9 }, context: { order_id: c[4], customer: 'c-' + c[4], channel: 'web' },
+    timing: { shown_at: at, submitted_at: at } }));
+});
+"#;
+
+/// Issue #3: copies owed to a collector nobody on this site talks to any
+/// more (the shop moved collector) were kept for ever. The loader drops a
+/// copy submitted 30 or more days ago when it is one of its own
+/// collector's or names its site — wherever it was going, without sending
+/// it — and leaves younger copies and other sites' copies alone.
+#[tokio::test]
+async fn copies_a_month_old_are_dropped_and_younger_or_other_sites_copies_kept() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let shop = HostSite::serve(vec![
+        ("/blank", "<!doctype html><title>blank</title>".into()),
+        ("/home", loader_only_page(&app.base)),
+    ])
+    .await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    // A page of the shop's origin without the loader, to write its storage.
+    browser.client.goto(&shop.url("/blank")).await?;
+    let retired = "manyi:outbox:http://127.0.0.1:9/v1/responses#";
+    let own = format!("manyi:outbox:{}/v1/responses#", app.base);
+    let copy = |prefix: &str, days: u32, site: &str, order: &str| {
+        let id = uuid::Uuid::new_v4().to_string();
+        json!([format!("{prefix}{id}"), id, days, site, order])
+    };
+    let stale_retired = copy(retired, 31, "demo", "E2E-STALE-RETIRED");
+    let young_retired = copy(retired, 29, "demo", "E2E-YOUNG-RETIRED");
+    let stale_other_site = copy(retired, 31, "elsewhere", "E2E-STALE-OTHER");
+    let stale_legacy = copy("manyi:pending:", 40, "demo", "E2E-STALE-LEGACY");
+    let stale_own = copy(&own, 31, "demo", "E2E-STALE-OWN");
+    let young_own = copy(&own, 1, "demo", "E2E-YOUNG-OWN");
+    let all = json!([
+        stale_retired,
+        young_retired,
+        stale_other_site,
+        stale_legacy,
+        stale_own,
+        young_own
+    ]);
+    browser.client.execute(WRITE_COPIES_JS, vec![all]).await?;
+    assert_eq!(browser.storage_keys(ANY_PENDING).await?.len(), 6);
+
+    // A page of the shop with the collector's script.
+    browser.client.goto(&shop.url("/home")).await?;
+    let mut kept = vec![
+        young_retired[0].as_str().unwrap_or_default().to_owned(),
+        stale_other_site[0].as_str().unwrap_or_default().to_owned(),
+    ];
+    kept.sort();
+    wait_for(
+        "the month-old copies dropped, the young one sent",
+        || async {
+            let mut keys = browser.storage_keys(ANY_PENDING).await?;
+            keys.sort();
+            Ok((keys == kept).then_some(()))
+        },
+    )
+    .await?;
+    assert_eq!(
+        orders(&app).await?,
+        ["E2E-YOUNG-OWN"],
+        "only the young copy owed to this collector was sent; the stale ones were dropped unsent"
+    );
+    browser.close().await
+}

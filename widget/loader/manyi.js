@@ -9,6 +9,7 @@
   var handlers = {};
   var host = null;
   var glue = null;
+  var widget = null;
 
   function emit(name, detail) {
     var l = handlers[name] || [];
@@ -48,16 +49,19 @@
 
   function flush() {
     try {
-      var s = localStorage, i = s.length, p = 'manyi:outbox:' + base + 'v1/responses#';
-      while (i--) (function (k, b) {
-        if (k.indexOf(p)) {
-          if (k.indexOf('manyi:pending:')) return;
-          try { if (JSON.parse(b = s.getItem(k)).site != site) return; } catch (e) {}
-        } else b = s.getItem(k);
+      var s = localStorage, l = [], i = s.length, p = 'manyi:outbox:' + base + 'v1/responses#';
+      while (i--) l.push(s.key(i));
+      l.forEach(function (k) {
+        var b, j, o = !k.indexOf(p);
+        if (k.indexOf('manyi:')) return;
+        try { j = JSON.parse(b = s.getItem(k)); } catch (e) {}
+        if (j && (o || j.site == site) && new Date - new Date((j.timing || j).submitted_at) > 2592e6)
+          return s.removeItem(k);
+        if (!o && (k.indexOf('manyi:pending:') || j && j.site != site)) return;
         fetch(base + 'v1/responses', { method: 'POST', body: b }).then(function (r) {
           if (r.status < 500 && r.status != 429) s.removeItem(k);
         }, function () {});
-      })(s.key(i));
+      });
     } catch (e) {}
   }
 
@@ -112,7 +116,7 @@
     })]).then(function (a) {
       if (host !== h) return;
       v = a[0].version;
-      a[1].mount(h.attachShadow({ mode: 'open' }), JSON.stringify({
+      (widget = a[1]).mount(h.attachShadow({ mode: 'open' }), JSON.stringify({
         collector: base.replace(/\/$/, ''),
         site: site,
         survey: a[0],
@@ -137,6 +141,7 @@
   function hide() {
     if (host && host.parentNode) host.parentNode.removeChild(host);
     host = null;
+    if (widget) widget.unmount();
   }
 
   function api(cmd, a, b) {

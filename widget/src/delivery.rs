@@ -24,6 +24,12 @@
 //! site key and survey may exist on both) or refuse it for good, and either
 //! way the right one would never get it.
 //!
+//! Copies are not kept for ever: the loader drops those 30 days old or
+//! more (by `timing.submitted_at`) on any page of their site, including
+//! copies owed to a collector the site no longer uses
+//! (widget/loader/README.md). It runs before the widget on every page, so
+//! the widget itself never sees a copy that old.
+//!
 //! Copies written before this scheme, `manyi:pending:<response_id>`
 //! ([`LEGACY_PREFIX`]), do not say where they were going. The widget leaves
 //! them alone: they stay with the loader, which resends them on every page

@@ -1,9 +1,50 @@
 //! Small DOM helpers for the components: events on the host element, focus
 //! (into an overlay on open, back where it was on close, kept inside while
-//! open).
+//! open), and event listeners that go away with the widget ([`Listeners`]).
 
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, HtmlElement};
+use web_sys::{Element, Event, EventTarget, HtmlElement};
+
+/// One closure listening for events on one or more targets, until dropped:
+/// dropping it removes every listener it added. The widget keeps these
+/// (rather than leaking the closures) so that a page that hides it — a
+/// single-page app going on to its next view — is left with nothing of it
+/// still running: no resend, no placement of a sheet that is gone.
+pub struct Listeners {
+    cb: Closure<dyn FnMut(Event)>,
+    on: Vec<(EventTarget, &'static str)>,
+}
+
+impl Listeners {
+    /// Listeners calling `f`; none added yet.
+    pub fn new(f: impl FnMut(Event) + 'static) -> Self {
+        Listeners {
+            cb: Closure::new(f),
+            on: Vec::new(),
+        }
+    }
+
+    /// Listens for each of `names` on `target`.
+    pub fn add(&mut self, target: &EventTarget, names: &[&'static str]) {
+        for &name in names {
+            let _ = target.add_event_listener_with_callback(name, self.cb.as_ref().unchecked_ref());
+            self.on.push((target.clone(), name));
+        }
+    }
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        for (target, name) in &self.on {
+            let _ =
+                target.remove_event_listener_with_callback(name, self.cb.as_ref().unchecked_ref());
+        }
+        // Dropping the closure while it runs (a host callback hiding the
+        // widget from inside one of its handlers) is safe: wasm-bindgen
+        // frees it when that call returns.
+    }
+}
 
 /// Dispatches a bubbling, composed `CustomEvent` on the host element, so the
 /// host page (and the loader's `manyi('on', …)` callbacks) can listen for it.

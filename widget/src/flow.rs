@@ -312,12 +312,22 @@ impl Flow {
     /// `(answered, visible)`: visible questions with a non-empty answer, and
     /// all visible questions.
     pub fn progress(&self) -> (usize, usize) {
-        let visible = self.visible_ids();
-        let answered = visible
+        self.progress_among(&self.visible_flags())
+    }
+
+    /// [`Flow::progress`] from visibility flags already computed
+    /// ([`Flow::visible_flags`]): the widget works them out once per change
+    /// for the question slots and the progress line alike.
+    pub fn progress_among(&self, visible: &[bool]) -> (usize, usize) {
+        self.survey
+            .questions
             .iter()
-            .filter(|id| self.answers.get(*id).is_some_and(|a| !a.is_empty()))
-            .count();
-        (answered, visible.len())
+            .zip(visible)
+            .filter(|(_, shown)| **shown)
+            .fold((0, 0), |(answered, total), (q, _)| {
+                let done = self.answers.get(&q.id).is_some_and(|a| !a.is_empty());
+                (answered + usize::from(done), total + 1)
+            })
     }
 
     /// The current error of a question.
@@ -447,6 +457,24 @@ mod tests {
         f.set_score(&qid("nps"), 6);
         assert_eq!(ids(&f), ["nps", "reason", "comment"]);
         assert_eq!(f.progress(), (1, 3));
+    }
+
+    /// The widget hands the flags it computed for the question slots to
+    /// `progress_among`: the same figures as `progress`, and only the
+    /// questions the flags show count, answered or not.
+    #[test]
+    fn progress_among_given_flags_counts_only_the_questions_they_show() {
+        let mut f = flow();
+        let reason = question(&f, "reason");
+        f.set_score(&qid("nps"), 3);
+        assert!(f.toggle_choice(&reason, "price", true));
+        let flags = f.visible_flags();
+        assert_eq!(flags, [true, true, true]);
+        assert_eq!(f.progress_among(&flags), (2, 3));
+        assert_eq!(f.progress(), (2, 3));
+        // `reason` answered but not shown: neither answered nor counted.
+        assert_eq!(f.progress_among(&[true, false, true]), (1, 2));
+        assert_eq!(f.progress_among(&[]), (0, 0));
     }
 
     #[test]

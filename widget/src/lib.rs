@@ -2,8 +2,8 @@
 //! answers to the collector.
 //!
 //! The loader (`loader/manyi.js`) fetches the survey, creates the host
-//! element with an open shadow root and calls [`mount`] (see
-//! docs/internal-contracts.md). Module map:
+//! element with an open shadow root and calls [`mount`]; `manyi('hide')`
+//! calls [`unmount`] (see docs/internal-contracts.md). Module map:
 //!
 //! - [`flow`]: answers, visibility, progress, validation, payload (plain Rust);
 //! - [`i18n`]: the widget's own texts and the locale choice;
@@ -32,26 +32,57 @@ mod page;
 mod split;
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::mount;
+pub use browser::{mount, unmount};
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use crate::components::{App, Ctx, listen};
     use crate::config::{MountConfig, is_wechat};
     use crate::{delivery, dom, page};
+    use std::cell::RefCell;
     use wasm_bindgen::prelude::*;
 
     /// The widget's stylesheet, injected into the shadow root.
     const CSS: &str = include_str!("style.css");
 
-    /// Renders the survey described by `config_json` into `root`, moves
-    /// focus into it when it overlays the page and dispatches `manyi:shown`
-    /// on its host element (the loader records it as an event).
-    ///
-    /// Returns nothing on success; throws (so the loader can fall back to
-    /// the hosted survey page) when the configuration cannot be used.
+    thread_local! {
+        /// What the widget on the page holds on to, in the order it is let
+        /// go of: its own listener, Leptos's unmount handle (dropping it
+        /// removes the view and disposes the reactive graph) and the page
+        /// listeners. One widget at a time: the loader hides the last one
+        /// before it shows another.
+        static MOUNTED: RefCell<Vec<Box<dyn std::any::Any>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Keeps `what` until [`unmount`] (boxed by the caller: one copy of
+    /// this function rather than one per type kept).
+    fn keep(what: Box<dyn std::any::Any>) {
+        MOUNTED.with(|m| m.borrow_mut().push(what));
+    }
+
+    /// Removes the widget.
+    #[wasm_bindgen]
+    pub fn unmount() {
+        // Called by `manyi('hide')` and the close button. A single-page
+        // app moving on hides the survey and may show another later:
+        // nothing of this one may keep running. The call may come
+        // from inside one of the widget's own handlers (a host's
+        // `dismissed` callback calling `manyi('hide')`): wasm-bindgen frees
+        // a running closure only when it returns, and the handlers read
+        // the disposed state with `try_` accessors only.
+        drop(MOUNTED.with(RefCell::take));
+    }
+
+    /// Renders the survey of `config_json` into `root`.
     #[wasm_bindgen]
     pub fn mount(root: web_sys::ShadowRoot, config_json: &str) -> Result<(), JsValue> {
+        // (Said here rather than in the doc comment, which wasm-bindgen
+        // copies into the glue every customer downloads.) Moves focus into
+        // the widget when it overlays the page and dispatches
+        // `manyi:shown` on its host element (the loader records it as an
+        // event). Returns nothing on success; throws (so the loader can
+        // fall back to the hosted survey page) when the configuration
+        // cannot be used.
         let mut config = MountConfig::parse(config_json)
             .map_err(|_| JsValue::from_str("manyi: invalid widget configuration"))?;
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("manyi: no window"))?;
@@ -87,17 +118,17 @@ mod browser {
         container.set_attribute("lang", flow.locale().tag())?;
         let shown_at = delivery::now_rfc3339();
 
+        // A widget still mounted (shown again without `hide`) goes first.
+        unmount();
         let events_root = container.clone();
         let base = collector.clone();
-        leptos::mount::mount_to(container.clone(), move || {
+        let view = leptos::mount::mount_to(container.clone(), move || {
             let ctx = Ctx::new(flow, base, shown_at, inline);
-            listen(&events_root, ctx);
+            keep(Box::new(listen(&events_root, ctx)));
             leptos::prelude::view! { <App ctx /> }
-        })
-        // The widget lives as long as the page (or until dismissed).
-        .forget();
-
-        page::watch(&collector);
+        });
+        keep(Box::new(view));
+        keep(Box::new(page::watch(&collector)));
         crate::split::prefetch();
         if !inline {
             dom::open_dialog(&container);

@@ -1,12 +1,17 @@
 //! The widget's ties to the page around it, through one set of window
-//! listeners installed once per page:
+//! listeners per mounted widget, removed when it is unmounted
+//! ([`watch`] returns them):
 //!
-//! - delivery: the responses pending for this page's collector are sent
-//!   once when the first widget mounts (answers left by an earlier page);
+//! - delivery: the responses pending for this page's collector are
+//!   retried a back-off step after the widget mounts (answers left by an
+//!   earlier page, which the loader has just sent once);
 //!   `online` retries them at once; `pagehide` and `visibilitychange` send
 //!   them by beacon; `pageshow` (also after a back/forward-cache restore)
-//!   retries them. Copies owed to other collectors are never touched
-//!   (see [`delivery`]);
+//!   retries them after a back-off step. Copies owed to other collectors are never touched
+//!   (see [`delivery`]). A retry already under way when the widget is
+//!   unmounted goes on with its back-off until the copies are delivered
+//!   (its timers are not the widget's); a page that hid the widget sends
+//!   no beacon when left, and its next page's loader resends the copies;
 //! - placement: an overlay (bottom sheet, modal) follows the visual
 //!   viewport (`resize`/`scroll` of `window.visualViewport`, and `pageshow`),
 //!   so the soft keyboard or a pinch zoom never hides the focused field. The
@@ -16,10 +21,9 @@
 //!   shortened sheet.
 
 use crate::delivery;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use crate::dom::Listeners;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
-use wasm_bindgen::closure::Closure;
 use web_sys::{Event, EventTarget, HtmlElement};
 
 /// A number property of a JS object (`visualViewport.height`, …), read
@@ -37,106 +41,126 @@ fn visual_viewport(window: &web_sys::Window) -> Option<EventTarget> {
     vv.is_object().then(|| vv.unchecked_into())
 }
 
-/// The listeners are installed (once per page).
-static INSTALLED: AtomicBool = AtomicBool::new(false);
-
-/// Places the widget just mounted and, the first time, installs the page
-/// listeners for the collector at `collector`.
-pub fn watch(collector: &str) {
-    place();
-    if INSTALLED.swap(true, Relaxed) {
-        return;
-    }
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    // One collector per page: the first widget's (one loader per page,
-    // and every widget it mounts talks to the loader's collector).
+/// Places the widget just mounted and listens to the page for the
+/// collector at `collector` until the returned listeners are dropped.
+pub fn watch(collector: &str) -> Listeners {
+    let mut placement = Placement::default();
+    placement.place();
+    // One collector per page: the widget's (one loader per page, and
+    // every widget it mounts talks to the loader's collector).
     let url = [collector, "/v1/responses"].concat();
     // Answers an earlier page of this site left for this collector. The
-    // loader has already sent them once as the page loaded (it resends its
-    // own collector's `manyi:outbox:` copies on every page), but only once:
-    // what failed there (collector briefly down, flaky link) is retried
-    // here, with back-off, for as long as the page is open. A duplicate
-    // of a send that worked is an idempotent 200. (Not kept for loaders of
-    // older releases still cached by browsers: a loader names the widget
-    // files of its own release by content hash, so this widget never runs
-    // under an older one.)
-    crate::split::retry(url.clone());
-    let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| on_event(&url, &ev));
-    let f = cb.as_ref().unchecked_ref();
-    for name in ["online", "pagehide", "pageshow"] {
-        let _ = window.add_event_listener_with_callback(name, f);
-    }
+    // loader sends them once as the page loads (it resends its own
+    // collector's `manyi:outbox:` copies on every page); what failed there
+    // (collector briefly down, flaky link) is retried here, with back-off,
+    // for as long as the page is open. The first retry waits a back-off
+    // step (1–3 s) rather than going at once: the loader's POST is then
+    // normally answered and the copy gone, so a slow phone link carries
+    // one POST per pending answer, not two (issue #3). A duplicate of a
+    // send that worked would be an idempotent 200 anyway. (Not kept for
+    // loaders of older releases still cached by browsers: a loader names
+    // the widget files of its own release by content hash, so this widget
+    // never runs under an older one.)
+    crate::split::retry(url.clone(), Some(1));
+    let mut listeners = Listeners::new(move |ev: Event| on_event(&url, &mut placement, &ev));
+    let Some(window) = web_sys::window() else {
+        return listeners;
+    };
+    listeners.add(&window, &["online", "pagehide", "pageshow"]);
     if let Some(doc) = window.document() {
-        let _ = doc.add_event_listener_with_callback("visibilitychange", f);
+        listeners.add(&doc, &["visibilitychange"]);
     }
     if let Some(vv) = visual_viewport(&window) {
-        for name in ["resize", "scroll"] {
-            let _ = vv.add_event_listener_with_callback(name, f);
-        }
+        listeners.add(&vv, &["resize", "scroll"]);
     }
-    // Installed once for the life of the page.
-    cb.forget();
+    listeners
 }
 
-fn on_event(url: &str, ev: &Event) {
+fn on_event(url: &str, placement: &mut Placement, ev: &Event) {
     match ev.type_().as_str() {
-        "online" => crate::split::retry(url.to_owned()),
+        "online" => crate::split::retry(url.to_owned(), None),
         // Hidden or shown again: either way a beacon for what is pending
         // costs nothing when nothing is (and resends are idempotent).
         "pagehide" | "visibilitychange" => delivery::beacon_pending(url),
         "pageshow" => {
-            place();
-            crate::split::retry(url.to_owned());
+            placement.place();
+            // A back-off step, not at once: on a fresh load `pageshow`
+            // comes while the loader's own resend (and the mount's retry,
+            // which this then leaves to go on) may still be on its way.
+            // After a back/forward-cache restore, where the loader does
+            // not run again, this is the resend.
+            crate::split::retry(url.to_owned(), Some(0));
         }
-        _ => place(),
+        _ => placement.place(),
     }
 }
 
-/// The visible height at the last placement, in screen pixels (see
-/// [`place`]); 0 before the first.
-static SEEN_HEIGHT: AtomicU32 = AtomicU32::new(0);
+/// What the last placement saw, kept per mounted widget.
+#[derive(Default)]
+struct Placement {
+    /// The visible height at the last placement, in screen pixels (see
+    /// [`Placement::place`]); 0 before the first.
+    seen_height: u32,
+    /// What the sheet's width was last fitted to ([`fit_width`]): the
+    /// visual viewport's width and left offset (a pinch zoom changes the
+    /// width with the scale) and the layout viewport's width
+    /// (`innerWidth`, which a page overflowing sideways widens). Nothing
+    /// else moves the sheet sideways, so while these stay as they are — a
+    /// vertical scroll, the keyboard opening — the fit is not done again:
+    /// it removes the pin, measures the sheet (a forced layout) and pins
+    /// it again, on every `scroll` event otherwise.
+    fitted_to: (f64, f64, f64),
+}
 
-/// Keeps the overlay inside the visual viewport: its bottom edge on the
-/// top of the soft keyboard, its height within what is visible.
-fn place() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    // Set on the host element (looked up rather than kept: one widget at a
-    // time); custom properties inherit into the shadow root, and `all`
-    // in a host page rule does not reset them.
-    let Some(el) = window
-        .document()
-        .and_then(|d| d.query_selector("[data-manyi-host]").ok().flatten())
-        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-    else {
-        return;
-    };
-    let Some(vv) = visual_viewport(&window) else {
-        return;
-    };
-    let (height, top) = (num(&vv, "height"), num(&vv, "offsetTop"));
-    let inner = num(&window, "innerHeight");
-    // Whole pixels, formatted as integers: float formatting would add
-    // kilobytes to the module. Rounded towards the visible area (bottom
-    // up, height down), so that no fraction of the sheet lies under the
-    // keyboard.
-    let bottom = (inner - height - top).max(0.0).ceil() as i32;
-    let style = el.style();
-    let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
-    let _ = style.set_property("--mq-vh", &[&(height as i32).to_string(), "px"].concat());
-    fit_width(&window, &el, &vv);
-    // The keyboard opening shrinks the visible height on screen; a pinch
-    // zoom shrinks it in CSS pixels only (the scale grows with it), and a
-    // `scroll` or a `pageshow` leaves it as it is. Only the keyboard may
-    // pull the field back: otherwise a customer who scrolled the sheet up
-    // to read the question again would be snapped back to the field.
-    let scale = num(&vv, "scale");
-    let seen = (height * if scale > 0.0 { scale } else { 1.0 }) as u32;
-    if seen < SEEN_HEIGHT.swap(seen, Relaxed) {
-        reveal_focused_field(&el);
+impl Placement {
+    /// Keeps the overlay inside the visual viewport: its bottom edge on the
+    /// top of the soft keyboard, its height within what is visible.
+    fn place(&mut self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        // Set on the host element (looked up rather than kept: one widget
+        // at a time); custom properties inherit into the shadow root, and
+        // `all` in a host page rule does not reset them.
+        let Some(el) = window
+            .document()
+            .and_then(|d| d.query_selector("[data-manyi-host]").ok().flatten())
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        else {
+            return;
+        };
+        let Some(vv) = visual_viewport(&window) else {
+            return;
+        };
+        let (height, top) = (num(&vv, "height"), num(&vv, "offsetTop"));
+        let inner = num(&window, "innerHeight");
+        // Whole pixels, formatted as integers: float formatting would add
+        // kilobytes to the module. Rounded towards the visible area (bottom
+        // up, height down), so that no fraction of the sheet lies under the
+        // keyboard.
+        let bottom = (inner - height - top).max(0.0).ceil() as i32;
+        let style = el.style();
+        let _ = style.set_property("--mq-vb", &[&bottom.to_string(), "px"].concat());
+        let _ = style.set_property("--mq-vh", &[&(height as i32).to_string(), "px"].concat());
+        let fit = (
+            num(&vv, "width"),
+            num(&vv, "offsetLeft"),
+            num(&window, "innerWidth"),
+        );
+        if fit != self.fitted_to && fit_width(&window, &el, fit.1, fit.0) {
+            self.fitted_to = fit;
+        }
+        // The keyboard opening shrinks the visible height on screen; a
+        // pinch zoom shrinks it in CSS pixels only (the scale grows with
+        // it), and a `scroll` or a `pageshow` leaves it as it is. Only the
+        // keyboard may pull the field back: otherwise a customer who
+        // scrolled the sheet up to read the question again would be
+        // snapped back to the field.
+        let scale = num(&vv, "scale");
+        let seen = (height * if scale > 0.0 { scale } else { 1.0 }) as u32;
+        if seen < std::mem::replace(&mut self.seen_height, seen) {
+            reveal_focused_field(&el);
+        }
     }
 }
 
@@ -164,7 +188,8 @@ fn media(window: &web_sys::Window, query: &str) -> bool {
         .is_some_and(|m| m.is_truthy())
 }
 
-/// Pins a bottom sheet to the visible width when it sticks out of it. A
+/// Pins a bottom sheet to the visible width (`width` px from `left`, the
+/// visual viewport's box) when it sticks out of it. A
 /// host page that overflows sideways — WeChat's text zoom makes many do,
 /// so do a browser's text zoom and pages wider than the phone — widens the
 /// layout viewport that `position: fixed` follows (measured: 498 px on a
@@ -177,7 +202,10 @@ fn media(window: &web_sys::Window, query: &str) -> bool {
 /// dialog from 640 px up (style.css): that one is never pinned. The
 /// width is asked of `matchMedia` with style.css's own query, so the two
 /// never disagree — also when rotating the phone switches between them.
-fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
+///
+/// Returns whether the sheet was fitted (or is one that is never pinned):
+/// false when there is no sheet to fit, so the next placement tries again.
+fn fit_width(window: &web_sys::Window, host: &HtmlElement, left: f64, width: f64) -> bool {
     let Some(panel) = host
         .shadow_root()
         .and_then(|r| {
@@ -187,7 +215,7 @@ fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
         })
         .and_then(|e| e.dyn_into::<HtmlElement>().ok())
     else {
-        return;
+        return false;
     };
     let style = panel.style();
     const PINNED: [&str; 4] = ["left", "width", "right", "margin-left"];
@@ -196,12 +224,11 @@ fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
     }
     let auto = panel.closest(".mq-auto").ok().flatten().is_some();
     if auto && media(window, "(min-width:640px)") {
-        return;
+        return true;
     }
     let Some(rect) = rect(&panel) else {
-        return;
+        return false;
     };
-    let (left, width) = (num(vv, "offsetLeft"), num(vv, "width"));
     if num(&rect, "left") < left - 1.0 || num(&rect, "right") > left + width + 1.0 {
         let values = [
             [&(left.ceil() as i32).to_string(), "px"].concat(),
@@ -213,6 +240,7 @@ fn fit_width(window: &web_sys::Window, host: &HtmlElement, vv: &JsValue) {
             let _ = style.set_property(name, &value);
         }
     }
+    true
 }
 
 /// Scrolls the overlay's panel so that its focused text field is in

@@ -23,13 +23,14 @@
 
 use wasm_split_helpers::{SplitLoaderError, wasm_split};
 
-/// Retries the responses pending for the collector at `url` in the
-/// background ([`crate::delivery`]'s `retry`), once the `deliver` chunk is
-/// loaded. A chunk that cannot be fetched now is fetched again on the next
-/// trigger (`online`, `pageshow`, a submission).
-pub fn retry(url: String) {
+/// [`crate::delivery`]'s `retry` of the responses pending for the
+/// collector at `url` (after the back-off for retry number `attempt`, or
+/// at once for `None`), once the `deliver` chunk is loaded. A chunk that
+/// cannot be fetched now is fetched again on the next trigger (`online`,
+/// `pageshow`, a submission).
+pub fn retry(url: String, attempt: Option<u32>) {
     leptos::task::spawn_local(async move {
-        let _ = retry_now(url).await;
+        let _ = retry_now(url, attempt).await;
     });
 }
 
@@ -43,7 +44,7 @@ pub fn retry_later(url: String, attempt: u32) {
     leptos::prelude::set_timeout(
         move || {
             leptos::task::spawn_local(async move {
-                if retry_now(url.clone()).await.is_err() {
+                if retry_now(url.clone(), None).await.is_err() {
                     retry_later(url, attempt.saturating_add(1));
                 }
             });
@@ -53,8 +54,8 @@ pub fn retry_later(url: String, attempt: u32) {
 }
 
 #[wasm_split(deliver, fallible, preload(prefetch_deliver))]
-fn retry_now(url: String) -> Result<(), SplitLoaderError> {
-    crate::delivery::retry(url, None);
+fn retry_now(url: String, attempt: Option<u32>) -> Result<(), SplitLoaderError> {
+    crate::delivery::retry(url, attempt);
     Ok(())
 }
 

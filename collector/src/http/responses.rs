@@ -82,8 +82,9 @@ async fn accept(
     cors_echo: &mut Option<HeaderValue>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let body = body.map_err(ApiError::from_body_rejection)?;
-    let payload: ResponsePayload =
-        serde_json::from_slice(&body).map_err(ApiError::from_json_error)?;
+    // One pass from bytes to the typed payload (no `serde_json::Value` of
+    // the whole body); errors exactly as `serde_json::from_slice` gives them.
+    let payload = ResponsePayload::from_json_slice(&body).map_err(ApiError::from_json_error)?;
     let span = tracing::Span::current();
     span.record("response_id", tracing::field::display(&payload.response_id));
     span.record("survey_id", tracing::field::display(&payload.survey_id));

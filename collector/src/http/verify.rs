@@ -25,7 +25,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use manyi_shared::Locale;
 use serde::Deserialize;
@@ -33,7 +32,7 @@ use time::OffsetDateTime;
 
 use self::render::{Text, Values};
 use super::AppState;
-use super::hosted::Page as HostedPage;
+use super::hosted::Page;
 use crate::cases::verification::{self, LinkState, parse_answer};
 use crate::hosted::form::FormData;
 use crate::store::cases::{AnswerOutcome, CaseRow};
@@ -49,61 +48,52 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// An HTML page with its status, sent as the hosted survey page is
-/// ([`HostedPage`]): not cached, no `Referer` (the URL is a secret), no
-/// script at all.
-struct Page(HostedPage);
+// Every answer is a hosted-survey `Page`, sent as that page is: not
+// cached, no `Referer` (the URL is a secret), no script at all. The
+// functions below make this page's messages with its own texts.
 
-impl Page {
-    fn new(status: StatusCode, html: String) -> Self {
-        Self(HostedPage::new(status, html))
-    }
-
-    fn message(status: StatusCode, locale: Locale, heading: Text, body: Text) -> Self {
-        Self::new(status, render::message(locale, heading, body))
-    }
-
-    fn not_found(locale: Locale) -> Self {
-        Self::message(
-            StatusCode::NOT_FOUND,
-            locale,
-            Text::NotFoundTitle,
-            Text::NotFound,
-        )
-    }
-
-    fn already_answered(locale: Locale) -> Self {
-        Self::message(
-            StatusCode::CONFLICT,
-            locale,
-            Text::AlreadyAnsweredTitle,
-            Text::AlreadyAnswered,
-        )
-    }
-
-    fn gone(locale: Locale) -> Self {
-        Self::message(StatusCode::GONE, locale, Text::GoneTitle, Text::Gone)
-    }
-
-    fn expired(locale: Locale) -> Self {
-        Self::message(StatusCode::GONE, locale, Text::ExpiredTitle, Text::Expired)
-    }
-
-    fn internal(locale: Locale, e: &StoreError) -> Self {
-        Self(
-            HostedPage::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                render::internal_error(locale),
-            )
-            .with_internal(e),
-        )
-    }
+/// A message page: `heading` and `body` in `locale`.
+fn message(status: StatusCode, locale: Locale, heading: Text, body: Text) -> Page {
+    Page::new(status, render::message(locale, heading, body))
 }
 
-impl IntoResponse for Page {
-    fn into_response(self) -> Response {
-        self.0.into_response()
-    }
+/// 404: unknown or replaced link.
+fn not_found(locale: Locale) -> Page {
+    message(
+        StatusCode::NOT_FOUND,
+        locale,
+        Text::NotFoundTitle,
+        Text::NotFound,
+    )
+}
+
+/// 409: answered already.
+fn already_answered(locale: Locale) -> Page {
+    message(
+        StatusCode::CONFLICT,
+        locale,
+        Text::AlreadyAnsweredTitle,
+        Text::AlreadyAnswered,
+    )
+}
+
+/// 410: the case no longer waits for this answer.
+fn gone(locale: Locale) -> Page {
+    message(StatusCode::GONE, locale, Text::GoneTitle, Text::Gone)
+}
+
+/// 410: the link expired.
+fn expired(locale: Locale) -> Page {
+    message(StatusCode::GONE, locale, Text::ExpiredTitle, Text::Expired)
+}
+
+/// 500: opaque to the customer, `e` logged.
+fn internal(locale: Locale, e: &StoreError) -> Page {
+    Page::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        render::internal_error(locale),
+    )
+    .with_internal(e)
 }
 
 /// `?locale=` of the link.
@@ -155,14 +145,11 @@ async fn find(
 /// page otherwise.
 fn still_awaited(case: &CaseRow, locale: Locale) -> Result<(), Page> {
     let now = format_timestamp(OffsetDateTime::now_utc());
-    match case
-        .link_state(&now)
-        .map_err(|e| Page::internal(locale, &e))?
-    {
+    match case.link_state(&now).map_err(|e| internal(locale, &e))? {
         LinkState::Awaited => Ok(()),
-        LinkState::Answered => Err(Page::already_answered(locale)),
-        LinkState::Expired => Err(Page::expired(locale)),
-        LinkState::NoLongerAwaited => Err(Page::gone(locale)),
+        LinkState::Answered => Err(already_answered(locale)),
+        LinkState::Expired => Err(expired(locale)),
+        LinkState::NoLongerAwaited => Err(gone(locale)),
     }
 }
 
@@ -177,8 +164,8 @@ async fn show(
     let early = page_locale(link.locale.as_deref(), &headers, None);
     let (case, answered_in) = find(&state, &token)
         .await
-        .map_err(|e| Page::internal(early, &e))?
-        .ok_or_else(|| Page::not_found(early))?;
+        .map_err(|e| internal(early, &e))?
+        .ok_or_else(|| not_found(early))?;
     let locale = page_locale(link.locale.as_deref(), &headers, answered_in.as_deref());
     still_awaited(&case, locale)?;
     Ok(Page::new(
@@ -202,8 +189,8 @@ async fn answer(
     let requested = form.non_blank("locale");
     let (case, answered_in) = find(&state, &token)
         .await
-        .map_err(|e| Page::internal(early, &e))?
-        .ok_or_else(|| Page::not_found(page_locale(requested, &headers, None)))?;
+        .map_err(|e| internal(early, &e))?
+        .ok_or_else(|| not_found(page_locale(requested, &headers, None)))?;
     let locale = page_locale(requested, &headers, answered_in.as_deref());
     still_awaited(&case, locale)?;
     let answer = parse_answer(&form).map_err(|problems| {
@@ -221,24 +208,24 @@ async fn answer(
         .store()
         .answer_verification(&token, &answer, OffsetDateTime::now_utc())
         .await
-        .map_err(|e| Page::internal(locale, &e))?;
+        .map_err(|e| internal(locale, &e))?;
     match outcome {
-        AnswerOutcome::Verified => Ok(Page::message(
+        AnswerOutcome::Verified => Ok(message(
             StatusCode::OK,
             locale,
             Text::ThanksTitle,
             Text::ThanksSatisfied,
         )),
-        AnswerOutcome::Reopened => Ok(Page::message(
+        AnswerOutcome::Reopened => Ok(message(
             StatusCode::OK,
             locale,
             Text::ThanksTitle,
             Text::ThanksUnsatisfied,
         )),
         // Lost a race with another answer or a change by staff since `find`.
-        AnswerOutcome::AlreadyAnswered => Err(Page::already_answered(locale)),
-        AnswerOutcome::Expired => Err(Page::expired(locale)),
-        AnswerOutcome::NoLongerAwaited => Err(Page::gone(locale)),
-        AnswerOutcome::UnknownToken => Err(Page::not_found(locale)),
+        AnswerOutcome::AlreadyAnswered => Err(already_answered(locale)),
+        AnswerOutcome::Expired => Err(expired(locale)),
+        AnswerOutcome::NoLongerAwaited => Err(gone(locale)),
+        AnswerOutcome::UnknownToken => Err(not_found(locale)),
     }
 }

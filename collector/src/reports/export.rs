@@ -372,16 +372,11 @@ mod tests {
     #[test]
     fn reporting_days_become_utc_receive_times() {
         let f = Filter {
-            from: time::macros::date!(2026 - 11 - 01),
-            to: time::macros::date!(2026 - 11 - 02),
-            survey: None,
-            version: None,
-            channel: None,
-            segment: None,
-            locale: None,
-            question: None,
-            tag: None,
             include_flagged: true,
+            ..Filter::range(
+                time::macros::date!(2026 - 11 - 01),
+                time::macros::date!(2026 - 11 - 02),
+            )
         };
         let s = selection(&f);
         assert_eq!(s.received_from, "2026-10-31T16:00:00.000Z");

@@ -190,9 +190,7 @@ impl KpiSums {
     /// Adds answer counts of `kind`.
     pub fn add_scores(&mut self, kind: &str, counts: &ValueCounts) {
         let sum = self.scores.entry(kind.to_owned()).or_insert([0; 11]);
-        for (s, c) in sum.iter_mut().zip(counts) {
-            *s += c;
-        }
+        metrics::add_counts(sum, counts);
     }
 
     /// Adds another group's sums (trend buckets of several days).

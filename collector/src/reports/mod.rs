@@ -26,7 +26,7 @@ pub mod servqual;
 
 use manyi_shared::metrics::{self, ValueCounts};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use self::days::{Interval, REPORT_OFFSET_TEXT, buckets, format_day};
@@ -214,13 +214,7 @@ pub async fn summary(store: &Store, filter: &Filter) -> Result<Summary, StoreErr
     let prev_filter = filter.previous();
     let kpis_of = |mut m: BTreeMap<Vec<String>, KpiSums>, f: &Filter| {
         let mut s = m.remove(&Vec::new()).unwrap_or_default();
-        if rate::rate_known(f, None) {
-            s.shown.get_or_insert(0);
-        }
-        if rate::context_only(f, None) {
-            s.shown_without_context.get_or_insert(0);
-            s.days_left_out.get_or_insert(0);
-        }
+        rate::zero_known_fields(f, None, &mut s);
         s.kpis()
     };
     let current = kpis_of(sums_by(store, filter, None, false).await?.0, filter);
@@ -267,8 +261,6 @@ pub async fn trend(
     interval: Interval,
 ) -> Result<Trend, StoreError> {
     let (per_day, _) = sums_by(store, filter, None, true).await?;
-    let shown = rate::rate_known(filter, None);
-    let context_only = rate::context_only(filter, None);
     let buckets = buckets(filter.from, filter.to, interval)
         .into_iter()
         .map(|(start, end)| {
@@ -277,13 +269,7 @@ pub async fn trend(
             for (_, day) in per_day.range(vec![s.clone()]..=vec![e.clone()]) {
                 sums.merge(day);
             }
-            if shown {
-                sums.shown.get_or_insert(0);
-            }
-            if context_only {
-                sums.shown_without_context.get_or_insert(0);
-                sums.days_left_out.get_or_insert(0);
-            }
+            rate::zero_known_fields(filter, None, &mut sums);
             Bucket {
                 start: s,
                 end: e,
@@ -524,7 +510,6 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
         .await?;
     let mut likert = Vec::new();
     let mut others: BTreeMap<(String, String, String, String), ValueCounts> = BTreeMap::new();
-    let mut versions = BTreeSet::new();
     for row in rows {
         let [version, question, dimension]: [String; 3] = match row.keys.try_into() {
             Ok(k) => k,
@@ -534,30 +519,29 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
             continue;
         };
         if row.kind == "likert" {
-            versions.insert((survey_id.clone(), version));
-            likert.push((survey_id, version, question, dimension, row.counts));
+            likert.push(servqual::VersionCounts {
+                survey_id: survey_id.clone(),
+                version,
+                question: question.clone(),
+                counts: row.counts,
+                group: (survey_id, question, dimension),
+            });
         } else {
             let sum = others
                 .entry((survey_id, question, dimension, row.kind))
                 .or_insert([0; 11]);
-            for (s, c) in sum.iter_mut().zip(row.counts) {
-                *s += c;
-            }
+            metrics::add_counts(sum, &row.counts);
         }
     }
-    let scales = servqual::Scales::load(store, versions).await?;
     let mut dims: BTreeMap<String, servqual::DimensionSums> = BTreeMap::new();
     let mut per_likert: BTreeMap<(String, String, String), servqual::QuestionScales> =
         BTreeMap::new();
-    for (survey_id, version, question, dimension, counts) in likert {
-        let p = scales.points(&survey_id, version, &question, &counts);
+    for (key, counts, p) in servqual::with_points(store, likert).await? {
+        let dimension = &key.2;
         if !dimension.is_empty() {
             dims.entry(dimension.clone()).or_default().add(&counts, p);
         }
-        per_likert
-            .entry((survey_id, question, dimension))
-            .or_default()
-            .add(&counts, p);
+        per_likert.entry(key).or_default().add(&counts, p);
     }
     let mut questions = Vec::new();
     for ((survey_id, question, dimension, kind), counts) in others {
@@ -582,9 +566,7 @@ pub async fn questions(store: &Store, filter: &Filter) -> Result<QuestionsReport
         let f = by_scale.sums().figure("", None);
         let mut all = [0; 11];
         for counts in by_scale.0.values() {
-            for (s, c) in all.iter_mut().zip(counts) {
-                *s += c;
-            }
+            metrics::add_counts(&mut all, counts);
         }
         let widest = by_scale.0.keys().copied().max().unwrap_or(5);
         questions.push(QuestionFigures {
@@ -658,20 +640,24 @@ pub async fn heatmap(store: &Store, filter: &Filter, by: GroupBy) -> Result<Heat
             &[Key::Dimension, by.key(), Key::Version, Key::Question],
         )
         .await?;
-    let rows: Vec<_> = rows
+    let likert = rows
         .into_iter()
-        .filter(|r| r.kind == "likert" && !r.keys[0].is_empty())
-        .filter_map(|r| Some((servqual::split_version(&r.keys[2])?, r)))
+        .filter(|r| r.kind == "likert")
+        .filter_map(|r| {
+            let [dimension, key, version, question]: [String; 4] = r.keys.try_into().ok()?;
+            let (survey_id, version) = servqual::split_version(&version)?;
+            (!dimension.is_empty()).then(|| servqual::VersionCounts {
+                survey_id,
+                version,
+                question,
+                counts: r.counts,
+                group: (dimension, key_value(key)),
+            })
+        })
         .collect();
-    let versions = rows.iter().map(|(v, _)| v.clone()).collect();
-    let scales = servqual::Scales::load(store, versions).await?;
     let mut sums: BTreeMap<(String, Option<String>), servqual::DimensionSums> = BTreeMap::new();
-    for ((survey_id, version), row) in rows {
-        let p = scales.points(&survey_id, version, &row.keys[3], &row.counts);
-        let key = key_value(row.keys[1].clone());
-        sums.entry((row.keys[0].clone(), key))
-            .or_default()
-            .add(&row.counts, p);
+    for (cell, counts, p) in servqual::with_points(store, likert).await? {
+        sums.entry(cell).or_default().add(&counts, p);
     }
     // As in breakdowns, at most MAX_GROUPS columns: those with the most
     // answers (ties by key); the others are counted, not shown.

@@ -122,6 +122,23 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Every response of `from..=to`: nothing else filtered, flagged
+    /// responses left out.
+    pub fn range(from: Date, to: Date) -> Self {
+        Self {
+            from,
+            to,
+            survey: None,
+            version: None,
+            channel: None,
+            segment: None,
+            locale: None,
+            question: None,
+            tag: None,
+            include_flagged: false,
+        }
+    }
+
     /// Days covered.
     pub fn days(&self) -> i64 {
         (self.to - self.from).whole_days() + 1

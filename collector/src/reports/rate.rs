@@ -63,6 +63,25 @@ pub fn context_only(filter: &Filter, group: Option<GroupBy>) -> bool {
     rate_known(filter, group) && !every_impression(filter, group)
 }
 
+/// Sets to 0 the rate fields of `sums` that `filter` and `group` make
+/// known, where no row filled them (a group, day or bucket with neither
+/// impressions nor responses still has a known rate): `shown` whenever
+/// the rate is known; under context filters and groups `days_left_out`,
+/// and `shown_without_context` where not grouped (an impression without
+/// context belongs to no group: see [`super::kpis::Kpis`]).
+pub fn zero_known_fields(filter: &Filter, group: Option<GroupBy>, sums: &mut KpiSums) {
+    if !rate_known(filter, group) {
+        return;
+    }
+    sums.shown.get_or_insert(0);
+    if context_only(filter, group) {
+        sums.days_left_out.get_or_insert(0);
+        if group.is_none() {
+            sums.shown_without_context.get_or_insert(0);
+        }
+    }
+}
+
 /// The impressions without context and the (day, survey) pairs left out
 /// over a report's whole range and survey (a breakdown's totals).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,17 +115,9 @@ pub async fn add_shown(
         }
     } else {
         coverage = Some(add_context_shown(store, &sel, keys, out).await?);
-        for e in out.values_mut() {
-            e.days_left_out.get_or_insert(0);
-            if !keys.iter().any(|k| *k != Key::Day) {
-                // Not grouped: every context-less impression of its days
-                // belongs to the figure. A group's cannot be told.
-                e.shown_without_context.get_or_insert(0);
-            }
-        }
     }
     for e in out.values_mut() {
-        e.shown.get_or_insert(0);
+        zero_known_fields(filter, group, e);
     }
     Ok(coverage)
 }
@@ -192,6 +203,48 @@ async fn add_context_shown(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::date;
+
+    fn filter() -> Filter {
+        Filter::range(date!(2026 - 11 - 01), date!(2026 - 11 - 30))
+    }
+
+    /// (shown, shown_without_context, days_left_out) after zeroing.
+    fn zeroed(f: &Filter, group: Option<GroupBy>) -> (Option<u64>, Option<u64>, Option<u64>) {
+        let mut s = KpiSums::default();
+        zero_known_fields(f, group, &mut s);
+        (s.shown, s.shown_without_context, s.days_left_out)
+    }
+
+    #[test]
+    fn known_rate_fields_are_zeroed_and_unknown_ones_stay_null() {
+        let all = filter();
+        assert_eq!(zeroed(&all, None), (Some(0), None, None));
+        assert_eq!(zeroed(&all, Some(GroupBy::Survey)), (Some(0), None, None));
+        let web = Filter {
+            channel: Some("web".into()),
+            ..filter()
+        };
+        assert_eq!(zeroed(&web, None), (Some(0), Some(0), Some(0)));
+        // A group cannot hold impressions without context.
+        assert_eq!(
+            zeroed(&all, Some(GroupBy::Channel)),
+            (Some(0), None, Some(0))
+        );
+        assert_eq!(zeroed(&all, Some(GroupBy::Question)), (None, None, None));
+        let tagged = Filter {
+            tag: Some("price".into()),
+            ..filter()
+        };
+        assert_eq!(zeroed(&tagged, None), (None, None, None));
+        // Fields a row filled are kept.
+        let mut s = KpiSums {
+            shown: Some(7),
+            ..KpiSums::default()
+        };
+        zero_known_fields(&web, None, &mut s);
+        assert_eq!((s.shown, s.days_left_out), (Some(7), Some(0)));
+    }
 
     #[test]
     fn a_day_is_left_out_only_above_one_percent_without_context() {

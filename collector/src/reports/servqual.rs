@@ -90,9 +90,7 @@ impl QuestionScales {
     /// Adds answer counts given on a 1..=`points` scale.
     pub fn add(&mut self, counts: &ValueCounts, points: i64) {
         let sum = self.0.entry(points).or_insert([0; 11]);
-        for (s, c) in sum.iter_mut().zip(counts) {
-            *s += c;
-        }
+        metrics::add_counts(sum, counts);
     }
 
     /// The answers on 1–5, summed (n, mean and margin: [`DimensionSums::figure`]).
@@ -138,6 +136,44 @@ impl QuestionScales {
             (nth(n / 2 - 1) + nth(n / 2)) / 2.0
         })
     }
+}
+
+/// A Likert question's answer counts in one survey version (a rollup row
+/// keyed by version and question), with the report's key it adds to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionCounts<G> {
+    /// Survey id.
+    pub survey_id: String,
+    /// The version answered, which fixes the question's scale.
+    pub version: i64,
+    /// Question id.
+    pub question: String,
+    /// Answers per value, as given.
+    pub counts: ValueCounts,
+    /// What the report sums the answers under.
+    pub group: G,
+}
+
+/// Each of `rows` as (group, counts, points of the scale it was answered
+/// on), the points read from the definitions of the versions answered
+/// (one query for them all: [`Scales`]). What the questions report and the
+/// heat map both need before rescaling onto 1–5.
+pub async fn with_points<G>(
+    store: &Store,
+    rows: Vec<VersionCounts<G>>,
+) -> Result<Vec<(G, ValueCounts, i64)>, StoreError> {
+    let versions = rows
+        .iter()
+        .map(|r| (r.survey_id.clone(), r.version))
+        .collect();
+    let scales = Scales::load(store, versions).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let points = scales.points(&r.survey_id, r.version, &r.question, &r.counts);
+            (r.group, r.counts, points)
+        })
+        .collect())
 }
 
 /// Likert points per question id, for each survey version asked.

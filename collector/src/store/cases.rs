@@ -292,9 +292,6 @@ pub struct CaseChange {
     pub owner: Option<Option<String>>,
     /// New priority.
     pub priority: Option<Priority>,
-    /// How long a verification link made by this change (resolving) stays
-    /// valid; `None`: [`crate::cases::verification::DEFAULT_LINK_TTL`].
-    pub link_ttl: Option<Duration>,
 }
 
 /// A case after [`Store::update_case`].
@@ -571,10 +568,11 @@ impl Store {
 
     /// Applies `change` by staff member `actor` at `now`, in one
     /// transaction with one history row per field that changed. Resolving
-    /// makes a fresh verification link (returned in [`Updated::new_token`];
-    /// an earlier link and its answer are forgotten); reopening starts a new
-    /// response window at `now`; a new priority moves the due time as
-    /// [`due_after_priority_change`] says.
+    /// makes a fresh verification link valid for `link_ttl` (the
+    /// collector's setting, [`crate::cases::Settings`]), returned in
+    /// [`Updated::new_token`]; an earlier link and its answer are
+    /// forgotten. Reopening starts a new response window at `now`; a new
+    /// priority moves the due time as [`due_after_priority_change`] says.
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn update_case(
         &self,
@@ -582,6 +580,7 @@ impl Store {
         change: &CaseChange,
         actor: &str,
         now: OffsetDateTime,
+        link_ttl: Duration,
     ) -> Result<Updated, CaseError> {
         let at = format_timestamp(now);
         let mut tx = self.writer.begin().await?;
@@ -598,10 +597,7 @@ impl Store {
                 Status::Contacted => case.contacted_at = Some(at.clone()),
                 Status::Resolved => {
                     case.resolved_at = Some(at.clone());
-                    let ttl = change
-                        .link_ttl
-                        .unwrap_or(crate::cases::verification::DEFAULT_LINK_TTL);
-                    new_token = Some(new_link(&mut case, now, ttl)?);
+                    new_token = Some(new_link(&mut case, now, link_ttl)?);
                 }
                 Status::Open => reopen(&mut case, now)?,
                 Status::Closed => case.closed_at = Some(at.clone()),

@@ -124,7 +124,8 @@ fn push_keys(qb: &mut QueryBuilder<'_, Sqlite>, keys: &[Key]) {
     }
 }
 
-/// `WHERE …` for `sel`; `scores` adds the question filter.
+/// `WHERE …` for `sel` over a rollup of responses; `per_question` (scores
+/// and choices) adds the question filter.
 fn push_where<'a>(qb: &mut QueryBuilder<'a, Sqlite>, sel: &'a Selection, per_question: bool) {
     qb.push(" WHERE level = ")
         .push_bind(i64::from(sel.level))
@@ -132,12 +133,23 @@ fn push_where<'a>(qb: &mut QueryBuilder<'a, Sqlite>, sel: &'a Selection, per_que
         .push_bind(sel.from.as_str())
         .push(" AND ")
         .push_bind(sel.to.as_str());
+    push_context_filters(qb, sel);
+    if let Some(v) = &sel.tag {
+        qb.push(" AND tag = ").push_bind(v.as_str());
+    }
+    if per_question && let Some(q) = &sel.question {
+        qb.push(" AND question = ").push_bind(q.as_str());
+    }
+}
+
+/// ` AND …` for the survey, version and context filters of `sel`: the
+/// columns that responses' rollups and rollup_shown_context share.
+fn push_context_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, sel: &'a Selection) {
     let text_filters = [
         ("survey_id", &sel.survey),
         ("channel", &sel.channel),
         ("segment", &sel.segment),
         ("locale", &sel.locale),
-        ("tag", &sel.tag),
     ];
     for (column, value) in text_filters {
         if let Some(v) = value {
@@ -146,9 +158,6 @@ fn push_where<'a>(qb: &mut QueryBuilder<'a, Sqlite>, sel: &'a Selection, per_que
     }
     if let Some(v) = sel.version {
         qb.push(" AND version = ").push_bind(v);
-    }
-    if per_question && let Some(q) = &sel.question {
-        qb.push(" AND question = ").push_bind(q.as_str());
     }
 }
 
@@ -328,16 +337,7 @@ impl Store {
             qb.push(" AND survey_id = ").push_bind(s.as_str());
         }
         push_group(&mut qb, keys, &[]);
-        let rows = qb.build().fetch_all(&self.reader).await?;
-        let n = keys.len();
-        rows.iter()
-            .map(|row| {
-                // SUM over no rows is NULL: nothing shown.
-                let shown = row.try_get::<Option<i64>, _>(n)?.unwrap_or(0);
-                Ok((keys_of(row, n)?, u64::try_from(shown).unwrap_or(0)))
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        self.shown_sums(qb, keys.len()).await
     }
 
     /// 'shown' events with a known context (migration 0011) per group;
@@ -357,25 +357,22 @@ impl Store {
             .push_bind(sel.from.as_str())
             .push(" AND ")
             .push_bind(sel.to.as_str());
-        for (column, value) in [
-            ("survey_id", &sel.survey),
-            ("channel", &sel.channel),
-            ("segment", &sel.segment),
-            ("locale", &sel.locale),
-        ] {
-            if let Some(v) = value {
-                qb.push(format!(" AND {column} = ")).push_bind(v.as_str());
-            }
-        }
-        if let Some(v) = sel.version {
-            qb.push(" AND version = ").push_bind(v);
-        }
+        push_context_filters(&mut qb, sel);
         push_group(&mut qb, keys, &[]);
+        self.shown_sums(qb, keys.len()).await
+    }
+
+    /// Runs `qb` (`n` key columns, then `SUM(shown)`): impressions per group.
+    async fn shown_sums(
+        &self,
+        mut qb: QueryBuilder<'_, Sqlite>,
+        n: usize,
+    ) -> Result<Vec<(Vec<String>, u64)>, StoreError> {
         let rows = qb.build().fetch_all(&self.reader).await?;
-        let n = keys.len();
         rows.iter()
             .filter_map(|row| {
-                // SUM over no rows (no keys, nothing matched) is NULL.
+                // Ungrouped, SUM over no rows is one row of NULL: no group
+                // (the caller counts a known rate's missing groups as 0).
                 let shown = row.try_get::<Option<i64>, _>(n).transpose()?;
                 Some(shown.and_then(|s| Ok((keys_of(row, n)?, u64::try_from(s).unwrap_or(0)))))
             })

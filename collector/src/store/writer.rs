@@ -7,14 +7,14 @@
 //! IMMEDIATE` transaction on the write connection, and inside it runs one
 //! multi-row `INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING` of the
 //! batch, then looks up only the rows the insert skipped to tell a retry
-//! from a reused id from an answered order ([`insert_then_explain`]). A
-//! batch in which two rows share a key (rare: retries come long after their
-//! first attempt was answered) takes the older path: one lookup of all its
-//! keys, then the insert of the rows that are new ([`decide`]). Either way
-//! each row's outcome is as if the rows were inserted one after the other;
-//! then it commits, and only then answers every waiter. One commit (one
-//! WAL sync) then covers many responses: on this disk ~18 k rows/s one per
-//! transaction against ~40 k/s at 100 per transaction (see DESIGN.md).
+//! from a reused id from an answered order ([`insert_then_explain`]). Rows
+//! sharing a key inside one batch (two copies of one response, two
+//! responses for one order) take the same path: SQLite inserts the rows of
+//! one statement in order, so each row's outcome is as if the rows were
+//! inserted one after the other. Then it commits, and only then answers
+//! every waiter. One commit (one WAL sync) then covers many responses: on
+//! this disk ~18 k rows/s one per transaction against ~40 k/s at 100 per
+//! transaction (see DESIGN.md).
 //! Between back-to-back batches the writer keeps the connection for up to
 //! [`HOLD_CONNECTION`].
 //!
@@ -44,7 +44,7 @@ use sqlx::error::ErrorKind;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqlitePool};
 use sqlx::{Connection as _, SqliteConnection};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -473,122 +473,74 @@ async fn attempt_on(conn: &mut PoolConnection<Sqlite>, rows: &[&PreparedResponse
     // IMMEDIATE takes the write lock now: a second process (`manyi site
     // create`) then makes this wait (busy timeout) instead of failing the
     // batch half-way with "database is locked". Holding it also means that
-    // nothing can be stored between the lookup and the insert below.
+    // nothing but this batch can be stored between the insert and the
+    // lookup of the rows it skipped.
     let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
         Err(e) => return Attempt::BatchFailed(format!("BEGIN IMMEDIATE: {e}")),
     };
     // One receive time for the whole transaction: its rows become visible
     // together at COMMIT, and formatting a timestamp per row cost more than
-    // the rest of `decide`.
+    // naming the outcomes.
     let received_at = now_timestamp();
-    if !shares_keys(rows) {
-        let result = insert_then_explain(&mut tx, rows, &received_at).await;
-        return match result {
-            Attempt::Committed(outcomes) => match tx.commit().await {
-                Ok(()) => Attempt::Committed(outcomes),
-                Err(e) => Attempt::BatchFailed(format!("COMMIT: {e}")),
-            },
-            // Dropping the transaction rolls it back.
-            failed => failed,
-        };
-    }
-    let stored = match Stored::load(&mut tx, rows).await {
-        Ok(stored) => stored,
-        Err(e) => return Attempt::BatchFailed(format!("looking up stored keys: {e}")),
-    };
-    let (outcomes, created) = decide(rows, stored, &received_at);
-    if !created.is_empty() {
-        let fresh: Vec<(&PreparedResponse, &str)> = created
-            .iter()
-            .map(|&i| match &outcomes[i] {
-                InsertOutcome::Created { received_at } => (rows[i], received_at.as_str()),
-                // `created` lists exactly the rows decided Created.
-                _ => (rows[i], ""),
-            })
-            .collect();
-        match insert_many(&mut tx, &fresh).await {
-            Ok(inserted) => {
-                // Under the write lock nothing else can have stored one of
-                // these keys since the lookup; a row that still did not go
-                // in is reported as its own failure rather than guessed at.
-                if let Some(pos) =
-                    (0..fresh.len()).find(|&k| !inserted.contains(fresh[k].0.response_id.as_str()))
-                {
-                    let index = created[pos];
-                    return Attempt::RowFailed {
-                        index,
-                        error: StoreError::Inconsistent(format!(
-                            "insert of response {} conflicted, but no conflicting row was found",
-                            rows[index].response_id
-                        )),
-                    };
-                }
-            }
-            Err(e) if is_row_error(&e) => {
-                // The statement is undone, not the transaction, but SQLite
-                // does not say which row broke the constraint: find it by
-                // inserting the rows one by one (rare: a foreign key or
-                // CHECK failure), then the caller retries without it.
-                return find_failing_row(&mut tx, &fresh, &created, e).await;
-            }
-            Err(e) => return Attempt::BatchFailed(format!("insert: {e}")),
-        }
-    }
-    match tx.commit().await {
-        Ok(()) => Attempt::Committed(outcomes),
-        Err(e) => Attempt::BatchFailed(format!("COMMIT: {e}")),
+    match insert_then_explain(&mut tx, rows, &received_at).await {
+        Attempt::Committed(outcomes) => match tx.commit().await {
+            Ok(()) => Attempt::Committed(outcomes),
+            Err(e) => Attempt::BatchFailed(format!("COMMIT: {e}")),
+        },
+        // Dropping the transaction rolls it back.
+        failed => failed,
     }
 }
 
-/// Whether two rows of the batch share a response id or a (survey, order)
-/// pair: then the outcome of the later one depends on the earlier one's,
-/// and the batch takes the lookup-first path ([`Stored::load`] and
-/// [`decide`]). Retries reach the writer long after their first attempt
-/// was answered, so nearly every batch has no shared key.
-fn shares_keys(rows: &[&PreparedResponse]) -> bool {
-    let mut ids = HashSet::with_capacity(rows.len());
-    let mut orders = HashSet::with_capacity(rows.len());
-    rows.iter().any(|row| {
-        !ids.insert(row.response_id.as_str())
-            || row
-                .order_id
-                .as_deref()
-                .is_some_and(|order| !orders.insert((row.survey_id.as_str(), order)))
-    })
-}
-
-/// The insert-first path, for a batch whose rows share no key (see
-/// [`shares_keys`]): every row goes to the multi-row insert, whose `ON
-/// CONFLICT DO NOTHING` skips those that clash with stored rows, and only
-/// the skipped ones are looked up to name their outcome. With no shared key
-/// a row's outcome depends on the stored rows alone, so this gives the
-/// same outcomes as [`decide`]; and it spares the common case the lookup of
-/// every key (a JSON array parsed and two index searches per row, which
-/// the insert repeats anyway). Leaves the transaction open: the caller
-/// commits on [`Attempt::Committed`].
+/// The batch's one insert, then the outcome of each row: every row goes to
+/// the multi-row insert, whose `ON CONFLICT DO NOTHING` skips those that
+/// clash with a stored row or with an earlier row of the same statement
+/// (SQLite inserts a `VALUES` list in order), and only the skipped ones
+/// are looked up to name their outcome. The outcomes are those of the rows
+/// inserted one after the other:
+/// - a row that went in is `Created`;
+/// - a skipped row whose id an earlier row of the batch took is a retry
+///   of it (same payload hash) or a reused id;
+/// - a skipped row whose id a *later* row took was skipped for its order
+///   (its id was still free when it came): `AlreadyAnswered`;
+/// - otherwise the id decides against the stored rows (the id comes
+///   first: a retry of an accepted response also matches its order), and
+///   a row whose id is not stored clashed on its order.
+///
+/// This spares the common batch (no clash at all) any lookup: looking up
+/// every key first cost a JSON array parsed and two index searches per
+/// row, which the insert repeats anyway. Leaves the transaction open: the
+/// caller commits on [`Attempt::Committed`].
 async fn insert_then_explain(
     conn: &mut SqliteConnection,
     rows: &[&PreparedResponse],
     received_at: &str,
 ) -> Attempt {
     let all: Vec<(&PreparedResponse, &str)> = rows.iter().map(|&row| (row, received_at)).collect();
-    let inserted = match insert_many(conn, &all).await {
-        Ok(inserted) => inserted,
+    let returned = match insert_many(conn, &all).await {
+        Ok(returned) => returned,
         Err(e) if is_row_error(&e) => {
             let indexes: Vec<usize> = (0..rows.len()).collect();
             return find_failing_row(conn, &all, &indexes, e).await;
         }
         Err(e) => return Attempt::BatchFailed(format!("insert: {e}")),
     };
-    let skipped: Vec<&str> = rows
-        .iter()
-        .map(|row| row.response_id.as_str())
-        .filter(|id| !inserted.contains(*id))
+    let went_in = rows_that_went_in(rows, returned);
+    // Which row of the batch took each id that went in.
+    let taken: HashMap<&str, usize> = (0..rows.len())
+        .filter(|&i| went_in[i])
+        .map(|i| (rows[i].response_id.as_str(), i))
+        .collect();
+    let skipped: Vec<&str> = (0..rows.len())
+        .filter(|&i| !went_in[i] && !taken.contains_key(rows[i].response_id.as_str()))
+        .map(|i| rows[i].response_id.as_str())
         .collect();
     let stored = if skipped.is_empty() {
         HashMap::new()
     } else {
+        // These ids went in with no row of this batch, so what the lookup
+        // finds was stored before it.
         match stored_ids(conn, &skipped).await {
             Ok(stored) => stored,
             Err(e) => return Attempt::BatchFailed(format!("looking up skipped rows: {e}")),
@@ -596,9 +548,20 @@ async fn insert_then_explain(
     };
     let mut outcomes = Vec::with_capacity(rows.len());
     for (index, row) in rows.iter().enumerate() {
-        let outcome = if inserted.contains(row.response_id.as_str()) {
+        let outcome = if went_in[index] {
             InsertOutcome::Created {
                 received_at: received_at.to_owned(),
+            }
+        } else if let Some(&first) = taken.get(row.response_id.as_str()) {
+            if first > index {
+                // The id was free when this row came: its order clashed.
+                InsertOutcome::AlreadyAnswered
+            } else if rows[first].payload_hash == row.payload_hash {
+                InsertOutcome::Duplicate {
+                    received_at: received_at.to_owned(),
+                }
+            } else {
+                InsertOutcome::ResponseIdConflict
             }
         } else if let Some((hash, first_received_at)) = stored.get(&row.response_id) {
             if *hash == row.payload_hash {
@@ -626,6 +589,43 @@ async fn insert_then_explain(
     Attempt::Committed(outcomes)
 }
 
+/// The keys the insert returns for each row that went in: response id,
+/// survey, order id, payload hash.
+type InsertedKeys = (String, String, Option<String>, String);
+
+/// Which rows of `rows` went in, given the keys the insert returned
+/// (`RETURNING` rows come in no promised order). A returned row is matched
+/// to the first row of the batch with the same keys: rows equal in all of
+/// them share both unique keys, so at most one of them goes in, and it is
+/// the first (a later copy is skipped for the earlier one's keys, or for
+/// whatever skipped the earlier one).
+fn rows_that_went_in(rows: &[&PreparedResponse], returned: Vec<InsertedKeys>) -> Vec<bool> {
+    let mut returned: HashMap<InsertedKeys, usize> =
+        returned
+            .into_iter()
+            .fold(HashMap::new(), |mut counts, keys| {
+                *counts.entry(keys).or_default() += 1;
+                counts
+            });
+    rows.iter()
+        .map(|row| {
+            let keys = (
+                row.response_id.clone(),
+                row.survey_id.clone(),
+                row.order_id.clone(),
+                row.payload_hash.clone(),
+            );
+            match returned.get_mut(&keys) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            }
+        })
+        .collect()
+}
+
 /// The payload hash and receive time of those of `ids` that are stored.
 async fn stored_ids(
     conn: &mut SqliteConnection,
@@ -644,104 +644,6 @@ async fn stored_ids(
         .collect())
 }
 
-/// What is already stored under the keys of a batch (looked up inside its
-/// transaction, under the write lock).
-#[derive(Debug, Default)]
-struct Stored {
-    /// response_id → (payload_hash, received_at).
-    ids: HashMap<String, (String, String)>,
-    /// (survey_id, order_id) pairs that are answered.
-    orders: HashSet<(String, String)>,
-}
-
-impl Stored {
-    /// One query for both keys of every row: a statement is a round trip
-    /// to sqlx's connection thread, so the batch's keys travel as one JSON
-    /// array each (fixed SQL text: prepared once, no bind-variable limit).
-    async fn load(
-        conn: &mut SqliteConnection,
-        rows: &[&PreparedResponse],
-    ) -> Result<Self, sqlx::Error> {
-        let ids: Vec<&str> = rows.iter().map(|r| r.response_id.as_str()).collect();
-        let orders: Vec<(&str, &str)> = rows
-            .iter()
-            .filter_map(|r| Some((r.survey_id.as_str(), r.order_id.as_deref()?)))
-            .collect();
-        let (ids, orders) = (json_text(&ids), json_text(&orders));
-        let found: Vec<(bool, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT 1, response_id, payload_hash, received_at FROM responses
-             WHERE response_id IN (SELECT value FROM json_each(?1))
-             UNION ALL
-             SELECT 0, r.survey_id, r.order_id, NULL
-             FROM json_each(?2) AS k
-             JOIN responses AS r ON r.survey_id = k.value ->> 0 AND r.order_id = k.value ->> 1",
-        )
-        .bind(ids)
-        .bind(orders)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut stored = Self::default();
-        for (by_id, a, b, c) in found {
-            match (by_id, b, c) {
-                (true, Some(hash), Some(received_at)) => {
-                    stored.ids.insert(a, (hash, received_at));
-                }
-                (false, Some(order_id), _) => {
-                    stored.orders.insert((a, order_id));
-                }
-                // Both columns are NOT NULL in the schema and in the query.
-                _ => {}
-            }
-        }
-        Ok(stored)
-    }
-}
-
-/// The outcome of every row, in order, as if each were inserted alone one
-/// after the other: the rules of the dedupe constraints, applied to what is
-/// stored plus the rows earlier in the batch. The response_id comes first: a
-/// retry of an accepted response also matches its order. Returns the
-/// outcomes and the indexes of the rows to insert (the `Created` ones),
-/// which are stamped `received_at`.
-fn decide(
-    rows: &[&PreparedResponse],
-    mut stored: Stored,
-    received_at: &str,
-) -> (Vec<InsertOutcome>, Vec<usize>) {
-    let mut created = Vec::with_capacity(rows.len());
-    let outcomes = rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            if let Some((hash, received_at)) = stored.ids.get(&row.response_id) {
-                return if *hash == row.payload_hash {
-                    InsertOutcome::Duplicate {
-                        received_at: received_at.clone(),
-                    }
-                } else {
-                    InsertOutcome::ResponseIdConflict
-                };
-            }
-            if let Some(order_id) = &row.order_id {
-                let key = (row.survey_id.clone(), order_id.clone());
-                if stored.orders.contains(&key) {
-                    return InsertOutcome::AlreadyAnswered;
-                }
-                stored.orders.insert(key);
-            }
-            stored.ids.insert(
-                row.response_id.clone(),
-                (row.payload_hash.clone(), received_at.to_owned()),
-            );
-            created.push(i);
-            InsertOutcome::Created {
-                received_at: received_at.to_owned(),
-            }
-        })
-        .collect();
-    (outcomes, created)
-}
-
 /// Columns of one `responses` row, i.e. bind variables per row of the insert.
 const COLUMNS: usize = 16;
 
@@ -750,9 +652,9 @@ const COLUMNS: usize = 16;
 const _: () = assert!(MAX_BATCH * COLUMNS <= 32_766);
 
 /// Inserts `rows` (row, received_at) in one multi-row statement, in order,
-/// and returns the response ids that went in. `ON CONFLICT DO NOTHING`
-/// stays as the constraint's last word: dedupe is the database's, the
-/// lookup before only names the outcome. The SQL text depends only on the
+/// and returns the keys of the rows that went in (see
+/// [`rows_that_went_in`]). Dedupe is the database's (`ON CONFLICT DO
+/// NOTHING` on both unique keys); the code only names the outcome. The SQL text depends only on the
 /// number of rows, so sqlx's statement cache prepares each size once. Plain
 /// binds cost the writer thread less than reading the rows out of one JSON
 /// argument did (SQLite's JSON functions were ~10 % of the server's CPU
@@ -760,7 +662,7 @@ const _: () = assert!(MAX_BATCH * COLUMNS <= 32_766);
 async fn insert_many(
     conn: &mut SqliteConnection,
     rows: &[(&PreparedResponse, &str)],
-) -> Result<HashSet<String>, sqlx::Error> {
+) -> Result<Vec<InsertedKeys>, sqlx::Error> {
     let mut insert = QueryBuilder::<Sqlite>::new(
         "INSERT INTO responses (
              response_id, site_key, survey_id, survey_version,
@@ -787,9 +689,8 @@ async fn insert_many(
             .push_bind(*received_at)
             .push_bind(row.signed);
     });
-    insert.push(" ON CONFLICT DO NOTHING RETURNING response_id");
-    let inserted: Vec<String> = insert.build_query_scalar().fetch_all(&mut *conn).await?;
-    Ok(inserted.into_iter().collect())
+    insert.push(" ON CONFLICT DO NOTHING RETURNING response_id, survey_id, order_id, payload_hash");
+    insert.build_query_as().fetch_all(&mut *conn).await
 }
 
 /// After a constraint failure of a whole insert: inserts the rows one at a
@@ -920,26 +821,9 @@ mod tests {
         store.close().await;
     }
 
-    #[test]
-    fn rows_share_keys_when_an_id_or_an_order_repeats() {
-        let (a, b) = (row("r-1", "A1", "{}"), row("r-2", "A2", "{}"));
-        assert!(!shares_keys(&[&a, &b]));
-        assert!(shares_keys(&[&a, &row("r-1", "A9", "{}")]));
-        assert!(shares_keys(&[&a, &row("r-9", "A1", "{}")]));
-        // Without an order id only the response id counts.
-        let (mut c, mut d) = (row("r-3", "x", "{}"), row("r-4", "x", "{}"));
-        (c.order_id, d.order_id) = (None, None);
-        assert!(!shares_keys(&[&c, &d]));
-        // The same order in another survey is another key.
-        d.order_id = Some("A1".into());
-        d.survey_id = "other".into();
-        assert!(!shares_keys(&[&a, &d]));
-    }
-
-    /// The insert-first path (no key shared inside the batch) against
-    /// stored rows: each clash gets the outcome the lookup-first path gives.
+    /// Rows clashing with stored ones: each gets its own outcome.
     #[tokio::test]
-    async fn rows_clashing_with_stored_ones_are_told_apart_without_a_lookup_first() {
+    async fn rows_clashing_with_stored_ones_are_told_apart() {
         let (_dir, store) = store().await;
         let first = row("r-1", "A1", r#"{"nps":9}"#);
         let other = row("r-2", "A2", r#"{"nps":5}"#);
@@ -953,7 +837,6 @@ mod tests {
         let same_order = row("r-3", "A2", r#"{"nps":9}"#);
         let fresh = row("r-4", "A4", r#"{"nps":10}"#);
         let batch = [&retry, &reused_id, &same_order, &fresh];
-        assert!(!shares_keys(&batch));
         let results = write_batch(&store.writer, &batch).await;
         assert_eq!(
             results[0].as_ref().expect("retry"),
@@ -981,6 +864,76 @@ mod tests {
                 .await
                 .expect("r-2");
         assert_eq!(answers, r#"{"nps":5}"#, "the reused id kept its first body");
+        store.close().await;
+    }
+
+    /// Keys shared inside one batch, in the orders where "as if inserted
+    /// one after the other" matters: a row skipped for its order leaves its
+    /// id free for a later row; copies after that later row are told apart
+    /// by their payload hash against it.
+    #[tokio::test]
+    async fn rows_sharing_keys_in_one_batch_get_the_outcomes_of_one_after_the_other() {
+        let (_dir, store) = store().await;
+        let answered = row("r-1", "A1", r#"{"nps":9}"#);
+        let stored = write_batch(&store.writer, &[&answered]).await;
+        assert!(matches!(stored[0], Ok(InsertOutcome::Created { .. })));
+
+        // r-7 first comes for the answered order A1, then for A8 with
+        // another body (the fixture's hash covers the answers only).
+        let for_answered_order = row("r-7", "A1", r#"{"nps":2}"#);
+        let for_new_order = row("r-7", "A8", r#"{"nps":3}"#);
+        // Three copies of r-8, one with another body.
+        let copy = row("r-8", "A9", r#"{"nps":10}"#);
+        let changed = row("r-8", "A9", r#"{"nps":0}"#);
+        // A new id for the order r-8 took.
+        let same_order = row("r-9", "A9", r#"{"nps":10}"#);
+        let batch = [
+            &for_answered_order,
+            &for_new_order,
+            &for_answered_order,
+            &copy,
+            &copy,
+            &changed,
+            &same_order,
+        ];
+        let results = write_batch(&store.writer, &batch).await;
+        let outcomes: Vec<InsertOutcome> = results
+            .into_iter()
+            .map(|r| r.expect("every row settles"))
+            .collect();
+        let InsertOutcome::Created { received_at } = &outcomes[1] else {
+            panic!("r-7 for A8: {:?}", outcomes[1]);
+        };
+        let created = InsertOutcome::Created {
+            received_at: received_at.clone(),
+        };
+        let retry = InsertOutcome::Duplicate {
+            received_at: received_at.clone(),
+        };
+        assert_eq!(
+            outcomes,
+            [
+                // r-7 was free, A1 was not.
+                InsertOutcome::AlreadyAnswered,
+                created.clone(),
+                // r-7 is taken by now, with another body (order A8).
+                InsertOutcome::ResponseIdConflict,
+                created,
+                retry,
+                InsertOutcome::ResponseIdConflict,
+                InsertOutcome::AlreadyAnswered,
+            ]
+        );
+        assert_eq!(stored_ids(&store).await, ["r-1", "r-7", "r-8"]);
+        let orders: Vec<(String, String)> =
+            sqlx::query_as("SELECT response_id, order_id FROM responses ORDER BY response_id")
+                .fetch_all(&store.reader)
+                .await
+                .expect("orders");
+        assert_eq!(
+            orders,
+            [("r-1", "A1"), ("r-7", "A8"), ("r-8", "A9")].map(|(a, b)| (a.into(), b.into()))
+        );
         store.close().await;
     }
 

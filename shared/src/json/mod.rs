@@ -16,8 +16,12 @@
 //!   model types through the codec, so `serde_json::from_str::<Survey>` and
 //!   `serde_json::to_string(&payload)` work in the collector, with shape
 //!   errors surfacing as serde_json *data* errors.
+//! - `payload_reader` (feature `serde`): `ResponsePayload::from_json_slice`,
+//!   the collector's one-pass read of a posted payload.
 
 mod model;
+#[cfg(feature = "serde")]
+mod payload_reader;
 #[cfg(feature = "serde")]
 mod serde_glue;
 pub mod text;

@@ -12,28 +12,28 @@
 //! (`[data-question]`, `[data-value]`, input `value`, `[data-other]`).
 
 use super::Ctx;
-use crate::dom;
+use crate::dom::{self, Listeners};
 use crate::flow::Stage;
 use leptos::prelude::*;
 use manyi_shared::QuestionId;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use web_sys::{Element, Event};
 
 /// `manyi:started` was dispatched for the current widget (one at a time;
 /// an atomic costs less code than a reactive value).
 static STARTED: AtomicBool = AtomicBool::new(false);
 
-/// Routes the widget's events inside `container` to [`Ctx`].
-pub fn listen(container: &web_sys::HtmlElement, ctx: Ctx) {
+/// Routes the widget's events inside `container` to [`Ctx`], until the
+/// returned listeners are dropped (when the widget is unmounted).
+pub fn listen(container: &web_sys::HtmlElement, ctx: Ctx) -> Listeners {
     STARTED.store(false, Relaxed);
-    let cb = Closure::<dyn FnMut(Event)>::new(move |ev: Event| handle(ctx, &ev));
-    for name in ["click", "keydown", "change", "input", "submit"] {
-        let _ = container.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
-    }
-    // The widget lives as long as the page (or until dismissed).
-    cb.forget();
+    let mut listeners = Listeners::new(move |ev: Event| handle(ctx, &ev));
+    listeners.add(
+        container,
+        &["click", "keydown", "change", "input", "submit"],
+    );
+    listeners
 }
 
 fn handle(ctx: Ctx, ev: &Event) {
@@ -57,8 +57,10 @@ fn handle(ctx: Ctx, ev: &Event) {
 
 /// Dispatches `manyi:started` once the first answer is given.
 pub(super) fn note_start(ctx: Ctx, target: &Element) {
+    // `try_`: a host callback may have unmounted the widget meanwhile
+    // (`manyi('hide')` on `dismissed`), disposing the flow.
     if !STARTED.load(Relaxed)
-        && ctx.flow.with_untracked(|f| !f.answers().is_empty())
+        && ctx.flow.try_with_untracked(|f| !f.answers().is_empty()) == Some(true)
         && let Some(host) = dom::host_of(target)
     {
         STARTED.store(true, Relaxed);
@@ -137,7 +139,8 @@ fn on_key(ctx: Ctx, ev: &Event, target: &Element) {
 }
 
 /// Removes the widget and gives focus back to the page; reports
-/// `manyi:dismissed` unless it was answered.
+/// `manyi:dismissed` unless it was answered. The widget is unmounted as
+/// well: a closed survey leaves no listener on the page.
 fn close(ctx: Ctx, target: &Element) {
     if let Some(host) = dom::host_of(target) {
         if ctx.stage.get_untracked() != Stage::Thanks {
@@ -145,5 +148,6 @@ fn close(ctx: Ctx, target: &Element) {
         }
         host.remove();
         dom::restore_focus();
+        crate::unmount();
     }
 }

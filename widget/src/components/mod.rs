@@ -132,10 +132,13 @@ pub fn App(
 
     let sending = Memo::new(move |_| stage.get() == Stage::Sending);
     let form = move || {
+        // Which questions show, worked out once per change of the answers
+        // for the question slots and the progress line alike.
+        let flags = Memo::new(move |_| flow.with(Flow::visible_flags));
         view! {
             <form class="mq-form" novalidate="">
-                {show_progress.then(|| view! { <Progress flow locale /> })}
-                {questions(flow, locale)}
+                {show_progress.then(|| view! { <Progress flow flags locale /> })}
+                {questions(flow, flags, locale)}
                 <p class="mq-notice" role="alert">
                     {Signal::derive(move || notice.get().map(|n| i18n::text(locale, n.text())))}
                 </p>
@@ -187,8 +190,7 @@ pub fn App(
 /// of WebAssembly (3.9 KB brotli). Each slot re-renders only when its own
 /// visibility flips (a `Memo<bool>`), so the other questions keep their DOM
 /// and focus while follow-ups come and go.
-fn questions(flow: RwSignal<Flow>, locale: Locale) -> impl IntoView {
-    let flags = Memo::new(move |_| flow.with(Flow::visible_flags));
+fn questions(flow: RwSignal<Flow>, flags: Memo<Vec<bool>>, locale: Locale) -> impl IntoView {
     let ids: Vec<QuestionId> =
         flow.with_untracked(|f| f.survey().questions.iter().map(|q| q.id.clone()).collect());
     ids.into_iter()
@@ -215,10 +217,12 @@ fn questions(flow: RwSignal<Flow>, locale: Locale) -> impl IntoView {
 fn Progress(
     /// The shared flow state.
     flow: RwSignal<Flow>,
+    /// Which questions are visible (the question slots' own flags).
+    flags: Memo<Vec<bool>>,
     /// Locale of the screen-reader prefix.
     locale: Locale,
 ) -> impl IntoView {
-    let progress = Memo::new(move |_| flow.with(Flow::progress));
+    let progress = Memo::new(move |_| flags.with(|v| flow.with(|f| f.progress_among(v))));
     move || {
         let (answered, total) = progress.get();
         (total > 1).then(|| {

@@ -37,12 +37,15 @@ pub fn submit(ctx: Ctx, form: Element) {
     // Sending from the first tap: a second one while the chunk loads is
     // ignored (the button is disabled).
     ctx.stage.set(Stage::Sending);
+    // Found now: if the page hides the widget while the answer is on its
+    // way, the form leaves the shadow root, but `submitted` is still owed.
+    let host = dom::host_of(&form);
     leptos::task::spawn_local(async move {
         // Without the chunk the answer is kept unchecked (module docs).
         if let Ok(false) = validate(ctx, form.clone()).await {
             return;
         }
-        keep_and_send(ctx, form).await;
+        keep_and_send(ctx, form, host).await;
     });
 }
 
@@ -61,7 +64,7 @@ fn validate(ctx: Ctx, form: Element) -> Result<bool, SplitLoaderError> {
 
 /// Builds the payload, keeps a copy on the device and sends it once the
 /// chunk is there (at once when it already is).
-async fn keep_and_send(ctx: Ctx, form: Element) {
+async fn keep_and_send(ctx: Ctx, form: Element, host: Option<Element>) {
     let Ctx {
         flow,
         stage,
@@ -87,7 +90,10 @@ async fn keep_and_send(ctx: Ctx, form: Element) {
     notice.set(None);
     let kept = delivery::save_pending(&url, &id, &body);
     let retry_url = url.clone();
-    if send(ctx, url, body, id, form.clone()).await.is_err() {
+    if send(ctx, url, body, id, form.clone(), host.clone())
+        .await
+        .is_err()
+    {
         // No chunk, most likely no network: the kept copy is the answer.
         let outcome = if kept {
             crate::split::retry_later(retry_url, 0);
@@ -95,7 +101,7 @@ async fn keep_and_send(ctx: Ctx, form: Element) {
         } else {
             Outcome::RetryLater
         };
-        finish(ctx, outcome, id, &form);
+        finish(ctx, outcome, id, &form, host);
     }
 }
 
@@ -106,15 +112,17 @@ fn send(
     body: String,
     id: ResponseId,
     form: Element,
+    host: Option<Element>,
 ) -> Result<(), SplitLoaderError> {
     delivery::send(url, body, id, move |outcome| {
-        finish(ctx, outcome, id, &form)
+        finish(ctx, outcome, id, &form, host)
     });
     Ok(())
 }
 
-/// Applies the collector's answer to the widget state.
-fn finish(ctx: Ctx, outcome: Outcome, id: ResponseId, form: &Element) {
+/// Applies the collector's answer to the widget state (`host`: the
+/// widget's host element, to report `manyi:submitted` on).
+fn finish(ctx: Ctx, outcome: Outcome, id: ResponseId, form: &Element, host: Option<Element>) {
     let Ctx {
         flow,
         stage,
@@ -130,7 +138,7 @@ fn finish(ctx: Ctx, outcome: Outcome, id: ResponseId, form: &Element) {
             // The form goes away with the thank-you screen: hold on to the
             // panel and host before it does.
             let panel = form.parent_element();
-            if let Some(host) = dom::host_of(form) {
+            if let Some(host) = host {
                 dom::dispatch(&host, "manyi:submitted", Some(&String::from(id)));
             }
             stage.set(Stage::Thanks);

@@ -7,13 +7,16 @@
 //! A verification link is in the answer of the request that made it
 //! (`PATCH` to `resolved`, `POST …/verification-link`) and nowhere else:
 //! only its hash is stored.
+//!
+//! The calling admin token (which `super::require_token` puts in the
+//! request's extensions, as for `GET /api/tokens`) is recorded by name as
+//! the actor of changes and the author of notes.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -23,7 +26,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ErrorBody, json_body};
-use crate::admin::AdminError;
 use crate::cases::verification::{self, LinkFilter, LinkState};
 use crate::cases::{CaseError, Priority, Status};
 use crate::http::{ApiError, AppState};
@@ -72,24 +74,6 @@ impl IntoResponse for CaseError {
             CaseError::Store(e) => ApiError::Store(e).into_response(),
             refused => refusal(status, refused.code(), refused.to_string()),
         }
-    }
-}
-
-/// The admin token's name, recorded as the actor of changes and the author
-/// of notes (`require_token` puts the authenticated token in the request's
-/// extensions).
-#[derive(Debug)]
-pub struct Actor(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Actor {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<AdminToken>()
-            .map(|token| Actor(token.name.clone()))
-            .ok_or(ApiError::Admin(AdminError::Unauthorized))
     }
 }
 
@@ -552,7 +536,6 @@ impl CaseUpdate {
             status,
             owner,
             priority,
-            link_ttl: None,
         })
     }
 }
@@ -570,7 +553,7 @@ impl CaseUpdate {
 #[tracing::instrument(skip(state, actor, body))]
 async fn update_case(
     State(state): State<AppState>,
-    actor: Actor,
+    Extension(actor): Extension<AdminToken>,
     id: Result<Path<i64>, PathRejection>,
     body: Bytes,
 ) -> Result<Json<CaseDetail>, Response> {
@@ -578,11 +561,16 @@ async fn update_case(
     let request: CaseUpdate =
         serde_json::from_value(json_body(&body).map_err(|e| e.into_response())?)
             .map_err(|e| CaseError::InvalidRequest(e.to_string()).into_response())?;
-    let mut change = request.to_change().map_err(IntoResponse::into_response)?;
-    change.link_ttl = Some(state.cases().link_ttl);
+    let change = request.to_change().map_err(IntoResponse::into_response)?;
     let updated = state
         .store()
-        .update_case(id, &change, &actor.0, OffsetDateTime::now_utc())
+        .update_case(
+            id,
+            &change,
+            &actor.name,
+            OffsetDateTime::now_utc(),
+            state.cases().link_ttl,
+        )
         .await
         .map_err(IntoResponse::into_response)?;
     Ok(Json(
@@ -605,7 +593,7 @@ async fn update_case(
 #[tracing::instrument(skip(state, actor))]
 async fn renew_link(
     State(state): State<AppState>,
-    actor: Actor,
+    Extension(actor): Extension<AdminToken>,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<CaseDetail>, CaseError> {
     let id = case_id(id)?;
@@ -613,7 +601,7 @@ async fn renew_link(
         .store()
         .renew_verification_link(
             id,
-            &actor.0,
+            &actor.name,
             OffsetDateTime::now_utc(),
             state.cases().link_ttl,
         )
@@ -641,7 +629,7 @@ pub struct NewNote {
 #[tracing::instrument(skip(state, actor, body))]
 async fn add_note(
     State(state): State<AppState>,
-    actor: Actor,
+    Extension(actor): Extension<AdminToken>,
     id: Result<Path<i64>, PathRejection>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<NoteView>), Response> {
@@ -657,7 +645,7 @@ async fn add_note(
     }
     let stored = state
         .store()
-        .add_case_note(id, &actor.0, text, OffsetDateTime::now_utc())
+        .add_case_note(id, &actor.name, text, OffsetDateTime::now_utc())
         .await
         .map_err(IntoResponse::into_response)?;
     Ok((StatusCode::CREATED, Json(NoteView::from(stored))))
