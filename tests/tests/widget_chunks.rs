@@ -8,7 +8,7 @@
 
 use anyhow::{Context, Result};
 use fantoccini::Locator;
-use manyi_tests::app::TestApp;
+use manyi_tests::app::{HostSite, TestApp, embed_page};
 use manyi_tests::browser::{Browser, Device, find, wait_for};
 use serde_json::json;
 
@@ -107,5 +107,66 @@ async fn a_follow_up_whose_control_cannot_be_loaded_hands_over_to_the_hosted_sur
         widget.find_all(Locator::Css(".mq-panel")).await?.is_empty(),
         "the widget is gone from the host element"
     );
+    browser.close().await
+}
+
+/// A shop page whose CSP allows exactly what the widget's main module
+/// needs: the collector's scripts, fetches to it, `'unsafe-eval'` (the
+/// loader imports the glue through `Function('u', 'return import(u)')`;
+/// in Chromium it allows WebAssembly compilation as well) and
+/// `'wasm-unsafe-eval'`. Inline script for the page's own `manyi()` queue.
+fn strict_csp_page(collector: &str) -> String {
+    let show = serde_json::json!({ "survey": "post-payment", "locale": "en", "target": "#slot" });
+    embed_page(
+        collector,
+        &show,
+        &format!(
+            r#"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' {collector} 'wasm-unsafe-eval'; connect-src {collector}; style-src 'unsafe-inline'">"#
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_host_csp_that_allows_the_main_module_allows_its_chunks_too() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let shop = HostSite::serve(vec![("/paid", strict_csp_page(&app.base))]).await?;
+    let browser = Browser::start(Device::Desktop).await?;
+    browser
+        .client
+        .goto(&shop.url("/paid?order=E2E-CSP"))
+        .await?;
+    let widget = browser.widget().await?;
+    find(
+        &widget,
+        r#"[data-question="nps"] [role=radio][data-value="3"]"#,
+    )
+    .await?
+    .click()
+    .await?;
+    // Both follow-ups come from the `controls` chunk, the POST from
+    // `deliver`: fetched from the collector, compiled like the main module.
+    find(
+        &widget,
+        r#"[data-question="reason"] input[value="slow_delivery"]"#,
+    )
+    .await?
+    .click()
+    .await?;
+    find(&widget, r#"[data-question="comment"] textarea"#)
+        .await?
+        .send_keys("Late.")
+        .await?;
+    find(&widget, "button[type=submit]").await?.click().await?;
+    find(&widget, "[data-thanks]").await?;
+    let rows = app.wait_for_responses(1).await?;
+    assert_eq!(
+        rows[0].answers(),
+        json!({ "nps": 3, "reason": ["slow_delivery"], "comment": "Late." })
+    );
+    assert!(
+        browser.storage_keys("manyi:").await?.is_empty(),
+        "sent, not kept: the deliver chunk loaded"
+    );
+
     browser.close().await
 }
