@@ -1237,3 +1237,61 @@ async fn breakdowns_list_fifty_groups_and_sum_the_rest_in_other() {
     assert!(!keys.contains(&json!("c49")));
     assert_eq!(h["cells"].as_array().unwrap().len(), 50 * 5);
 }
+
+/// A reason question that was a single choice in version 1 and became a
+/// multiple choice in version 2 is one question with one entry per option,
+/// its picks summed over both versions, of all its respondents.
+///
+/// | version | answer |
+/// |---|---|
+/// | 1 (single) | slow |
+/// | 1 (single) | price |
+/// | 2 (multi) | slow, price |
+/// | 2 (multi) | slow |
+///
+/// respondents 4; slow 3 (75 %), price 2 (50 %); the type is the
+/// multiple choice (a respondent may have picked several).
+#[tokio::test]
+async fn a_reason_question_changed_from_single_to_multiple_choice_lists_each_option_once() {
+    let app = spawn().await;
+    let definition = |version: u32, kind: &str| {
+        json!({
+            "id": "why", "version": version, "default_locale": "en", "locales": ["en"],
+            "title": {"en": "Survey"}, "thank_you": {"en": "Thanks"},
+            "questions": [{"id": "reason", "type": kind, "text": {"en": "Why?"},
+                           "options": [{"id": "slow", "label": {"en": "Slow"}},
+                                       {"id": "price", "label": {"en": "Price"}}]}]
+        })
+    };
+    let at = "2026-11-02T02:00:00.000Z";
+    publish(&app, "why", definition(1, "single_choice"), true).await;
+    for pick in ["slow", "price"] {
+        submit_version(&app, "why", 1, json!({"reason": pick}), None, 40, at).await;
+    }
+    publish(&app, "why", definition(2, "multi_choice"), false).await;
+    for picks in [json!(["slow", "price"]), json!(["slow"])] {
+        submit_version(&app, "why", 2, json!({"reason": picks}), None, 40, at).await;
+    }
+    let r = report(
+        &app,
+        "/api/reports/reasons?from=2026-11-01&to=2026-11-03&survey=why",
+    )
+    .await;
+    let qs = r["questions"].as_array().expect("questions");
+    assert_eq!(qs.len(), 1, "{r}");
+    let q = &qs[0];
+    assert_eq!(
+        (&q["question"], &q["type"], &q["respondents"]),
+        (&json!("reason"), &json!("multi_choice"), &json!(4)),
+        "{q}"
+    );
+    let options: Vec<(&str, u64)> = q["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .map(|o| (o["option"].as_str().unwrap(), o["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(options, [("slow", 3), ("price", 2)], "{q}");
+    assert!(close(&q["options"][0]["pct"], 75.0), "{q}");
+    assert!(close(&q["options"][1]["pct"], 50.0), "{q}");
+}
