@@ -1104,13 +1104,48 @@ async fn a_likert_question_changed_from_seven_to_five_points_keeps_every_answer_
 /// what migrations 0009/0010 leave.
 #[tokio::test]
 async fn a_rollup_rebuild_answers_warming_up_with_progress_then_the_complete_figures() {
-    let app = spawn().await;
+    let app = with_a_backlog(Backlog::Analysed, AnalyticsSwitch::Off).await;
+    let path = BACKLOG_SUMMARY;
+    let first = admin(&app, reqwest::Method::GET, path, None).await;
+    first.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
+    assert_eq!(first.header("retry-after"), "5");
+    let progress = &first.json["progress"];
+    assert_eq!(progress["responses_total"], 70_000, "{}", first.json);
+    assert!(
+        progress["responses_pending"].as_u64().unwrap() > 40_000,
+        "{progress}"
+    );
+    assert!(
+        progress["folded_pct"].as_f64().unwrap() < 50.0,
+        "{progress}"
+    );
+    // Everything else is served meanwhile.
+    assert_eq!(app.get_survey("post-payment").await.status, StatusCode::OK);
+    backlog_figures_once_warm(&app).await;
+}
+
+/// The summary [`with_a_backlog`]'s responses fall in.
+const BACKLOG_SUMMARY: &str = "/api/reports/summary?from=2026-11-01&to=2026-11-03";
+
+/// What [`with_a_backlog`] leaves of its responses.
+enum Backlog {
+    /// Analysed (flags and tags known), not folded: what an upgrade that
+    /// rebuilds the rollups leaves (migrations 0009/0010).
+    Analysed,
+    /// Not even analysed: a burst or restore ahead of the analysis.
+    Stored,
+}
+
+/// A collector (analysis `analytics`) over 70,000 responses written
+/// straight into its database while it was stopped, none folded into the
+/// rollups: NPS 9 and 3 in turn, on 2026-11-02 (UTC+8).
+async fn with_a_backlog(backlog: Backlog, analytics: AnalyticsSwitch) -> TestApp {
     let TestApp {
         app: running,
         data,
         _dist,
         ..
-    } = app;
+    } = spawn().await;
     let db_path = running.db_path.clone();
     running.shutdown().await.expect("stops");
     let db = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db_path))
@@ -1128,36 +1163,25 @@ async fn a_rollup_rebuild_answers_warming_up_with_progress_then_the_complete_fig
     .execute(&db)
     .await
     .expect("insert responses");
-    sqlx::query(
-        "UPDATE pipeline_cursors SET last_rowid = (SELECT MAX(rowid) FROM responses)
-         WHERE name = 'analysis'",
-    )
-    .execute(&db)
-    .await
-    .expect("analysed");
+    if matches!(backlog, Backlog::Analysed) {
+        sqlx::query(
+            "UPDATE pipeline_cursors SET last_rowid = (SELECT MAX(rowid) FROM responses)
+             WHERE name = 'analysis'",
+        )
+        .execute(&db)
+        .await
+        .expect("analysed");
+    }
     db.close().await;
+    common::spawn_app_in_with(data, _dist, |c| c.analytics = analytics).await
+}
 
-    let app = common::spawn_app_in_with(data, _dist, |c| c.analytics = AnalyticsSwitch::Off).await;
-    let path = "/api/reports/summary?from=2026-11-01&to=2026-11-03";
-    let first = admin(&app, reqwest::Method::GET, path, None).await;
-    first.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
-    assert_eq!(first.header("retry-after"), "5");
-    let progress = &first.json["progress"];
-    assert_eq!(progress["responses_total"], 70_000, "{}", first.json);
-    assert!(
-        progress["responses_pending"].as_u64().unwrap() > 40_000,
-        "{progress}"
-    );
-    assert!(
-        progress["folded_pct"].as_f64().unwrap() < 50.0,
-        "{progress}"
-    );
-    // Everything else is served meanwhile.
-    assert_eq!(app.get_survey("post-payment").await.status, StatusCode::OK);
-
+/// Asks for [`BACKLOG_SUMMARY`] until it is no longer warming up, then
+/// checks it counts all of [`with_a_backlog`]'s responses.
+async fn backlog_figures_once_warm(app: &TestApp) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     let done = loop {
-        let reply = admin(&app, reqwest::Method::GET, path, None).await;
+        let reply = admin(app, reqwest::Method::GET, BACKLOG_SUMMARY, None).await;
         if reply.status == StatusCode::OK {
             break reply.json;
         }
@@ -1294,4 +1318,35 @@ async fn a_reason_question_changed_from_single_to_multiple_choice_lists_each_opt
     assert_eq!(options, [("slow", 3), ("price", 2)], "{q}");
     assert!(close(&q["options"][0]["pct"], 75.0), "{q}");
     assert!(close(&q["options"][1]["pct"], 50.0), "{q}");
+}
+
+/// Responses stored faster than the background analysis keeps up with (a
+/// burst, a restore, an upgrade that analyses again) are that worker's to
+/// analyse: a report answers 503 `reports_warming_up` at once, their number
+/// in its progress, instead of analysing them all within the request; once
+/// analysed and folded, the figures are complete.
+#[tokio::test]
+async fn a_large_analysis_backlog_answers_warming_up_without_analysing_it_in_the_request() {
+    // The analysis runs in the background (the default).
+    let app = with_a_backlog(Backlog::Stored, AnalyticsSwitch::On).await;
+    let asked = std::time::Instant::now();
+    let first = admin(&app, reqwest::Method::GET, BACKLOG_SUMMARY, None).await;
+    let waited = asked.elapsed();
+    first.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
+    let progress = &first.json["progress"];
+    assert_eq!(progress["responses_total"], 70_000, "{}", first.json);
+    assert!(
+        progress["responses_pending"].as_u64().unwrap() > 40_000,
+        "{progress}"
+    );
+    // Answered without analysing the backlog: the worker is still at it.
+    let db = writable(&app).await;
+    let (analysed,): (i64,) =
+        sqlx::query_as("SELECT last_rowid FROM pipeline_cursors WHERE name = 'analysis'")
+            .fetch_one(&db)
+            .await
+            .expect("analysis cursor");
+    db.close().await;
+    assert!(analysed < 70_000, "analysed {analysed} in {waited:?}");
+    backlog_figures_once_warm(&app).await;
 }
