@@ -1104,13 +1104,48 @@ async fn a_likert_question_changed_from_seven_to_five_points_keeps_every_answer_
 /// what migrations 0009/0010 leave.
 #[tokio::test]
 async fn a_rollup_rebuild_answers_warming_up_with_progress_then_the_complete_figures() {
-    let app = spawn().await;
+    let app = with_a_backlog(Backlog::Analysed, AnalyticsSwitch::Off).await;
+    let path = BACKLOG_SUMMARY;
+    let first = admin(&app, reqwest::Method::GET, path, None).await;
+    first.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
+    assert_eq!(first.header("retry-after"), "5");
+    let progress = &first.json["progress"];
+    assert_eq!(progress["responses_total"], 70_000, "{}", first.json);
+    assert!(
+        progress["responses_pending"].as_u64().unwrap() > 40_000,
+        "{progress}"
+    );
+    assert!(
+        progress["folded_pct"].as_f64().unwrap() < 50.0,
+        "{progress}"
+    );
+    // Everything else is served meanwhile.
+    assert_eq!(app.get_survey("post-payment").await.status, StatusCode::OK);
+    backlog_figures_once_warm(&app).await;
+}
+
+/// The summary [`with_a_backlog`]'s responses fall in.
+const BACKLOG_SUMMARY: &str = "/api/reports/summary?from=2026-11-01&to=2026-11-03";
+
+/// What [`with_a_backlog`] leaves of its responses.
+enum Backlog {
+    /// Analysed (flags and tags known), not folded: what an upgrade that
+    /// rebuilds the rollups leaves (migrations 0009/0010).
+    Analysed,
+    /// Not even analysed: a burst or restore ahead of the analysis.
+    Stored,
+}
+
+/// A collector (analysis `analytics`) over 70,000 responses written
+/// straight into its database while it was stopped, none folded into the
+/// rollups: NPS 9 and 3 in turn, on 2026-11-02 (UTC+8).
+async fn with_a_backlog(backlog: Backlog, analytics: AnalyticsSwitch) -> TestApp {
     let TestApp {
         app: running,
         data,
         _dist,
         ..
-    } = app;
+    } = spawn().await;
     let db_path = running.db_path.clone();
     running.shutdown().await.expect("stops");
     let db = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db_path))
@@ -1128,36 +1163,25 @@ async fn a_rollup_rebuild_answers_warming_up_with_progress_then_the_complete_fig
     .execute(&db)
     .await
     .expect("insert responses");
-    sqlx::query(
-        "UPDATE pipeline_cursors SET last_rowid = (SELECT MAX(rowid) FROM responses)
-         WHERE name = 'analysis'",
-    )
-    .execute(&db)
-    .await
-    .expect("analysed");
+    if matches!(backlog, Backlog::Analysed) {
+        sqlx::query(
+            "UPDATE pipeline_cursors SET last_rowid = (SELECT MAX(rowid) FROM responses)
+             WHERE name = 'analysis'",
+        )
+        .execute(&db)
+        .await
+        .expect("analysed");
+    }
     db.close().await;
+    common::spawn_app_in_with(data, _dist, |c| c.analytics = analytics).await
+}
 
-    let app = common::spawn_app_in_with(data, _dist, |c| c.analytics = AnalyticsSwitch::Off).await;
-    let path = "/api/reports/summary?from=2026-11-01&to=2026-11-03";
-    let first = admin(&app, reqwest::Method::GET, path, None).await;
-    first.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
-    assert_eq!(first.header("retry-after"), "5");
-    let progress = &first.json["progress"];
-    assert_eq!(progress["responses_total"], 70_000, "{}", first.json);
-    assert!(
-        progress["responses_pending"].as_u64().unwrap() > 40_000,
-        "{progress}"
-    );
-    assert!(
-        progress["folded_pct"].as_f64().unwrap() < 50.0,
-        "{progress}"
-    );
-    // Everything else is served meanwhile.
-    assert_eq!(app.get_survey("post-payment").await.status, StatusCode::OK);
-
+/// Asks for [`BACKLOG_SUMMARY`] until it is no longer warming up, then
+/// checks it counts all of [`with_a_backlog`]'s responses.
+async fn backlog_figures_once_warm(app: &TestApp) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     let done = loop {
-        let reply = admin(&app, reqwest::Method::GET, path, None).await;
+        let reply = admin(app, reqwest::Method::GET, BACKLOG_SUMMARY, None).await;
         if reply.status == StatusCode::OK {
             break reply.json;
         }
@@ -1236,4 +1260,93 @@ async fn breakdowns_list_fifty_groups_and_sum_the_rest_in_other() {
     assert!(keys.contains(&json!("big")) && keys.contains(&json!("c48")));
     assert!(!keys.contains(&json!("c49")));
     assert_eq!(h["cells"].as_array().unwrap().len(), 50 * 5);
+}
+
+/// A reason question that was a single choice in version 1 and became a
+/// multiple choice in version 2 is one question with one entry per option,
+/// its picks summed over both versions, of all its respondents.
+///
+/// | version | answer |
+/// |---|---|
+/// | 1 (single) | slow |
+/// | 1 (single) | price |
+/// | 2 (multi) | slow, price |
+/// | 2 (multi) | slow |
+///
+/// respondents 4; slow 3 (75 %), price 2 (50 %); the type is the
+/// multiple choice (a respondent may have picked several).
+#[tokio::test]
+async fn a_reason_question_changed_from_single_to_multiple_choice_lists_each_option_once() {
+    let app = spawn().await;
+    let definition = |version: u32, kind: &str| {
+        json!({
+            "id": "why", "version": version, "default_locale": "en", "locales": ["en"],
+            "title": {"en": "Survey"}, "thank_you": {"en": "Thanks"},
+            "questions": [{"id": "reason", "type": kind, "text": {"en": "Why?"},
+                           "options": [{"id": "slow", "label": {"en": "Slow"}},
+                                       {"id": "price", "label": {"en": "Price"}}]}]
+        })
+    };
+    let at = "2026-11-02T02:00:00.000Z";
+    publish(&app, "why", definition(1, "single_choice"), true).await;
+    for pick in ["slow", "price"] {
+        submit_version(&app, "why", 1, json!({"reason": pick}), None, 40, at).await;
+    }
+    publish(&app, "why", definition(2, "multi_choice"), false).await;
+    for picks in [json!(["slow", "price"]), json!(["slow"])] {
+        submit_version(&app, "why", 2, json!({"reason": picks}), None, 40, at).await;
+    }
+    let r = report(
+        &app,
+        "/api/reports/reasons?from=2026-11-01&to=2026-11-03&survey=why",
+    )
+    .await;
+    let qs = r["questions"].as_array().expect("questions");
+    assert_eq!(qs.len(), 1, "{r}");
+    let q = &qs[0];
+    assert_eq!(
+        (&q["question"], &q["type"], &q["respondents"]),
+        (&json!("reason"), &json!("multi_choice"), &json!(4)),
+        "{q}"
+    );
+    let options: Vec<(&str, u64)> = q["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .map(|o| (o["option"].as_str().unwrap(), o["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(options, [("slow", 3), ("price", 2)], "{q}");
+    assert!(close(&q["options"][0]["pct"], 75.0), "{q}");
+    assert!(close(&q["options"][1]["pct"], 50.0), "{q}");
+}
+
+/// Responses stored faster than the background analysis keeps up with (a
+/// burst, a restore, an upgrade that analyses again) are that worker's to
+/// analyse: a report answers 503 `reports_warming_up` at once, their number
+/// in its progress, instead of analysing them all within the request; once
+/// analysed and folded, the figures are complete.
+#[tokio::test]
+async fn a_large_analysis_backlog_answers_warming_up_without_analysing_it_in_the_request() {
+    // The analysis runs in the background (the default).
+    let app = with_a_backlog(Backlog::Stored, AnalyticsSwitch::On).await;
+    let asked = std::time::Instant::now();
+    let first = admin(&app, reqwest::Method::GET, BACKLOG_SUMMARY, None).await;
+    let waited = asked.elapsed();
+    first.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
+    let progress = &first.json["progress"];
+    assert_eq!(progress["responses_total"], 70_000, "{}", first.json);
+    assert!(
+        progress["responses_pending"].as_u64().unwrap() > 40_000,
+        "{progress}"
+    );
+    // Answered without analysing the backlog: the worker is still at it.
+    let db = writable(&app).await;
+    let (analysed,): (i64,) =
+        sqlx::query_as("SELECT last_rowid FROM pipeline_cursors WHERE name = 'analysis'")
+            .fetch_one(&db)
+            .await
+            .expect("analysis cursor");
+    db.close().await;
+    assert!(analysed < 70_000, "analysed {analysed} in {waited:?}");
+    backlog_figures_once_warm(&app).await;
 }

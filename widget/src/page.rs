@@ -7,11 +7,12 @@
 //!   earlier page, which the loader has just sent once);
 //!   `online` retries them at once; `pagehide` and `visibilitychange` send
 //!   them by beacon; `pageshow` (also after a back/forward-cache restore)
-//!   retries them after a back-off step. Copies owed to other collectors are never touched
-//!   (see [`delivery`]). A retry already under way when the widget is
-//!   unmounted goes on with its back-off until the copies are delivered
-//!   (its timers are not the widget's); a page that hid the widget sends
-//!   no beacon when left, and its next page's loader resends the copies;
+//!   retries them after a back-off step. Copies owed to other collectors
+//!   are never touched (see [`delivery`]). A retry already under way when
+//!   the widget is unmounted goes on with its back-off until the copies
+//!   are delivered (its timers are not the widget's); a page that hid the
+//!   widget sends no beacon when left, and its next page's loader resends
+//!   the copies;
 //! - placement: an overlay (bottom sheet, modal) follows the visual
 //!   viewport (`resize`/`scroll` of `window.visualViewport`, and `pageshow`),
 //!   so the soft keyboard or a pinch zoom never hides the focused field. The

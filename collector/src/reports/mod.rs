@@ -711,12 +711,15 @@ pub struct ChoiceFigures {
     pub survey_id: String,
     /// Question id.
     pub question: String,
-    /// `single_choice` or `multi_choice`.
+    /// `single_choice` or `multi_choice`; `multi_choice` when any version
+    /// in the range asked it so (the picks may then add up to more than
+    /// the respondents).
     #[serde(rename = "type")]
     pub kind: String,
     /// Responses that answered it.
     pub respondents: u64,
-    /// Options, most picked first.
+    /// Options, most picked first, each once (picks summed over the
+    /// versions, whatever the question's type was in each).
     pub options: Vec<OptionCount>,
 }
 
@@ -738,41 +741,66 @@ pub async fn reasons(store: &Store, filter: &Filter) -> Result<Reasons, StoreErr
     let rows = store
         .report_choices(&sel, &[Key::Survey, Key::Question])
         .await?;
-    let mut by_question: BTreeMap<(String, String), ChoiceFigures> = BTreeMap::new();
+    // Rows come per question *and type*: a question whose type changed
+    // between versions has rows under both, summed here per option.
+    let mut by_question: BTreeMap<(String, String), ChoiceSums> = BTreeMap::new();
     for row in rows {
-        let key = (row.keys[0].clone(), row.keys[1].clone());
-        let q = by_question
-            .entry(key.clone())
-            .or_insert_with(|| ChoiceFigures {
-                survey_id: key.0,
-                question: key.1,
-                kind: row.kind.clone(),
-                respondents: 0,
-                options: Vec::new(),
-            });
+        let [survey_id, question]: [String; 2] = match row.keys.try_into() {
+            Ok(k) => k,
+            Err(_) => continue,
+        };
+        let q = by_question.entry((survey_id, question)).or_default();
+        if q.kind.is_empty() || row.kind == "multi_choice" {
+            q.kind = row.kind;
+        }
         if row.option.is_empty() {
             q.respondents += row.count;
         } else {
-            q.options.push(OptionCount {
-                option: row.option,
-                count: row.count,
-                pct: 0.0,
-            });
+            *q.options.entry(row.option).or_default() += row.count;
         }
     }
-    let mut questions: Vec<ChoiceFigures> = by_question.into_values().collect();
-    for q in &mut questions {
-        for o in &mut q.options {
-            if q.respondents > 0 {
-                o.pct = 100.0 * o.count as f64 / q.respondents as f64;
-            }
-        }
-        q.options
-            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.option.cmp(&b.option)));
-    }
+    let questions = by_question
+        .into_iter()
+        .map(|((survey_id, question), q)| q.figures(survey_id, question))
+        .collect();
     Ok(Reasons {
         frame: Frame::of(filter),
         excluded_flagged: excluded(store, filter).await?,
         questions,
     })
+}
+
+/// One choice question's picks, summed over its rollup rows.
+#[derive(Debug, Default)]
+struct ChoiceSums {
+    kind: String,
+    respondents: u64,
+    options: BTreeMap<String, u64>,
+}
+
+impl ChoiceSums {
+    fn figures(self, survey_id: String, question: String) -> ChoiceFigures {
+        let respondents = self.respondents;
+        let mut options: Vec<OptionCount> = self
+            .options
+            .into_iter()
+            .map(|(option, count)| OptionCount {
+                option,
+                count,
+                pct: if respondents > 0 {
+                    100.0 * count as f64 / respondents as f64
+                } else {
+                    0.0
+                },
+            })
+            .collect();
+        options.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.option.cmp(&b.option)));
+        ChoiceFigures {
+            survey_id,
+            question,
+            kind: self.kind,
+            respondents,
+            options,
+        }
+    }
 }

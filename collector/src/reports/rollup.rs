@@ -332,9 +332,10 @@ pub const WARM_UP_EVENTS: u64 = 10 * EVENT_BATCH as u64;
 /// How far the rollups are behind the stored rows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct Backlog {
-    /// Responses (analysed, so foldable) not yet in the rollups.
+    /// Responses not yet in the rollups: not analysed yet (flags and tags
+    /// come first), or analysed and not yet folded.
     pub responses_pending: u64,
-    /// Analysed responses in all.
+    /// Responses stored in all.
     pub responses_total: u64,
     /// Events not yet in the rollups.
     pub events_pending: u64,
@@ -349,16 +350,17 @@ impl Backlog {
     /// are never deleted).
     pub async fn of(store: &Store) -> Result<Self, StoreError> {
         let (responses, analysed, events, last_event) = store.rollup_positions().await?;
-        Ok(Self::from_positions(
-            responses, analysed, events, last_event,
-        ))
+        // Read after the cursors: at least as far as the analysis got.
+        let stored = store.last_response_rowid().await?.max(analysed);
+        Ok(Self::from_positions(responses, stored, events, last_event))
     }
 
-    /// From the cursor positions.
-    pub fn from_positions(responses: i64, analysed: i64, events: i64, last_event: i64) -> Self {
+    /// From the positions: the rollups' response cursor, the last stored
+    /// response, the rollups' event cursor and the last event.
+    pub fn from_positions(responses: i64, stored: i64, events: i64, last_event: i64) -> Self {
         let gap = |from: i64, to: i64| u64::try_from(to - from).unwrap_or(0);
         let total = |n: i64| u64::try_from(n).unwrap_or(0);
-        let (rp, rt) = (gap(responses, analysed), total(analysed));
+        let (rp, rt) = (gap(responses, stored), total(stored));
         let (ep, et) = (gap(events, last_event), total(last_event));
         let all = rt + et;
         let folded_pct = if all == 0 {
@@ -651,7 +653,7 @@ mod tests {
 
     #[test]
     fn the_backlog_counts_rows_behind_and_warms_up_past_the_thresholds() {
-        // Responses folded to rowid 30,000 of 100,000 analysed; events
+        // Responses folded to rowid 30,000 of 100,000 stored; events
         // folded to 150,000 of 200,000.
         let b = Backlog::from_positions(30_000, 100_000, 150_000, 200_000);
         assert_eq!((b.responses_pending, b.responses_total), (70_000, 100_000));
@@ -666,8 +668,8 @@ mod tests {
         // Nothing stored: done, not 0 %.
         let empty = Backlog::from_positions(0, 0, 0, 0);
         assert_eq!((empty.folded_pct, empty.warming_up()), (100.0, false));
-        // The rollups never pass the analysis cursor, but a cursor ahead
-        // of it must not underflow.
+        // The rollups never pass the last response, but a cursor ahead of
+        // it must not underflow.
         assert_eq!(Backlog::from_positions(10, 5, 0, 0).responses_pending, 0);
     }
 

@@ -44,7 +44,7 @@ use sqlx::error::ErrorKind;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{Sqlite, SqlitePool};
 use sqlx::{Connection as _, SqliteConnection};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -518,15 +518,18 @@ async fn insert_then_explain(
     received_at: &str,
 ) -> Attempt {
     let all: Vec<(&PreparedResponse, &str)> = rows.iter().map(|&row| (row, received_at)).collect();
-    let returned = match insert_many(conn, &all).await {
-        Ok(returned) => returned,
+    let inserted = match insert_many(conn, &all).await {
+        Ok(inserted) => inserted,
         Err(e) if is_row_error(&e) => {
             let indexes: Vec<usize> = (0..rows.len()).collect();
             return find_failing_row(conn, &all, &indexes, e).await;
         }
         Err(e) => return Attempt::BatchFailed(format!("insert: {e}")),
     };
-    let went_in = rows_that_went_in(rows, returned);
+    let went_in = match rows_that_went_in(conn, rows, &inserted).await {
+        Ok(went_in) => went_in,
+        Err(e) => return Attempt::BatchFailed(format!("looking up rows sharing an id: {e}")),
+    };
     // Which row of the batch took each id that went in.
     let taken: HashMap<&str, usize> = (0..rows.len())
         .filter(|&i| went_in[i])
@@ -589,41 +592,66 @@ async fn insert_then_explain(
     Attempt::Committed(outcomes)
 }
 
-/// The keys the insert returns for each row that went in: response id,
-/// survey, order id, payload hash.
-type InsertedKeys = (String, String, Option<String>, String);
-
-/// Which rows of `rows` went in, given the keys the insert returned
-/// (`RETURNING` rows come in no promised order). A returned row is matched
-/// to the first row of the batch with the same keys: rows equal in all of
-/// them share both unique keys, so at most one of them goes in, and it is
-/// the first (a later copy is skipped for the earlier one's keys, or for
-/// whatever skipped the earlier one).
-fn rows_that_went_in(rows: &[&PreparedResponse], returned: Vec<InsertedKeys>) -> Vec<bool> {
-    let mut returned: HashMap<InsertedKeys, usize> =
-        returned
-            .into_iter()
-            .fold(HashMap::new(), |mut counts, keys| {
-                *counts.entry(keys).or_default() += 1;
-                counts
-            });
-    rows.iter()
+/// Which rows of `rows` went in, given the ids the insert returned. A row
+/// whose id no other row of the batch carries went in exactly when its id
+/// was returned. Of rows sharing an id at most one went in: the stored
+/// row's other keys (survey, order, payload hash; looked up only for such
+/// ids, which are rare) name it as the first row of the batch with those
+/// keys: rows equal in all of them share both unique keys, so only the
+/// first of them can go in.
+async fn rows_that_went_in(
+    conn: &mut SqliteConnection,
+    rows: &[&PreparedResponse],
+    inserted: &HashSet<String>,
+) -> Result<Vec<bool>, sqlx::Error> {
+    let mut copies: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        *copies.entry(row.response_id.as_str()).or_default() += 1;
+    }
+    let shared: Vec<&str> = copies
+        .iter()
+        .filter(|&(id, &n)| n > 1 && inserted.contains(*id))
+        .map(|(&id, _)| id)
+        .collect();
+    let keys = if shared.is_empty() {
+        HashMap::new()
+    } else {
+        inserted_keys(conn, &shared).await?
+    };
+    let mut settled: HashSet<&str> = HashSet::new();
+    Ok(rows
+        .iter()
         .map(|row| {
-            let keys = (
-                row.response_id.clone(),
-                row.survey_id.clone(),
-                row.order_id.clone(),
-                row.payload_hash.clone(),
-            );
-            match returned.get_mut(&keys) {
-                Some(n) if *n > 0 => {
-                    *n -= 1;
-                    true
+            let id = row.response_id.as_str();
+            match keys.get(id) {
+                None => copies.get(id) == Some(&1) && inserted.contains(id),
+                Some((survey_id, order_id, hash)) => {
+                    *survey_id == row.survey_id
+                        && *order_id == row.order_id
+                        && *hash == row.payload_hash
+                        && settled.insert(id)
                 }
-                _ => false,
             }
         })
-        .collect()
+        .collect())
+}
+
+/// The survey, order id and payload hash stored under each of `ids`.
+async fn inserted_keys(
+    conn: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, (String, Option<String>, String)>, sqlx::Error> {
+    let found: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT response_id, survey_id, order_id, payload_hash FROM responses
+         WHERE response_id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(json_text(&ids))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|(id, survey_id, order_id, hash)| (id, (survey_id, order_id, hash)))
+        .collect())
 }
 
 /// The payload hash and receive time of those of `ids` that are stored.
@@ -652,17 +680,17 @@ const COLUMNS: usize = 16;
 const _: () = assert!(MAX_BATCH * COLUMNS <= 32_766);
 
 /// Inserts `rows` (row, received_at) in one multi-row statement, in order,
-/// and returns the keys of the rows that went in (see
-/// [`rows_that_went_in`]). Dedupe is the database's (`ON CONFLICT DO
-/// NOTHING` on both unique keys); the code only names the outcome. The SQL text depends only on the
-/// number of rows, so sqlx's statement cache prepares each size once. Plain
+/// and returns the response ids that went in. Dedupe is the database's
+/// (`ON CONFLICT DO NOTHING` on both unique keys); the code only names the
+/// outcome. The SQL text depends only on the number of rows, so sqlx's
+/// statement cache prepares each size once. Plain
 /// binds cost the writer thread less than reading the rows out of one JSON
 /// argument did (SQLite's JSON functions were ~10 % of the server's CPU
 /// samples with `INSERT … SELECT … FROM json_each(?)`).
 async fn insert_many(
     conn: &mut SqliteConnection,
     rows: &[(&PreparedResponse, &str)],
-) -> Result<Vec<InsertedKeys>, sqlx::Error> {
+) -> Result<HashSet<String>, sqlx::Error> {
     let mut insert = QueryBuilder::<Sqlite>::new(
         "INSERT INTO responses (
              response_id, site_key, survey_id, survey_version,
@@ -689,8 +717,9 @@ async fn insert_many(
             .push_bind(*received_at)
             .push_bind(row.signed);
     });
-    insert.push(" ON CONFLICT DO NOTHING RETURNING response_id, survey_id, order_id, payload_hash");
-    insert.build_query_as().fetch_all(&mut *conn).await
+    insert.push(" ON CONFLICT DO NOTHING RETURNING response_id");
+    let inserted: Vec<String> = insert.build_query_scalar().fetch_all(&mut *conn).await?;
+    Ok(inserted.into_iter().collect())
 }
 
 /// After a constraint failure of a whole insert: inserts the rows one at a

@@ -175,18 +175,32 @@ pub(crate) fn pairs(
 
 /// Lets the analysis pipeline and then the rollups fold every stored
 /// response, so a report sees all of them with their flags and tags; when
-/// the rollups are being rebuilt (far more pending than a request should
-/// wait for, see [`rollup::WARM_UP_RESPONSES`]), answers 503
-/// `reports_warming_up` with the progress instead: the background worker
-/// (started with the collector) is folding them, and a partial figure
-/// must never look complete.
+/// far more are pending than a request should wait for (see
+/// [`rollup::WARM_UP_RESPONSES`]), answers 503 `reports_warming_up` with
+/// the progress instead: the background workers are at them, and a
+/// partial figure must never look complete.
+///
+/// With the analysis running in the background (the default), responses
+/// it has not reached are counted before any is analysed here: a burst, a
+/// restore or an upgrade that analyses again would otherwise hold the
+/// request (and every report the dashboard asks for at once) for the whole
+/// backlog. Without it (`--analytics off`), reports analyse what they need.
 pub(crate) async fn catch_up(state: &AppState) -> Result<(), ReportError> {
+    if state.analytics().is_running() {
+        ready_to_fold(state).await?;
+    }
     state.analytics().catch_up().await?;
+    ready_to_fold(state).await?;
+    rollup::catch_up(state.store()).await?;
+    Ok(())
+}
+
+/// 503 `reports_warming_up` when more is pending than a request folds.
+async fn ready_to_fold(state: &AppState) -> Result<(), ReportError> {
     let backlog = Backlog::of(state.store()).await?;
     if backlog.warming_up() {
         return Err(ReportError::WarmingUp(backlog));
     }
-    rollup::catch_up(state.store()).await?;
     Ok(())
 }
 
