@@ -18,9 +18,12 @@ use crate::store::analysis::{
 };
 use crate::store::{Store, StoreError};
 
-/// Responses per batch: one transaction of this size holds the write
-/// connection for a few tens of milliseconds, short enough not to stall the
-/// response writer's group commits noticeably.
+/// Responses per batch of [`super::Pipeline::catch_up`] (a report waits
+/// for it), and the most the background loop analyses per round during a
+/// long peak. One transaction of this size holds the write connection for
+/// ~80 ms on the 2-core machines (most responses of the bench open a case),
+/// which the response writer's waiters see as latency: the background loop
+/// commits in transactions of [`super::pipeline::LOOP_BATCH_SIZE`].
 pub const BATCH_SIZE: i64 = 1000;
 
 /// Responses received longer ago than this when analysed (a backlog after

@@ -555,6 +555,9 @@ impl Store {
         batch: &[AnalysedResponse],
     ) -> Result<Option<BatchWritten>, StoreError> {
         let mut tx = self.writer.begin().await?;
+        // From here to COMMIT the response writer waits for the connection:
+        // logged, since it bounds ingest latency while a backlog is analysed.
+        let began = std::time::Instant::now();
         // First, so the transaction takes the write lock before reading.
         let moved = sqlx::query(
             "UPDATE pipeline_cursors SET last_rowid = ?1 WHERE name = ?2 AND last_rowid = ?3",
@@ -668,6 +671,12 @@ impl Store {
             }
         }
         tx.commit().await?;
+        tracing::debug!(
+            rows = batch.len(),
+            cases = written.cases,
+            held_ms = began.elapsed().as_secs_f64() * 1e3,
+            "analysis batch committed"
+        );
         Ok(Some(written))
     }
 }
