@@ -8,6 +8,9 @@
 //! order, responses stored meanwhile are left out whole, a stalled
 //! download holds no connection (the WAL can be reset), and a client that
 //! leaves ends the export.
+//!
+//! Last, a large analysis backlog: exports answer 503
+//! `reports_warming_up` rather than analyse it within the request.
 
 mod common;
 
@@ -774,4 +777,121 @@ async fn a_client_that_leaves_mid_download_ends_the_export_and_frees_its_connect
         .await;
     assert_eq!(whole.text().lines().count(), 3000);
     app.stop().await;
+}
+
+/// [`a_large_analysis_backlog_answers_warming_up_without_analysing_it_in_the_request`]'s
+/// backlog: 70,000 responses to `post-payment` received on 2026-11-02
+/// (UTC+08:00), none analysed, numbered `00000000-0000-4000-8000-000000000001`
+/// on; the even ones answered in one second (flagged `too_fast`), the odd
+/// ones in forty.
+const BACKLOG: &str = "
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70000)
+    INSERT INTO responses (response_id, site_key, survey_id, survey_version, order_id,
+        channel, answers, payload_hash, shown_at, submitted_at, received_at, signed)
+    SELECT printf('00000000-0000-4000-8000-%012d', i), 'demo', 'post-payment', 1,
+        'backlog-' || i, 'web', '{\"nps\": 7}', 'x', '2026-11-02T01:59:00Z',
+        CASE i % 2 WHEN 0 THEN '2026-11-02T01:59:01Z' ELSE '2026-11-02T01:59:40Z' END,
+        '2026-11-02T02:00:00.000Z', 0
+    FROM n";
+
+/// How many responses [`BACKLOG`] stores.
+const BACKLOG_RESPONSES: usize = 70_000;
+
+/// The days [`BACKLOG`]'s responses fall in.
+const BACKLOG_DAYS: &str = "from=2026-11-01&to=2026-11-03";
+
+/// Whether [`BACKLOG`]'s response `id` is an even one (flagged).
+fn answered_in_a_second(id: &str) -> bool {
+    let n: u32 = id.rsplit('-').next().unwrap().parse().expect("numbered");
+    n.is_multiple_of(2)
+}
+
+/// Responses stored faster than the background analysis keeps up with (a
+/// burst, a restore, an upgrade that analyses again) are that worker's to
+/// analyse: both exports answer 503 `reports_warming_up` at once, as
+/// reports do, instead of analysing them all within the request; once the
+/// worker is (nearly) through, the export has every row with its flags.
+#[tokio::test]
+async fn a_large_analysis_backlog_answers_warming_up_without_analysing_it_in_the_request() {
+    // The analysis runs in the background (the default).
+    let app = common::restart_after(spawn_app().await, &[BACKLOG], |_| {}).await;
+    for ext in ["csv", "ndjson"] {
+        let asked = Instant::now();
+        let reply = get(
+            &app,
+            &format!("/api/exports/responses.{ext}?{BACKLOG_DAYS}"),
+        )
+        .await;
+        let waited = asked.elapsed();
+        reply.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
+        assert_eq!(reply.header("retry-after"), "5", "{ext}");
+        let progress = &reply.json["progress"];
+        assert_eq!(progress["responses_total"], 70_000, "{}", reply.json);
+        assert!(
+            progress["responses_pending"].as_u64().unwrap() > 40_000,
+            "{progress}"
+        );
+        // Answered without analysing the backlog: the worker is still at it.
+        let db = app.db().await;
+        let (analysed,): (i64,) =
+            sqlx::query_as("SELECT last_rowid FROM pipeline_cursors WHERE name = 'analysis'")
+                .fetch_one(&db)
+                .await
+                .expect("analysis cursor");
+        db.close().await;
+        assert!(
+            analysed < 30_000,
+            "{ext}: analysed {analysed} in {waited:?}"
+        );
+    }
+
+    // Retried as Retry-After says until the worker is (nearly) through.
+    let path = format!("/api/exports/responses.ndjson?{BACKLOG_DAYS}");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let done = loop {
+        let reply = get(&app, &path).await;
+        if reply.status == StatusCode::OK {
+            break reply;
+        }
+        reply.assert_error(StatusCode::SERVICE_UNAVAILABLE, "reports_warming_up");
+        assert!(
+            Instant::now() < deadline,
+            "still warming up: {}",
+            reply.json
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let lines: Vec<Value> = done
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), BACKLOG_RESPONSES);
+    for (i, line) in lines.iter().enumerate() {
+        let id = format!("00000000-0000-4000-8000-{:012}", i + 1);
+        assert_eq!(line["response_id"], id.as_str(), "every row once, in order");
+        let (flagged, flags, duration) = if answered_in_a_second(&id) {
+            (true, json!(["too_fast"]), 1000)
+        } else {
+            (false, json!([]), 40_000)
+        };
+        assert_eq!(
+            (&line["flagged"], &line["flags"], &line["duration_ms"]),
+            (&json!(flagged), &flags, &json!(duration)),
+            "{line}"
+        );
+    }
+    // The CSV too, flagged rows left out on request: the odd half.
+    let csv = get(
+        &app,
+        &format!("/api/exports/responses.csv?{BACKLOG_DAYS}&include_flagged=false"),
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    let ids: Vec<String> = csv::Reader::from_reader(&csv.bytes[3..])
+        .records()
+        .map(|r| r.unwrap()[0].to_owned())
+        .collect();
+    assert_eq!(ids.len(), BACKLOG_RESPONSES / 2);
+    assert!(ids.iter().all(|id| !answered_in_a_second(id)), "{ids:?}");
 }

@@ -343,6 +343,21 @@ pub struct Backlog {
     pub events_total: u64,
     /// Share of both already folded, 0–100 (one decimal).
     pub folded_pct: f64,
+    /// Of `responses_pending`, those not analysed yet: what an export (which
+    /// needs flags and tags, not rollups) waits for. Not in the 503 body,
+    /// whose shape every report and export shares.
+    #[serde(skip)]
+    pub responses_unanalysed: u64,
+}
+
+/// Which rows a request needs processed before it answers: the
+/// [`Backlog`] that decides whether it waits for the background workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Analysed (flags and tags known): exports.
+    Analysed,
+    /// Analysed and folded into the rollups, events too: reports.
+    Folded,
 }
 
 impl Backlog {
@@ -352,7 +367,19 @@ impl Backlog {
         let (responses, analysed, events, last_event) = store.rollup_positions().await?;
         // Read after the cursors: at least as far as the analysis got.
         let stored = store.last_response_rowid().await?.max(analysed);
-        Ok(Self::from_positions(responses, stored, events, last_event))
+        Ok(Self::from_positions(responses, stored, events, last_event).analysed_to(analysed))
+    }
+
+    /// With the analysis cursor at `analysed` (no later than the last
+    /// stored response; [`Self::from_positions`] alone counts none as
+    /// unanalysed).
+    pub fn analysed_to(self, analysed: i64) -> Self {
+        let analysed = u64::try_from(analysed).unwrap_or(0);
+        let behind = self.responses_total.saturating_sub(analysed);
+        Self {
+            responses_unanalysed: behind,
+            ..self
+        }
     }
 
     /// From the positions: the rollups' response cursor, the last stored
@@ -374,13 +401,26 @@ impl Backlog {
             events_pending: ep,
             events_total: et,
             folded_pct,
+            responses_unanalysed: 0,
         }
     }
 
     /// Whether reports should wait for the background worker rather than
     /// fold the rest themselves.
     pub fn warming_up(&self) -> bool {
-        self.responses_pending > WARM_UP_RESPONSES || self.events_pending > WARM_UP_EVENTS
+        self.holds_up(Needs::Folded)
+    }
+
+    /// Whether a request that `needs` its rows processed should wait for
+    /// the background workers rather than process the rest itself. The
+    /// events do not hold up an export: it reads none.
+    pub fn holds_up(&self, needs: Needs) -> bool {
+        match needs {
+            Needs::Analysed => self.responses_unanalysed > WARM_UP_RESPONSES,
+            Needs::Folded => {
+                self.responses_pending > WARM_UP_RESPONSES || self.events_pending > WARM_UP_EVENTS
+            }
+        }
     }
 }
 
@@ -671,6 +711,37 @@ mod tests {
         // The rollups never pass the last response, but a cursor ahead of
         // it must not underflow.
         assert_eq!(Backlog::from_positions(10, 5, 0, 0).responses_pending, 0);
+    }
+
+    #[test]
+    fn exports_wait_for_the_unanalysed_responses_only() {
+        // 100,000 stored, analysed to 50,000, folded to 30,000; 200,000
+        // events behind.
+        let b = Backlog::from_positions(30_000, 100_000, 0, 200_000).analysed_to(50_000);
+        assert_eq!(
+            (b.responses_unanalysed, b.responses_pending),
+            (50_000, 70_000)
+        );
+        assert!(b.holds_up(Needs::Analysed) && b.holds_up(Needs::Folded));
+        // Analysed up to the threshold: an export analyses the rest itself,
+        // however far behind the rollups and the events are.
+        let at = WARM_UP_RESPONSES as i64;
+        let b = Backlog::from_positions(0, 100_000, 0, 200_000).analysed_to(100_000 - at);
+        assert_eq!(b.responses_unanalysed, WARM_UP_RESPONSES);
+        assert!(!b.holds_up(Needs::Analysed) && b.holds_up(Needs::Folded));
+        let b = Backlog::from_positions(100_000, 100_000, 0, 200_000).analysed_to(100_000);
+        assert!(!b.holds_up(Needs::Analysed) && b.holds_up(Needs::Folded));
+        // One more unanalysed: it waits.
+        let b = Backlog::from_positions(0, 100_000, 0, 0).analysed_to(100_000 - at - 1);
+        assert!(b.holds_up(Needs::Analysed));
+        // Without the analysis cursor nothing counts as unanalysed; a
+        // cursor past the last response must not underflow.
+        assert_eq!(
+            Backlog::from_positions(0, 100, 0, 0).responses_unanalysed,
+            0
+        );
+        let ahead = Backlog::from_positions(0, 5, 0, 0).analysed_to(10);
+        assert_eq!(ahead.responses_unanalysed, 0);
     }
 
     #[test]

@@ -169,6 +169,37 @@ pub async fn spawn_app_in_with(
     }
 }
 
+/// Stops `app`, runs `statements` in order on its database as it lies,
+/// and starts a collector over the same folders with `edit` applied to the
+/// test config: rows that arrive while the workers are not looking (a
+/// restore, a burst ahead of the analysis, an upgrade's migration), e.g.
+/// a backlog of tens of thousands of responses written in one statement.
+pub async fn restart_after(
+    app: TestApp,
+    statements: &[&str],
+    edit: impl FnOnce(&mut Config),
+) -> TestApp {
+    let TestApp {
+        app: running,
+        data,
+        _dist,
+        ..
+    } = app;
+    let db_path = running.db_path.clone();
+    running.shutdown().await.expect("stops");
+    let db = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db_path))
+        .await
+        .expect("open db");
+    for statement in statements {
+        sqlx::query(statement)
+            .execute(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    db.close().await;
+    spawn_app_in_with(data, _dist, edit).await
+}
+
 impl TestApp {
     /// `http://ADDR` + `path`.
     pub fn url(&self, path: &str) -> String {

@@ -1,7 +1,9 @@
 //! `/api/exports/responses.csv` and `.ndjson`: stored responses with flags
 //! and tags for a filter and date range, streamed.
 //!
-//! The handler checks the filter, lets the analysis catch up, fixes the
+//! The handler checks the filter, lets the analysis catch up (or, while
+//! the background analysis has a large backlog, answers 503
+//! `reports_warming_up` at once: see [`analyse_first`]), fixes the
 //! export's snapshot and answers with a body fed by
 //! [`export::spawn_chunks`]: a task that reads the export in keyset pages
 //! (no database connection held while the client is slow; see
@@ -21,11 +23,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ErrorBody;
-use super::reports::{FilterParams, ReportError, pairs};
+use super::reports::{FilterParams, ReportError, WarmingUpBody, analyse_first, pairs};
 use crate::http::AppState;
 use crate::reports::days::format_day;
 use crate::reports::export::{self, BOM, PAGE_ROWS, Pages};
 use crate::reports::query::{Filter, Params};
+use crate::reports::rollup::Needs;
 use crate::store::Store;
 use crate::store::exports::ExportRow;
 
@@ -41,7 +44,9 @@ type Pairs =
 
 /// The filter (flagged responses included unless `include_flagged=false`;
 /// no `question`), after the analysis caught up so flags and tags are
-/// current.
+/// current: 503 `reports_warming_up` instead, before analysing any, when
+/// the background analysis has more left than a request should wait for
+/// (see [`analyse_first`]).
 async fn prepare(state: &AppState, query: Pairs) -> Result<Filter, ReportError> {
     let pairs = pairs(query)?;
     let mut p = Params::new(&pairs, &[]);
@@ -54,7 +59,7 @@ async fn prepare(state: &AppState, query: Pairs) -> Result<Filter, ReportError> 
         );
     }
     p.finish().map_err(ReportError::InvalidQuery)?;
-    state.analytics().catch_up().await?;
+    analyse_first(state, Needs::Analysed).await?;
     Ok(filter)
 }
 
@@ -130,6 +135,7 @@ async fn question_columns(store: &Store, filter: &Filter) -> Result<Vec<String>,
     responses(
         (status = 200, description = "The CSV file, streamed", content_type = "text/csv"),
         (status = 422, description = "`invalid_query`", body = ErrorBody),
+        (status = 503, description = "`reports_warming_up`: the background analysis is far behind (Retry-After)", body = WarmingUpBody),
     ))]
 #[tracing::instrument(skip_all)]
 async fn responses_csv(
@@ -153,6 +159,7 @@ async fn responses_csv(
     responses(
         (status = 200, description = "One response per line, streamed", content_type = "application/x-ndjson"),
         (status = 422, description = "`invalid_query`", body = ErrorBody),
+        (status = 503, description = "`reports_warming_up`: the background analysis is far behind (Retry-After)", body = WarmingUpBody),
     ))]
 #[tracing::instrument(skip_all)]
 async fn responses_ndjson(

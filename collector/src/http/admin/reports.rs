@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use super::ErrorBody;
 use crate::http::{ApiError, AppState};
 use crate::reports::query::{Filter, GroupBy, Params, QueryProblem};
-use crate::reports::rollup::{self, Backlog};
+use crate::reports::rollup::{self, Backlog, Needs};
 use crate::reports::{self, Breakdown, Heatmap, QuestionsReport, Reasons, Summary, Trend};
 use crate::store::StoreError;
 
@@ -179,26 +179,37 @@ pub(crate) fn pairs(
 /// [`rollup::WARM_UP_RESPONSES`]), answers 503 `reports_warming_up` with
 /// the progress instead: the background workers are at them, and a
 /// partial figure must never look complete.
-///
-/// With the analysis running in the background (the default), responses
-/// it has not reached are counted before any is analysed here: a burst, a
-/// restore or an upgrade that analyses again would otherwise hold the
-/// request (and every report the dashboard asks for at once) for the whole
-/// backlog. Without it (`--analytics off`), reports analyse what they need.
 pub(crate) async fn catch_up(state: &AppState) -> Result<(), ReportError> {
-    if state.analytics().is_running() {
-        ready_to_fold(state).await?;
-    }
-    state.analytics().catch_up().await?;
-    ready_to_fold(state).await?;
+    analyse_first(state, Needs::Folded).await?;
+    ready_for(state, Needs::Folded).await?;
     rollup::catch_up(state.store()).await?;
     Ok(())
 }
 
-/// 503 `reports_warming_up` when more is pending than a request folds.
-async fn ready_to_fold(state: &AppState) -> Result<(), ReportError> {
+/// Lets the analysis pipeline analyse every stored response, so flags and
+/// tags are current (what exports need); 503 `reports_warming_up` instead
+/// when the background analysis is running and the backlog that `needs`
+/// waits for is past the thresholds.
+///
+/// With the analysis running in the background (the default), the backlog
+/// is counted before any response is analysed here: a burst, a restore or
+/// an upgrade that analyses again would otherwise hold the request (and
+/// every report the dashboard asks for at once, or an export) for the
+/// whole backlog. Without it (`--analytics off`), requests analyse what
+/// they need.
+pub(crate) async fn analyse_first(state: &AppState, needs: Needs) -> Result<(), ReportError> {
+    if state.analytics().is_running() {
+        ready_for(state, needs).await?;
+    }
+    state.analytics().catch_up().await?;
+    Ok(())
+}
+
+/// 503 `reports_warming_up` when more of what `needs` waits for is pending
+/// than a request processes itself.
+async fn ready_for(state: &AppState, needs: Needs) -> Result<(), ReportError> {
     let backlog = Backlog::of(state.store()).await?;
-    if backlog.warming_up() {
+    if backlog.holds_up(needs) {
         return Err(ReportError::WarmingUp(backlog));
     }
     Ok(())
