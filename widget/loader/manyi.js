@@ -104,8 +104,6 @@
         }));
       });
     });
-    // A chunk of the widget that could not be loaded (see widget/src/split.rs)
-    h.addEventListener('manyi:failed', function () { if (host === h) fallback(o, h); });
     (t || d.body).appendChild(h);
     if (!w.WebAssembly || !h.attachShadow || !w.fetch) return fallback(o, h);
     Promise.all([json('v1/surveys/' + encodeURIComponent(o.survey)), load(), json('v1/eligibility', {

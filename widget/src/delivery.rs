@@ -174,7 +174,7 @@ mod web {
     /// that collector has given a final answer, so that a retry, a beacon
     /// or a later visit can send it. Returns whether the copy was stored
     /// (storage may be absent or full).
-    pub fn save_pending(url: &str, id: &ResponseId, body: &str) -> bool {
+    fn save_pending(url: &str, id: &ResponseId, body: &str) -> bool {
         storage().is_some_and(|s| s.set_item(&pending_key(url, id), body).is_ok())
     }
 

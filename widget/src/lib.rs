@@ -28,8 +28,6 @@ mod components;
 mod dom;
 #[cfg(target_arch = "wasm32")]
 mod page;
-#[cfg(target_arch = "wasm32")]
-mod split;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::{mount, unmount};
@@ -129,7 +127,6 @@ mod browser {
         });
         keep(Box::new(view));
         keep(Box::new(page::watch(&collector)));
-        crate::split::prefetch();
         if !inline {
             dom::open_dialog(&container);
         }

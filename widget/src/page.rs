@@ -62,7 +62,7 @@ pub fn watch(collector: &str) -> Listeners {
     // loaders of older releases still cached by browsers: a loader names
     // the widget files of its own release by content hash, so this widget
     // never runs under an older one.)
-    crate::split::retry(url.clone(), Some(1));
+    delivery::retry(url.clone(), Some(1));
     let mut listeners = Listeners::new(move |ev: Event| on_event(&url, &mut placement, &ev));
     let Some(window) = web_sys::window() else {
         return listeners;
@@ -79,7 +79,7 @@ pub fn watch(collector: &str) -> Listeners {
 
 fn on_event(url: &str, placement: &mut Placement, ev: &Event) {
     match ev.type_().as_str() {
-        "online" => crate::split::retry(url.to_owned(), None),
+        "online" => delivery::retry(url.to_owned(), None),
         // Hidden or shown again: either way a beacon for what is pending
         // costs nothing when nothing is (and resends are idempotent).
         "pagehide" | "visibilitychange" => delivery::beacon_pending(url),
@@ -90,7 +90,7 @@ fn on_event(url: &str, placement: &mut Placement, ev: &Event) {
             // which this then leaves to go on) may still be on its way.
             // After a back/forward-cache restore, where the loader does
             // not run again, this is the resend.
-            crate::split::retry(url.to_owned(), Some(0));
+            delivery::retry(url.to_owned(), Some(0));
         }
         _ => placement.place(),
     }

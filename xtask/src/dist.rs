@@ -1,9 +1,7 @@
-//! `cargo xtask dist`: builds the widget to wasm, cuts its lazily loaded
-//! chunks out ([`split`]), runs wasm-bindgen (as a library) on the main
-//! module, drops the exports nothing calls ([`unused_exports`]), runs
-//! wasm-opt (on the main module and on each chunk), shortens the import
-//! and export names ([`short_names`]), appends the chunk loaders to the
-//! glue and writes `target/dist` as the collector serves it:
+//! `cargo xtask dist`: builds the widget to wasm, runs wasm-bindgen (as a
+//! library), drops the exports nothing calls ([`unused_exports`]), runs
+//! wasm-opt, shortens the import and export names ([`short_names`]) and
+//! writes `target/dist` as the collector serves it:
 //! the loader with its placeholders substituted, content-hashed assets,
 //! brotli and gzip copies, and `manifest.json` (layout in
 //! docs/internal-contracts.md). Fails when a size budget is exceeded.
@@ -20,7 +18,6 @@ use crate::sizes::{self, FileSize};
 use crate::tools;
 
 mod short_names;
-mod split;
 mod unused_exports;
 
 /// Whether `c` may continue a JavaScript identifier in the wasm-bindgen
@@ -108,22 +105,16 @@ pub fn build() -> Result<Built> {
     check_bindgen_version(&root.join("Cargo.lock")).context("dist: wasm-bindgen versions")?;
 
     reset_dir(&work)?;
-    let split_dir = work.join("split");
-    let split = split::run(&raw_wasm, &split_dir).context("dist: splitting the module")?;
-    timer.lap("wasm-split");
     let bindgen_dir = work.join("bindgen");
-    run_bindgen(&split.main, &bindgen_dir).context("dist: wasm-bindgen")?;
+    run_bindgen(&raw_wasm, &bindgen_dir).context("dist: wasm-bindgen")?;
     timer.lap("wasm-bindgen");
+
     let glue_path = bindgen_dir.join(format!("{OUT_NAME}.js"));
-    let link_text = fs::read_to_string(&split.link)
-        .with_context(|| format!("reading {}", split.link.display()))?;
-    let shared = split::shared_exports(&link_text).context("dist: the split link module")?;
     let used_wasm = work.join(format!("{OUT_NAME}.used.wasm"));
     unused_exports::strip(
         &glue_path,
         &bindgen_dir.join(format!("{OUT_NAME}_bg.wasm")),
         &used_wasm,
-        &shared,
         WASM_FEATURES,
     )
     .context("dist: dropping unused exports (wasm-metadce)")?;
@@ -131,21 +122,10 @@ pub fn build() -> Result<Built> {
 
     let opt_wasm = work.join(format!("{OUT_NAME}.opt.wasm"));
     run_wasm_opt(&used_wasm, &opt_wasm).context("dist: wasm-opt")?;
-    let mut opt_chunks = Vec::new();
-    for chunk in &split.chunks {
-        let name = chunk
-            .file_name()
-            .context("a chunk without a file name")?
-            .to_string_lossy()
-            .into_owned();
-        let out = work.join(format!("opt-{name}"));
-        run_wasm_opt(chunk, &out).with_context(|| format!("dist: wasm-opt of chunk {name}"))?;
-        opt_chunks.push((name, out));
-    }
     timer.lap("wasm-opt (incl. install check)");
 
     let short_wasm = work.join(format!("{OUT_NAME}.short.wasm"));
-    let renames = short_names::apply(&glue_path, &opt_wasm, &short_wasm, &shared, WASM_FEATURES)
+    short_names::apply(&glue_path, &opt_wasm, &short_wasm, WASM_FEATURES)
         .context("dist: short import and export names")?;
     timer.lap("short names");
 
@@ -153,25 +133,9 @@ pub fn build() -> Result<Built> {
     // the previous dist intact, and no stale file survives a good one.
     let stage = work.join("dist");
     reset_dir(&stage.join("assets"))?;
-    let mut chunk_names = Vec::new();
-    let mut chunk_files = Vec::new();
-    for (name, path) in &opt_chunks {
-        let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let stem = name.trim_end_matches(".wasm");
-        let shipped = write_hashed_as(&stage, stem, "wasm", &bytes)?;
-        chunk_names.push((
-            name.clone(),
-            shipped.trim_start_matches("assets/").to_owned(),
-        ));
-        chunk_files.push(shipped);
-    }
-    let glue_text = fs::read_to_string(&glue_path).context("dist: reading the glue")?;
-    let glue_text = split::merge_into_glue(&glue_text, &link_text, &renames, &chunk_names)
-        .context("dist: adding the split link code to the glue")?;
-    fs::write(&glue_path, &glue_text).context("dist: writing the glue")?;
     check_glue_syntax(&glue_path, &work).context("dist: the rewritten glue")?;
-    let glue =
-        write_hashed(&stage, "js", glue_text.as_bytes()).context("dist: writing the glue")?;
+    let glue_js = fs::read(&glue_path).context("dist: reading the wasm-bindgen glue")?;
+    let glue = write_hashed(&stage, "js", &glue_js).context("dist: writing the glue")?;
     let wasm_bytes = fs::read(&short_wasm).context("dist: reading the optimised wasm")?;
     let wasm = write_hashed(&stage, "wasm", &wasm_bytes).context("dist: writing the wasm")?;
     let snippets =
@@ -189,11 +153,7 @@ pub fn build() -> Result<Built> {
     // Everything above is fetched on first load (snippets are imported by the glue).
     let first_load_brotli: u64 = files.iter().map(|file| file.brotli).sum();
     let loader_brotli = files[0].brotli;
-    let chunks = chunk_files
-        .iter()
-        .map(|chunk| sizes::precompress(&stage, chunk))
-        .collect::<Result<Vec<_>>>()?;
-    write_manifest(&stage, &glue, &wasm, &files, &chunks, first_load_brotli)
+    write_manifest(&stage, &glue, &wasm, &files, first_load_brotli)
         .context("dist: writing manifest.json")?;
     sizes::precompress(&stage, "manifest.json")?;
 
@@ -205,7 +165,7 @@ pub fn build() -> Result<Built> {
     fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     timer.lap("hash, compress, manifest");
 
-    sizes::print_table(&files, &chunks, first_load_brotli);
+    sizes::print_table(&files, first_load_brotli);
     println!(
         "dist written to {} in {:.1} s ({})",
         dist.display(),
@@ -252,9 +212,6 @@ impl Timer {
 /// already aborts on panic and the widget installs no panic hook, so the only
 /// loss is the message a panic would have printed before the trap.
 ///
-/// `-Clink-arg=--emit-relocs` keeps the linker's relocations in the module:
-/// [`split`] needs them to move functions between modules.
-///
 /// `-Zfmt-debug=none` makes every `{:?}` print nothing and
 /// `-Zlocation-detail=none` drops file/line records: 3.5 KB brotli. Safe
 /// because the widget shows no `Debug` output to anyone: validation errors
@@ -269,7 +226,7 @@ fn build_widget() -> Result<()> {
         "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
         format!(
             "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none \
-             -Zlocation-detail=none -Clink-arg=--emit-relocs {extra}"
+             -Zlocation-detail=none {extra}"
         ),
     )
     .args([
@@ -347,9 +304,6 @@ fn run_bindgen(input: &Path, out_dir: &Path) -> Result<()> {
         // The loader always passes the hashed wasm URL to `init`; the default
         // (`manyi_widget_bg.wasm` next to the glue) does not exist in dist.
         .omit_default_module_path(true)
-        // The split tool exports the stack pointer, table and memory for
-        // the chunks; wasm-bindgen would drop them as linker internals.
-        .keep_lld_exports(true)
         .generate(out_dir)
 }
 
@@ -370,20 +324,6 @@ fn run_wasm_opt(input: &Path, output: &Path) -> Result<()> {
 fn write_hashed(dist: &Path, ext: &str, bytes: &[u8]) -> Result<String> {
     let hash = hex::encode(Sha256::digest(bytes));
     let name = format!("assets/{OUT_NAME}.{}.{ext}", &hash[..16]);
-    let path = dist.join(&name);
-    fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
-    Ok(name)
-}
-
-/// `assets/manyi_widget.<part>.<16 hex of sha256>.<ext>`.
-fn hashed_name(part: &str, ext: &str, bytes: &[u8]) -> String {
-    let hash = hex::encode(Sha256::digest(bytes));
-    format!("assets/{OUT_NAME}.{part}.{}.{ext}", &hash[..16])
-}
-
-/// Writes `bytes` as [`hashed_name`] and returns that name.
-fn write_hashed_as(dist: &Path, part: &str, ext: &str, bytes: &[u8]) -> Result<String> {
-    let name = hashed_name(part, ext, bytes);
     let path = dist.join(&name);
     fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     Ok(name)
@@ -489,12 +429,10 @@ fn write_manifest(
     glue: &str,
     wasm: &str,
     files: &[FileSize],
-    chunks: &[FileSize],
     first_load_brotli: u64,
 ) -> Result<()> {
     let sizes: serde_json::Map<String, serde_json::Value> = files
         .iter()
-        .chain(chunks)
         .map(|file| {
             (
                 file.name.clone(),
@@ -506,7 +444,6 @@ fn write_manifest(
         "loader": "manyi.js",
         "glue": glue,
         "wasm": wasm,
-        "chunks": chunks.iter().map(|chunk| chunk.name.as_str()).collect::<Vec<_>>(),
         "sizes": sizes,
         "first_load_brotli": first_load_brotli,
     });

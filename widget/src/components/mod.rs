@@ -19,13 +19,10 @@
 
 mod choice;
 mod events;
-mod later;
 mod rating;
-mod send;
 mod text;
 
 pub use events::listen;
-pub use later::prefetch as prefetch_controls;
 
 use crate::flow::{Flow, Notice, Stage};
 use crate::i18n::{self, Text};
@@ -279,9 +276,9 @@ fn QuestionView(
         | QuestionKind::Csat { .. }
         | QuestionKind::Ces { .. } => view! { <rating::RatingScale field /> }.into_any(),
         QuestionKind::SingleChoice { .. } | QuestionKind::MultiChoice { .. } => {
-            later::control(field, false)
+            view! { <choice::Choices field /> }.into_any()
         }
-        QuestionKind::Text { .. } => later::control(field, true),
+        QuestionKind::Text { .. } => view! { <text::TextAnswer field /> }.into_any(),
     };
     view! {
         <div class="mq-q" data-question=question.id.as_str().to_owned()>

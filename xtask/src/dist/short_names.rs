@@ -19,7 +19,6 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use super::split::LINK_NAME;
 use crate::tools;
 
 /// The module name wasm-bindgen's glue gives its imports object.
@@ -27,15 +26,7 @@ const GLUE_MODULE: &str = "./manyi_widget_bg.js";
 
 /// Renames the imports and exports of `input` into `output` and rewrites
 /// the glue at `glue_path` to match. `features` are wasm-opt's feature flags.
-/// Returns the export renames (old name → new name): the split link module
-/// reads some exports too, `linked` (which the glue need not read).
-pub fn apply(
-    glue_path: &Path,
-    input: &Path,
-    output: &Path,
-    linked: &[String],
-    features: &[&str],
-) -> Result<BTreeMap<String, String>> {
+pub fn apply(glue_path: &Path, input: &Path, output: &Path, features: &[&str]) -> Result<()> {
     let mut cmd = Command::new("node");
     cmd.arg(tools::wasm_opt()?)
         .args(features)
@@ -49,18 +40,14 @@ pub fn apply(
 
     let glue = fs::read_to_string(glue_path)
         .with_context(|| format!("reading {}", glue_path.display()))?;
-    let glue = renames.rewrite(&glue, &module, linked)?;
-    fs::write(glue_path, glue).with_context(|| format!("writing {}", glue_path.display()))?;
-    Ok(renames.exports)
+    let glue = renames.rewrite(&glue, &module)?;
+    fs::write(glue_path, glue).with_context(|| format!("writing {}", glue_path.display()))
 }
 
 /// What binaryen renamed: import name → new name, export name → new name.
 #[derive(Debug, Default, PartialEq)]
 struct Renames {
     imports: BTreeMap<String, String>,
-    /// The chunk loaders the main module imports from the split link
-    /// module ([`LINK_NAME`]).
-    linked: BTreeMap<String, String>,
     exports: BTreeMap<String, String>,
 }
 
@@ -92,19 +79,7 @@ impl Renames {
                 ) if module == GLUE_MODULE => {
                     renames.imports.insert(old.clone(), new.clone());
                 }
-                Some(
-                    [
-                        Value::String(module),
-                        Value::String(old),
-                        Value::String(new),
-                    ],
-                ) if module == LINK_NAME => {
-                    renames.linked.insert(old.clone(), new.clone());
-                }
-                _ => bail!(
-                    "unexpected import rename {item} (only {GLUE_MODULE} and {LINK_NAME} \
-                     are expected)"
-                ),
+                _ => bail!("unexpected import rename {item} (only {GLUE_MODULE} is expected)"),
             }
         }
         for item in report["exports"]
@@ -125,7 +100,7 @@ impl Renames {
     /// module renamed. Fails unless each import key occurs exactly once and
     /// each export at least once: a glue of another shape would otherwise
     /// break at load time.
-    fn rewrite(&self, glue: &str, module: &str, linked: &[String]) -> Result<String> {
+    fn rewrite(&self, glue: &str, module: &str) -> Result<String> {
         let mut text = glue.to_owned();
         for (old, new) in &self.imports {
             let (from, to) = (format!("\n        {old}: "), format!("\n        {new}: "));
@@ -137,12 +112,11 @@ impl Renames {
         for (old, new) in &self.exports {
             let (renamed, count) =
                 replace_member(&text, &format!("wasm.{old}"), &format!("wasm.{new}"));
-            if count == 0 && !linked.contains(old) {
+            if count == 0 {
                 bail!("the glue never reads export {old}");
             }
             text = renamed;
         }
-        let text = self.merge_linked(&text)?;
         let (from, to) = (
             format!("\"{GLUE_MODULE}\": import0"),
             format!("\"{module}\": import0"),
@@ -150,40 +124,6 @@ impl Renames {
         match text.matches(&from).count() {
             1 => Ok(text.replacen(&from, &to, 1)),
             n => bail!("the glue names its imports object {n} times, expected once"),
-        }
-    }
-
-    /// binaryen gives every import one module name, so the chunk loaders
-    /// that the glue passed as the link module's namespace
-    /// (`"./__wasm_split.js": import1`) join the glue's own imports object
-    /// under their new names (`a: import1.__wasm_split_load_x`).
-    fn merge_linked(&self, glue: &str) -> Result<String> {
-        if self.linked.is_empty() {
-            return Ok(glue.to_owned());
-        }
-        let key = format!("\"{LINK_NAME}\": ");
-        let mut namespace = None;
-        let mut kept = Vec::new();
-        for line in glue.split_inclusive('\n') {
-            match line.trim().strip_prefix(key.as_str()) {
-                Some(rest) => {
-                    namespace.get_or_insert_with(|| rest.trim_end_matches(',').to_owned());
-                }
-                None => kept.push(line),
-            }
-        }
-        let namespace = namespace
-            .with_context(|| format!("the glue passes no {LINK_NAME} namespace to the module"))?;
-        let entries: String = self
-            .linked
-            .iter()
-            .map(|(old, new)| format!("        {new}: {namespace}.{old},\n"))
-            .collect();
-        let text = kept.concat();
-        let open = "    const import0 = {\n";
-        match text.matches(open).count() {
-            1 => Ok(text.replacen(open, &format!("{open}{entries}"), 1)),
-            n => bail!("the glue opens its imports object {n} times, expected once"),
         }
     }
 }
@@ -272,7 +212,7 @@ export function mount(root) { wasm.mount(root); return new Uint8Array(wasm.memor
     #[test]
     fn renames_import_keys_exports_and_the_module_only() {
         let renames = Renames::parse(REPORT).unwrap();
-        let glue = renames.rewrite(GLUE, "z", &[]).unwrap();
+        let glue = renames.rewrite(GLUE, "z").unwrap();
         assert_eq!(
             glue,
             "function __wbg_get_imports() {
@@ -296,54 +236,13 @@ export function mount(root) { wasm.c(root); return new Uint8Array(wasm.b.buffer)
     fn a_name_the_glue_lacks_fails() {
         let mut renames = Renames::parse(REPORT).unwrap();
         renames.exports.insert("gone".into(), "d".into());
-        let err = renames.rewrite(GLUE, "z", &[]).unwrap_err();
+        let err = renames.rewrite(GLUE, "z").unwrap_err();
         assert!(err.to_string().contains("never reads export gone"), "{err}");
 
         let mut renames = Renames::parse(REPORT).unwrap();
         renames.imports.insert("__wbg_missing_1".into(), "e".into());
-        let err = renames.rewrite(GLUE, "z", &[]).unwrap_err();
+        let err = renames.rewrite(GLUE, "z").unwrap_err();
         assert!(err.to_string().contains("__wbg_missing_1 0 times"), "{err}");
-    }
-
-    #[test]
-    fn the_chunk_loaders_join_the_glues_imports_object() {
-        let report = r#"{"imports": [
-            ["./manyi_widget_bg.js", "__wbg_query_0000000000000000", "a"],
-            ["./__wasm_split.js", "__wasm_split_load_deliver", "b"]
-        ], "exports": [["memory", "c"], ["__wasm_split_shared0", "d"]]}"#;
-        let glue = "import * as import1 from \"./__wasm_split.js\"
-function __wbg_get_imports() {
-    const import0 = {
-        __wbg_query_0000000000000000: function() { return wasm.memory; },
-    };
-    return {
-        \"./manyi_widget_bg.js\": import0,
-        \"./__wasm_split.js\": import1,
-        \"./__wasm_split.js\": import1,
-    };
-}
-";
-        let renames = Renames::parse(report).unwrap();
-        // The glue never reads the export only the chunks use.
-        let glue = renames
-            .rewrite(glue, "z", &["__wasm_split_shared0".to_owned()])
-            .unwrap();
-        assert_eq!(
-            glue,
-            "import * as import1 from \"./__wasm_split.js\"
-function __wbg_get_imports() {
-    const import0 = {
-        b: import1.__wasm_split_load_deliver,
-        a: function() { return wasm.c; },
-    };
-    return {
-        \"z\": import0,
-    };
-}
-"
-        );
-        let err = renames.rewrite(GLUE, "z", &[]).unwrap_err();
-        assert!(err.to_string().contains("__wasm_split_shared0"), "{err}");
     }
 
     #[test]

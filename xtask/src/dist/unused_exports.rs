@@ -23,23 +23,15 @@ use crate::tools;
 const UNUSED_CLASS_PREFIX: &str = "IntoUnderlying";
 
 /// Rewrites the glue at `glue_path` without the unused classes, then writes
-/// to `output` the module `input` reduced to the exports that glue reads
-/// and those in `also` (the ones the split chunks import through the link
-/// module). `features` are the wasm-opt feature flags the module needs.
-pub fn strip(
-    glue_path: &Path,
-    input: &Path,
-    output: &Path,
-    also: &[String],
-    features: &[&str],
-) -> Result<()> {
+/// to `output` the module `input` reduced to the exports that glue reads.
+/// `features` are the wasm-opt feature flags the module needs.
+pub fn strip(glue_path: &Path, input: &Path, output: &Path, features: &[&str]) -> Result<()> {
     let glue = fs::read_to_string(glue_path)
         .with_context(|| format!("reading {}", glue_path.display()))?;
     let glue = drop_classes(&glue, UNUSED_CLASS_PREFIX)?;
     fs::write(glue_path, &glue).with_context(|| format!("writing {}", glue_path.display()))?;
 
-    let mut exports = read_exports(&glue);
-    exports.extend(also.iter().cloned());
+    let exports = read_exports(&glue);
     if !exports.contains("mount") || !exports.contains("memory") {
         bail!("the wasm-bindgen glue no longer reads `wasm.mount` and `wasm.memory`: {exports:?}");
     }
