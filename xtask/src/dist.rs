@@ -82,6 +82,19 @@ pub fn dist() -> Result<PathBuf> {
     Ok(built.dir)
 }
 
+/// A folder removed (with what it holds) when this is dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if self.0.exists() {
+            if let Err(e) = fs::remove_dir_all(&self.0) {
+                eprintln!("warning: could not remove {}: {e}", self.0.display());
+            }
+        }
+    }
+}
+
 /// Runs the dist pipeline (see the module docs) and prints the size table,
 /// without judging the sizes.
 pub fn build() -> Result<Built> {
@@ -92,6 +105,9 @@ pub fn build() -> Result<Built> {
     // folder may run dist at the same time, and the glue is rewritten in
     // place (two runs in one folder renamed the same glue twice).
     let work = target.join(format!("dist-work-{}", std::process::id()));
+    // Removed however the run ends: a failed step used to leave its
+    // work folder (one per process id) behind for good.
+    let _clean_up = RemoveOnDrop(work.clone());
     let dist = target.join("dist");
 
     let mut timer = Timer::default();
@@ -162,7 +178,6 @@ pub fn build() -> Result<Built> {
     }
     fs::rename(&stage, &dist)
         .with_context(|| format!("moving {} to {}", stage.display(), dist.display()))?;
-    fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     timer.lap("hash, compress, manifest");
 
     sizes::print_table(&files, first_load_brotli);
