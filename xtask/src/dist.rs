@@ -87,10 +87,10 @@ struct RemoveOnDrop(PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        if self.0.exists() {
-            if let Err(e) = fs::remove_dir_all(&self.0) {
-                eprintln!("warning: could not remove {}: {e}", self.0.display());
-            }
+        if self.0.exists()
+            && let Err(e) = fs::remove_dir_all(&self.0)
+        {
+            eprintln!("warning: could not remove {}: {e}", self.0.display());
         }
     }
 }
