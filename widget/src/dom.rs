@@ -101,22 +101,30 @@ thread_local! {
     static OPENER: std::cell::RefCell<Option<HtmlElement>> = const { std::cell::RefCell::new(None) };
 }
 
+/// The page's focused element (`<body>` when none is). Unchecked: an SVG
+/// element can have focus too, and has `focus()` as well.
+fn focused() -> Option<HtmlElement> {
+    let el = web_sys::window()?.document()?.active_element()?;
+    Some(el.unchecked_into())
+}
+
 /// Remembers the page's focused element and moves focus into the overlay
 /// rendered in `container` (its panel, which names the dialog).
 pub fn open_dialog(container: &HtmlElement) {
-    let active = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.active_element())
-        .and_then(|e| e.dyn_into::<HtmlElement>().ok());
-    OPENER.with(|o| *o.borrow_mut() = active);
+    OPENER.with(|o| *o.borrow_mut() = focused());
     let container = container.clone();
     after_render(move || focus_in(&container, ".mq-panel"));
 }
 
-/// Gives focus back to what had it before the overlay opened.
+/// Gives focus back to what had it before the overlay opened, when the
+/// focus is nowhere now: on `<body>`, where the browser puts it when the
+/// removed widget held it (closed, or hidden by `manyi('hide')`), so
+/// keyboard and screen-reader users are not stranded at the page's top.
+/// Focus the page moved elsewhere meanwhile is left there. (An opener
+/// the page has removed since ignores `focus()`.)
 pub fn restore_focus() {
     if let Some(el) = OPENER.with(|o| o.borrow_mut().take())
-        && el.is_connected()
+        && focused().is_none_or(|e| e.tag_name() == "BODY")
     {
         let _ = el.focus();
     }

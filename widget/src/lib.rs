@@ -69,6 +69,9 @@ mod browser {
         // a running closure only when it returns, and the handlers read
         // the disposed state with `try_` accessors only.
         drop(MOUNTED.with(RefCell::take));
+        // The host element is gone by now (the loader and the close
+        // button remove it first): focus that was inside is on <body>.
+        dom::restore_focus();
     }
 
     /// Renders the survey of `config_json` into `root`.

@@ -1,25 +1,25 @@
-//! The widget's ties to the page around it, through one set of window
-//! listeners per mounted widget, removed when it is unmounted
-//! ([`watch`] returns them):
+//! The widget's ties to the page around it, through window listeners:
 //!
-//! - delivery: the responses pending for this page's collector are
-//!   retried a back-off step after the widget mounts (answers left by an
-//!   earlier page, which the loader has just sent once);
-//!   `online` retries them at once; `pagehide` and `visibilitychange` send
-//!   them by beacon; `pageshow` (also after a back/forward-cache restore)
-//!   retries them after a back-off step. Copies owed to other collectors
-//!   are never touched (see [`delivery`]). A retry already under way when
-//!   the widget is unmounted goes on with its back-off until the copies
-//!   are delivered (its timers are not the widget's); a page that hid the
-//!   widget sends no beacon when left, and its next page's loader resends
-//!   the copies;
-//! - placement: an overlay (bottom sheet, modal) follows the visual
-//!   viewport (`resize`/`scroll` of `window.visualViewport`, and `pageshow`),
-//!   so the soft keyboard or a pinch zoom never hides the focused field. The
-//!   offsets go into CSS variables (`--mq-vb`, `--mq-vh`) on the host
-//!   element, read by style.css (only overlays use them), and when the
-//!   keyboard opens a focused text field is scrolled back into the
-//!   shortened sheet.
+//! - delivery, for the page's lifetime: the responses pending for this
+//!   page's collector are retried a back-off step after the first widget
+//!   mounts (answers left by an earlier page, which the loader has just
+//!   sent once); `online` retries them at once; `pagehide` and
+//!   `visibilitychange` send them by beacon. These are added once, by the
+//!   first widget mounted, and outlive it (issue #3): a host that hides
+//!   the widget on `submitted` — the send failed and the copy is kept —
+//!   must still have the copy beaconed when the customer closes the tab.
+//!   Copies owed to other collectors are never touched (see [`delivery`]);
+//! - placement, per mounted widget ([`watch`] returns its listeners,
+//!   removed when it is unmounted): an overlay (bottom sheet, modal)
+//!   follows the visual viewport (`resize`/`scroll` of
+//!   `window.visualViewport`, and `pageshow`), so the soft keyboard or a
+//!   pinch zoom never hides the focused field. The offsets go into CSS
+//!   variables (`--mq-vb`, `--mq-vh`) on the host element, read by
+//!   style.css (only overlays use them), and when the keyboard opens a
+//!   focused text field is scrolled back into the shortened sheet.
+//!   `pageshow` (also after a back/forward-cache restore) retries the
+//!   pending responses after a back-off step too; a page restored after
+//!   the widget was hidden has them beaconed by `visibilitychange`.
 
 use crate::delivery;
 use crate::dom::Listeners;
@@ -42,39 +42,60 @@ fn visual_viewport(window: &web_sys::Window) -> Option<EventTarget> {
     vv.is_object().then(|| vv.unchecked_into())
 }
 
-/// Places the widget just mounted and listens to the page for the
-/// collector at `collector` until the returned listeners are dropped.
+thread_local! {
+    /// Whether the page's delivery listeners are added (once per page).
+    static DELIVERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Places the widget just mounted and keeps it placed until the returned
+/// listeners are dropped; listens for the page's delivery to the
+/// collector at `collector` from the first mount on, for good.
 pub fn watch(collector: &str) -> Listeners {
     let mut placement = Placement::default();
     placement.place();
     // One collector per page: the widget's (one loader per page, and
-    // every widget it mounts talks to the loader's collector).
+    // every widget it mounts talks to the loader's collector), so the
+    // first mount's delivery listeners serve every later widget's copies.
     let url = [collector, "/v1/responses"].concat();
-    // Answers an earlier page of this site left for this collector. The
-    // loader sends them once as the page loads (it resends its own
-    // collector's `manyi:outbox:` copies on every page); what failed there
-    // (collector briefly down, flaky link) is retried here, with back-off,
-    // for as long as the page is open. The first retry waits a back-off
-    // step (1–3 s) rather than going at once: the loader's POST is then
-    // normally answered and the copy gone, so a slow phone link carries
-    // one POST per pending answer, not two (issue #3). A duplicate of a
-    // send that worked would be an idempotent 200 anyway. (Not kept for
-    // loaders of older releases still cached by browsers: a loader names
-    // the widget files of its own release by content hash, so this widget
-    // never runs under an older one.)
-    delivery::retry(url.clone(), Some(1));
-    let mut listeners = Listeners::new(move |ev: Event| on_event(&url, &mut placement, &ev));
+    let mut listeners = listen(url.clone(), placement);
     let Some(window) = web_sys::window() else {
         return listeners;
     };
-    listeners.add(&window, &["online", "pagehide", "pageshow"]);
-    if let Some(doc) = window.document() {
-        listeners.add(&doc, &["visibilitychange"]);
+    if !DELIVERING.replace(true) {
+        // Answers an earlier page of this site left for this collector. The
+        // loader sends them once as the page loads (it resends its own
+        // collector's `manyi:outbox:` copies on every page); what failed there
+        // (collector briefly down, flaky link) is retried here, with back-off,
+        // for as long as the page is open (so once per page: a later
+        // widget finds the chain of retries going on). The first retry
+        // waits a back-off step (1–3 s) rather than going at once: the loader's POST is then
+        // normally answered and the copy gone, so a slow phone link carries
+        // one POST per pending answer, not two (issue #3). A duplicate of a
+        // send that worked would be an idempotent 200 anyway. (Not kept for
+        // loaders of older releases still cached by browsers: a loader names
+        // the widget files of its own release by content hash, so this widget
+        // never runs under an older one.)
+        delivery::retry(url.clone(), Some(1));
+        let mut delivering = listen(url, Placement::default());
+        delivering.add(&window, &["online", "pagehide"]);
+        if let Some(doc) = window.document() {
+            delivering.add(&doc, &["visibilitychange"]);
+        }
+        // The page's for good: never removed, so never dropped.
+        std::mem::forget(delivering);
     }
+    listeners.add(&window, &["pageshow"]);
     if let Some(vv) = visual_viewport(&window) {
         listeners.add(&vv, &["resize", "scroll"]);
     }
     listeners
+}
+
+/// Listeners, none added yet, calling [`on_event`]. One closure type for
+/// the page's delivery listeners and a widget's placement: each type costs
+/// its own glue in the module every customer downloads.
+fn listen(url: String, mut placement: Placement) -> Listeners {
+    Listeners::new(move |ev: Event| on_event(&url, &mut placement, &ev))
 }
 
 fn on_event(url: &str, placement: &mut Placement, ev: &Event) {

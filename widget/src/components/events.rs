@@ -197,7 +197,7 @@ fn close(ctx: Ctx, target: &Element) {
             dom::dispatch(&host, "manyi:dismissed", None);
         }
         host.remove();
-        dom::restore_focus();
+        // Gives focus back to the page too.
         crate::unmount();
     }
 }
