@@ -46,9 +46,10 @@ mod browser {
     thread_local! {
         /// What the widget on the page holds on to, in the order it is let
         /// go of: its own listener, Leptos's unmount handle (dropping it
-        /// removes the view and disposes the reactive graph) and the page
-        /// listeners. One widget at a time: the loader hides the last one
-        /// before it shows another.
+        /// removes the view and disposes the reactive graph) and its
+        /// placement listeners (the page's delivery listeners are not the
+        /// widget's: see `page`). One widget at a time: the loader hides
+        /// the last one before it shows another.
         static MOUNTED: RefCell<Vec<Box<dyn std::any::Any>>> = const { RefCell::new(Vec::new()) };
     }
 
