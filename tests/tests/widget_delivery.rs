@@ -22,6 +22,34 @@ fn just_now() -> serde_json::Value {
     json!({ "shown_at": now, "submitted_at": now })
 }
 
+/// Keeps an NPS answer in the outbox as an earlier page of the collector's
+/// origin would have left it; returns its response_id.
+async fn left_by_an_earlier_page(
+    app: &TestApp,
+    browser: &Browser,
+    nps: u8,
+    order: &str,
+) -> Result<String> {
+    // Any page of the collector's origin, to write its localStorage.
+    browser.client.goto(&app.url("/healthz")).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let payload = json!({
+        "response_id": id, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
+        "answers": { "nps": nps },
+        "context": { "order_id": order, "customer": format!("c-{order}"), "channel": "web" },
+        "timing": just_now(),
+    });
+    let key = format!("{OUTBOX}{}/v1/responses#{id}", app.base);
+    browser
+        .client
+        .execute(
+            "localStorage.setItem(arguments[0], arguments[1]);",
+            vec![json!(key), json!(payload.to_string())],
+        )
+        .await?;
+    Ok(id)
+}
+
 #[tokio::test]
 async fn an_answer_given_offline_is_kept_and_delivered_once_when_back_online() -> Result<()> {
     let DemoSession {
@@ -260,23 +288,7 @@ const HOLD_OLD_FAIL_NEW_JS: &str = r#"
 async fn a_failed_answer_is_retried_even_while_an_older_copy_was_being_resent() -> Result<()> {
     let app = TestApp::spawn().await?;
     let browser = Browser::start(Device::Desktop).await?;
-    // Any page of the collector's origin, to write its localStorage.
-    browser.client.goto(&app.url("/healthz")).await?;
-    let old = uuid::Uuid::new_v4().to_string();
-    let payload = json!({
-        "response_id": old, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
-        "answers": { "nps": 10 },
-        "context": { "order_id": "E2E-OLDER", "customer": "c-older", "channel": "web" },
-        "timing": just_now(),
-    });
-    let old_key = format!("{OUTBOX}{}/v1/responses#{old}", app.base);
-    browser
-        .client
-        .execute(
-            "localStorage.setItem(arguments[0], arguments[1]);",
-            vec![json!(old_key), json!(payload.to_string())],
-        )
-        .await?;
+    let old = left_by_an_earlier_page(&app, &browser, 10, "E2E-OLDER").await?;
     browser
         .before_each_page(&format!(
             "window.__oldId = {};{HOLD_OLD_FAIL_NEW_JS}",
@@ -382,23 +394,7 @@ const FIRST_RETRY_AT_MOST: std::time::Duration = std::time::Duration::from_milli
 async fn an_answer_left_by_an_earlier_page_is_posted_once_when_the_next_page_loads() -> Result<()> {
     let app = TestApp::spawn().await?;
     let browser = Browser::start(Device::Desktop).await?;
-    // Any page of the collector's origin, to write its localStorage.
-    browser.client.goto(&app.url("/healthz")).await?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let payload = json!({
-        "response_id": id, "site": "demo", "survey_id": "post-payment", "survey_version": 1,
-        "answers": { "nps": 8 },
-        "context": { "order_id": "E2E-LEFT-ONCE", "customer": "c-left-once", "channel": "web" },
-        "timing": just_now(),
-    });
-    let key = format!("{OUTBOX}{}/v1/responses#{id}", app.base);
-    browser
-        .client
-        .execute(
-            "localStorage.setItem(arguments[0], arguments[1]);",
-            vec![json!(key), json!(payload.to_string())],
-        )
-        .await?;
+    let id = left_by_an_earlier_page(&app, &browser, 8, "E2E-LEFT-ONCE").await?;
     browser
         .before_each_page(&format!("window.__heldId = {};{HOLD_ONE_JS}", json!(id)))
         .await?;
