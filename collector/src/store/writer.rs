@@ -590,7 +590,7 @@ async fn insert_then_explain(
     } else {
         // These ids went in with no row of this batch, so what the lookup
         // finds was stored before it.
-        match stored_ids(conn, &skipped).await {
+        match stored_keys(conn, &skipped).await {
             Ok(stored) => stored,
             Err(e) => return Attempt::BatchFailed(format!("looking up skipped rows: {e}")),
         }
@@ -612,10 +612,10 @@ async fn insert_then_explain(
             } else {
                 InsertOutcome::ResponseIdConflict
             }
-        } else if let Some((hash, first_received_at)) = stored.get(&row.response_id) {
-            if *hash == row.payload_hash {
+        } else if let Some(first) = stored.get(&row.response_id) {
+            if first.payload_hash == row.payload_hash {
                 InsertOutcome::Duplicate {
-                    received_at: first_received_at.clone(),
+                    received_at: first.received_at.clone(),
                 }
             } else {
                 InsertOutcome::ResponseIdConflict
@@ -662,7 +662,7 @@ async fn rows_that_went_in(
     let keys = if shared.is_empty() {
         HashMap::new()
     } else {
-        inserted_keys(conn, &shared).await?
+        stored_keys(conn, &shared).await?
     };
     let mut settled: HashSet<&str> = HashSet::new();
     Ok(rows
@@ -671,10 +671,10 @@ async fn rows_that_went_in(
             let id = row.response_id.as_str();
             match keys.get(id) {
                 None => copies.get(id) == Some(&1) && inserted.contains(id),
-                Some((survey_id, order_id, hash)) => {
-                    *survey_id == row.survey_id
-                        && *order_id == row.order_id
-                        && *hash == row.payload_hash
+                Some(stored) => {
+                    stored.survey_id == row.survey_id
+                        && stored.order_id == row.order_id
+                        && stored.payload_hash == row.payload_hash
                         && settled.insert(id)
                 }
             }
@@ -682,31 +682,21 @@ async fn rows_that_went_in(
         .collect())
 }
 
-/// The survey, order id and payload hash stored under each of `ids`.
-async fn inserted_keys(
-    conn: &mut SqliteConnection,
-    ids: &[&str],
-) -> Result<HashMap<String, (String, Option<String>, String)>, sqlx::Error> {
-    let found: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT response_id, survey_id, order_id, payload_hash FROM responses
-         WHERE response_id IN (SELECT value FROM json_each(?1))",
-    )
-    .bind(json_text(&ids))
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(found
-        .into_iter()
-        .map(|(id, survey_id, order_id, hash)| (id, (survey_id, order_id, hash)))
-        .collect())
+/// The keys of a stored response that tell a batch's rows apart.
+struct StoredKeys {
+    survey_id: String,
+    order_id: Option<String>,
+    payload_hash: String,
+    received_at: String,
 }
 
-/// The payload hash and receive time of those of `ids` that are stored.
-async fn stored_ids(
+/// The keys stored under each of `ids` that is stored.
+async fn stored_keys(
     conn: &mut SqliteConnection,
     ids: &[&str],
-) -> Result<HashMap<String, (String, String)>, sqlx::Error> {
-    let found: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT response_id, payload_hash, received_at FROM responses
+) -> Result<HashMap<String, StoredKeys>, sqlx::Error> {
+    let found: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(
+        "SELECT response_id, survey_id, order_id, payload_hash, received_at FROM responses
          WHERE response_id IN (SELECT value FROM json_each(?1))",
     )
     .bind(json_text(&ids))
@@ -714,7 +704,15 @@ async fn stored_ids(
     .await?;
     Ok(found
         .into_iter()
-        .map(|(id, hash, received_at)| (id, (hash, received_at)))
+        .map(|(id, survey_id, order_id, payload_hash, received_at)| {
+            let keys = StoredKeys {
+                survey_id,
+                order_id,
+                payload_hash,
+                received_at,
+            };
+            (id, keys)
+        })
         .collect())
 }
 
