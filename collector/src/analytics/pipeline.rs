@@ -77,9 +77,14 @@ impl Pipeline {
         pipeline
     }
 
-    /// Whether the background loop was started.
+    /// Whether the background loop was started and has not ended (a loop
+    /// that panicked leaves reports to analyse what they need themselves
+    /// instead of waiting for it with 503s).
     pub fn is_running(&self) -> bool {
-        self.inner.task.lock().is_ok_and(|t| t.is_some())
+        self.inner
+            .task
+            .lock()
+            .is_ok_and(|t| t.as_ref().is_some_and(|task| !task.is_finished()))
     }
 
     /// Analyses everything stored before the call, in batches, then
@@ -154,6 +159,20 @@ impl Arrivals {
         self.seen = Some((last, now));
         rate
     }
+
+    /// [`Self::rate`], but only over at least `window` since the previous
+    /// look (`None` before that, and the look is not counted). Inside a
+    /// drain a look comes every few milliseconds, and the writer commits in
+    /// lumps between the analysis transactions that hold it up: over such a
+    /// short window two lumps read as twice the real rate, and a false
+    /// "busy" stopped the drain each round at a steady 1,500/s, so the
+    /// backlog grew without end.
+    fn rate_over(&mut self, last: i64, now: Instant, window: Duration) -> Option<f64> {
+        match self.seen {
+            Some((_, at)) if now.duration_since(at) < window => None,
+            _ => Some(self.rate(last, now)),
+        }
+    }
 }
 
 /// Above this many new responses per second, ingest is busy (a load peak):
@@ -171,8 +190,9 @@ pub const MAX_LAG: Duration = Duration::from_secs(30);
 /// go to ingest; then, while the peak lasts, it analyses at most
 /// [`BATCH_SIZE`] responses per wake ([`INTERVAL`]), and drains freely once
 /// the peak is over, until ingest gets busy again. Flags, tags and cases of a peak's responses come late, at
-/// most about `MAX_LAG` plus the backlog; reports are not affected, they
-/// call [`Pipeline::catch_up`] first.
+/// most about `MAX_LAG` plus the backlog; reports and exports analyse a
+/// small rest themselves and answer 503 `reports_warming_up` past a large
+/// backlog (see `http::admin::reports::analyse_first`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pacing {
     /// Ingest is quiet: analyse everything pending.
@@ -253,7 +273,9 @@ async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
                             // the next round holds back.
                             if pacing == Pacing::Drain
                                 && let Ok(last) = inner.store.last_response_rowid().await
-                                && arrivals.rate(last, Instant::now()) > BUSY_ARRIVALS_PER_SEC
+                                && arrivals
+                                    .rate_over(last, Instant::now(), INTERVAL)
+                                    .is_some_and(|rate| rate > BUSY_ARRIVALS_PER_SEC)
                             {
                                 break;
                             }
@@ -289,6 +311,24 @@ async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_drain_judges_the_arrival_rate_over_a_whole_interval_only() {
+        let start = Instant::now();
+        let mut arrivals = Arrivals::default();
+        assert_eq!(arrivals.rate_over(0, start, INTERVAL), Some(0.0));
+        // Two lumps of 100 a few milliseconds apart: no verdict yet, and the
+        // looks are not counted.
+        let soon = start + Duration::from_millis(5);
+        assert_eq!(arrivals.rate_over(100, soon, INTERVAL), None);
+        let later = start + Duration::from_millis(10);
+        assert_eq!(arrivals.rate_over(200, later, INTERVAL), None);
+        // Over the whole interval: 300 in 200 ms = 1,500/s, not busy.
+        let whole = start + INTERVAL;
+        let rate = arrivals.rate_over(300, whole, INTERVAL).unwrap_or(f64::NAN);
+        assert!((rate - 1500.0).abs() < 1e-6, "{rate}");
+        assert!(rate <= BUSY_ARRIVALS_PER_SEC);
+    }
 
     #[test]
     fn quiet_ingest_is_drained_at_once() {
