@@ -176,6 +176,13 @@ async fn open_sheet_with_focused_field(browser: &Browser, site: &HostSite) -> Re
     .await
 }
 
+/// The Android / WeChat keyboard (the bottom 340 px) opens; returns once
+/// the focused field sits above it on the sheet (`what` names that state).
+async fn keyboard_up(browser: &Browser, what: &str) -> Result<Layout> {
+    browser.js("window.__keyboard(300, 0);").await?;
+    settle(browser, what, Layout::field_visible_on_sheet).await
+}
+
 #[tokio::test]
 async fn the_soft_keyboard_never_covers_the_focused_text_field() -> Result<()> {
     let app = TestApp::spawn().await?;
@@ -185,13 +192,7 @@ async fn the_soft_keyboard_never_covers_the_focused_text_field() -> Result<()> {
     assert_eq!(rest.inner, 640.0, "the 360×640 phone profile");
 
     // Android / WeChat: the keyboard takes the bottom 340 px.
-    browser.js("window.__keyboard(300, 0);").await?;
-    let up = settle(
-        &browser,
-        "the field above the keyboard",
-        Layout::field_visible_on_sheet,
-    )
-    .await?;
+    let up = keyboard_up(&browser, "the field above the keyboard").await?;
     assert!(up.panel_top >= 0.0, "sheet not cut off at the top: {up:?}");
     assert_eq!(
         up.overflow, "auto",
@@ -245,13 +246,7 @@ async fn a_customer_who_scrolls_the_sheet_up_is_not_pulled_back_to_the_field() -
     let site = shop(&app, "").await?;
     let browser = Browser::start(Device::WeChatPhone).await?;
     open_sheet_with_focused_field(&browser, &site).await?;
-    browser.js("window.__keyboard(300, 0);").await?;
-    settle(
-        &browser,
-        "the field above the keyboard",
-        Layout::field_visible_on_sheet,
-    )
-    .await?;
+    keyboard_up(&browser, "the field above the keyboard").await?;
 
     for events in [json!(["scroll"]), json!(["resize", "scroll"])] {
         let v = browser
@@ -343,13 +338,7 @@ async fn a_page_restored_from_the_back_forward_cache_places_the_sheet_again() ->
     let site = shop(&app, "").await?;
     let browser = Browser::start(Device::WeChatPhone).await?;
     open_sheet_with_focused_field(&browser, &site).await?;
-    browser.js("window.__keyboard(300, 0);").await?;
-    settle(
-        &browser,
-        "the sheet above the keyboard",
-        Layout::field_visible_on_sheet,
-    )
-    .await?;
+    keyboard_up(&browser, "the sheet above the keyboard").await?;
 
     // The customer leaves with the keyboard up; it closes while the page
     // sits frozen in the cache, so no viewport event reaches the page.
